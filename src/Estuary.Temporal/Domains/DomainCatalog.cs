@@ -1,0 +1,136 @@
+using System.Reflection;
+using Temporalio.Activities;
+using Temporalio.Workflows;
+
+namespace Estuary.Temporal.Domains;
+
+/// <summary>A discovered workflow: its Temporal type name, class and run method.</summary>
+/// <param name="Name">The workflow type name registered with Temporal.</param>
+/// <param name="Type">The workflow class.</param>
+/// <param name="RunMethod">The method marked <see cref="WorkflowRunAttribute"/>.</param>
+public sealed record WorkflowDescriptor(string Name, Type Type, MethodInfo RunMethod)
+{
+    /// <summary>Gets the run method's parameters, in order: what a trigger must supply.</summary>
+    public IReadOnlyList<ParameterInfo> Parameters => RunMethod.GetParameters();
+
+    /// <summary>Gets the run method's result type (<c>void</c> for a plain <see cref="Task"/>).</summary>
+    public Type ResultType =>
+        RunMethod.ReturnType.IsGenericType && RunMethod.ReturnType.GetGenericTypeDefinition() == typeof(Task<>)
+            ? RunMethod.ReturnType.GetGenericArguments()[0]
+            : typeof(void);
+}
+
+/// <summary>A discovered activity: its Temporal type name and the method implementing it.</summary>
+/// <param name="Name">The activity type name registered with Temporal.</param>
+/// <param name="Method">The method marked <see cref="ActivityAttribute"/>.</param>
+public sealed record ActivityDescriptor(string Name, MethodInfo Method)
+{
+    /// <summary>Gets the class declaring the activity (registered as a scoped service when the method is not static).</summary>
+    public Type DeclaringType => Method.DeclaringType!;
+}
+
+/// <summary>Everything discovered for one domain.</summary>
+/// <param name="Domain">The domain.</param>
+/// <param name="Workflows">Its workflows, ordered by name.</param>
+/// <param name="Activities">Its activities, ordered by name.</param>
+public sealed record DomainDescriptor(
+    EstuaryDomain Domain,
+    IReadOnlyList<WorkflowDescriptor> Workflows,
+    IReadOnlyList<ActivityDescriptor> Activities)
+{
+    /// <summary>Gets the classes declaring instance activity methods.</summary>
+    public IEnumerable<Type> ActivityClasses =>
+        Activities.Where(a => !a.Method.IsStatic).Select(a => a.DeclaringType).Distinct();
+
+    /// <summary>Finds a workflow by Temporal name, by class name, or by a short alias (name without the
+    /// <c>Workflow</c> suffix), case-insensitively; <c>trigger example example</c> finds <c>ExampleWorkflow</c>.</summary>
+    /// <param name="name">What the user typed.</param>
+    /// <returns>The workflow, or <c>null</c> when none matches.</returns>
+    public WorkflowDescriptor? FindWorkflow(string name) =>
+        Workflows.FirstOrDefault(w => string.Equals(w.Name, name, StringComparison.OrdinalIgnoreCase))
+        ?? Workflows.FirstOrDefault(w => string.Equals(w.Type.Name, name, StringComparison.OrdinalIgnoreCase))
+        ?? Workflows.FirstOrDefault(w => string.Equals(ShortName(w.Name), name.Replace("-", string.Empty, StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Gets the alias of a workflow name: the name without a trailing <c>Workflow</c>.</summary>
+    /// <param name="workflowName">A workflow type name.</param>
+    /// <returns>The alias.</returns>
+    public static string ShortName(string workflowName) =>
+        workflowName.EndsWith("Workflow", StringComparison.Ordinal) && workflowName.Length > "Workflow".Length
+            ? workflowName[..^"Workflow".Length]
+            : workflowName;
+}
+
+/// <summary>
+/// Discovers the workflows and activities of domains from their assemblies, so that adding a workflow or an
+/// activity needs no registration code anywhere.
+/// </summary>
+public sealed class DomainCatalog
+{
+    private readonly Dictionary<string, DomainDescriptor> _byName;
+
+    /// <summary>Initializes a new instance of the <see cref="DomainCatalog"/> class by scanning each domain's assembly.</summary>
+    /// <param name="domains">The domains this process knows.</param>
+    /// <exception cref="ArgumentException">Two domains share a name.</exception>
+    public DomainCatalog(IEnumerable<EstuaryDomain> domains)
+    {
+        _byName = new Dictionary<string, DomainDescriptor>(StringComparer.OrdinalIgnoreCase);
+        foreach (var domain in domains)
+        {
+            if (!_byName.TryAdd(domain.Name, Discover(domain)))
+            {
+                throw new ArgumentException($"Domain '{domain.Name}' is declared twice.", nameof(domains));
+            }
+        }
+    }
+
+    /// <summary>Gets every domain, ordered by name.</summary>
+    public IReadOnlyList<DomainDescriptor> Domains => _byName.Values.OrderBy(d => d.Domain.Name, StringComparer.Ordinal).ToList();
+
+    /// <summary>Finds a domain by name, case-insensitively.</summary>
+    /// <param name="name">The domain name.</param>
+    /// <returns>The domain, or <c>null</c>.</returns>
+    public DomainDescriptor? Find(string name) => _byName.GetValueOrDefault(name);
+
+    /// <summary>Scans one domain's assembly.</summary>
+    /// <param name="domain">The domain.</param>
+    /// <returns>What the domain declares.</returns>
+    public static DomainDescriptor Discover(EstuaryDomain domain)
+    {
+        var types = domain.Assembly.GetTypes().Where(t => t is { IsClass: true, IsAbstract: false } || t is { IsAbstract: true, IsSealed: true }).ToList();
+
+        var workflows = types
+            .Where(t => !t.IsAbstract && t.GetCustomAttribute<WorkflowAttribute>(inherit: false) is not null)
+            .Select(t =>
+            {
+                var definition = WorkflowDefinition.Create(t);
+                var run = t.GetMethods(BindingFlags.Public | BindingFlags.Instance)
+                    .Single(m => m.GetCustomAttribute<WorkflowRunAttribute>() is not null);
+                return new WorkflowDescriptor(definition.Name ?? t.Name, t, run);
+            })
+            .OrderBy(w => w.Name, StringComparer.Ordinal)
+            .ToList();
+
+        var activities = types
+            .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly))
+            .Where(m => m.GetCustomAttribute<ActivityAttribute>() is not null)
+            .Select(m => new ActivityDescriptor(ActivityName(m), m))
+            .OrderBy(a => a.Name, StringComparer.Ordinal)
+            .ToList();
+
+        return new DomainDescriptor(domain, workflows, activities);
+    }
+
+    // Same rule as the SDK's ActivityDefinition: the attribute's name, else the method name less an "Async" suffix.
+    private static string ActivityName(MethodInfo method)
+    {
+        var name = method.GetCustomAttribute<ActivityAttribute>()!.Name;
+        if (name is not null)
+        {
+            return name;
+        }
+
+        return method.Name.EndsWith("Async", StringComparison.Ordinal) && method.Name.Length > "Async".Length
+            ? method.Name[..^"Async".Length]
+            : method.Name;
+    }
+}

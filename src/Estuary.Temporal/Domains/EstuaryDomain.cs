@@ -1,0 +1,38 @@
+using System.Reflection;
+using Microsoft.Extensions.Hosting;
+
+namespace Estuary.Temporal.Domains;
+
+/// <summary>
+/// One business domain (Example, Bookings, Payments, …): the unit that owns workflows, activities, entities and
+/// a database. A domain project declares exactly one subclass; everything else is discovered from its assembly.
+/// </summary>
+public abstract class EstuaryDomain
+{
+    /// <summary>Gets the domain's name as used on the command line and in configuration (lower-case, e.g. <c>example</c>).</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Gets a one-line description shown by <c>list</c>.</summary>
+    public abstract string Description { get; }
+
+    /// <summary>Gets the task queue the domain's workers poll by default (the domain name unless overridden).</summary>
+    public virtual string DefaultTaskQueue => Name;
+
+    /// <summary>
+    /// Gets the EF Core context type of the domain's database, or <c>null</c> when the domain has no database.
+    /// The connection string is <c>ConnectionStrings:{Name}-db</c>.
+    /// </summary>
+    public virtual Type? DbContextType => null;
+
+    /// <summary>Gets the name of the domain's database connection string.</summary>
+    public string ConnectionName => $"{Name}-db";
+
+    /// <summary>Gets the assembly scanned for the domain's workflows and activities.</summary>
+    public virtual Assembly Assembly => GetType().Assembly;
+
+    /// <summary>Registers the domain's own services (business services, its DbContext, …).</summary>
+    /// <param name="builder">The host being built.</param>
+    public virtual void ConfigureServices(IHostApplicationBuilder builder)
+    {
+    }
+}
