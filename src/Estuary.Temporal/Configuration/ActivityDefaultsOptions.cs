@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Options;
+using Temporalio.Common;
+using Temporalio.Workflows;
 
 namespace Estuary.Temporal.Configuration;
 
@@ -32,6 +34,21 @@ public sealed class ActivityDefaultsOptions
 
     /// <summary>Gets or sets the error types (<c>ApplicationFailureException.ErrorType</c> or exception class names) never retried.</summary>
     public IList<string> NonRetryableErrorTypes { get; set; } = [];
+
+    /// <summary>Builds the SDK's options for one activity call from these defaults.</summary>
+    /// <returns>New options (start-to-close timeout and retry policy set), owned by the caller.</returns>
+    public ActivityOptions ToActivityOptions() => new()
+    {
+        StartToCloseTimeout = StartToCloseTimeout,
+        RetryPolicy = new RetryPolicy
+        {
+            InitialInterval = InitialInterval,
+            BackoffCoefficient = (float)BackoffCoefficient,
+            MaximumInterval = MaximumInterval,
+            MaximumAttempts = MaximumAttempts,
+            NonRetryableErrorTypes = [.. NonRetryableErrorTypes],
+        },
+    };
 
     /// <summary>Checks every value.</summary>
     /// <param name="sectionPath">The configuration section the values came from, named in the messages.</param>

@@ -82,7 +82,8 @@ public static class EstuaryWorkerExtensions
                     hosted.AddScopedActivities(activityClass);
                 }
 
-                foreach (var staticClass in domain.Activities.Where(a => a.Method.IsStatic).Select(a => a.DeclaringType).Distinct())
+                // AddScopedActivities registers every activity of a class, static ones included.
+                foreach (var staticClass in domain.Activities.Select(a => a.DeclaringType).Distinct().Except(domain.ActivityClasses))
                 {
                     hosted.AddStaticActivities(staticClass);
                 }

@@ -11,18 +11,20 @@ namespace Estuary.Temporal.Hosting;
 /// <param name="options">Where Temporal is, for the message.</param>
 internal sealed class TemporalHealthCheck(ITemporalClient client, ConnectionOptions options) : IHealthCheck
 {
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
+
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
             if (!client.Connection.IsConnected)
             {
-                await client.Connection.ConnectAsync();
+                await client.Connection.ConnectAsync().WaitAsync(Timeout, cancellationToken);
             }
 
             await client.Connection.WorkflowService.GetSystemInfoAsync(
                 new GetSystemInfoRequest(),
-                new RpcOptions { CancellationToken = cancellationToken, Timeout = TimeSpan.FromSeconds(5) });
+                new RpcOptions { CancellationToken = cancellationToken, Timeout = Timeout });
             return HealthCheckResult.Healthy($"Temporal at {options.Address} answers.");
         }
         catch (Exception e)

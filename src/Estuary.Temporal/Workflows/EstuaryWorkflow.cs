@@ -1,6 +1,5 @@
 using System.Linq.Expressions;
 using Estuary.Temporal.Configuration;
-using Temporalio.Common;
 using Temporalio.Workflows;
 
 namespace Estuary.Temporal.Workflows;
@@ -24,19 +23,12 @@ public abstract class EstuaryWorkflow
     /// <returns>New options, owned by the caller.</returns>
     protected ActivityOptions CreateActivityOptions(TimeSpan? startToCloseTimeout = null, Action<ActivityOptions>? configure = null)
     {
-        var defaults = Defaults ?? EstuaryDefaults;
-        var options = new ActivityOptions
+        var options = (Defaults ?? EstuaryDefaults).ToActivityOptions();
+        if (startToCloseTimeout is { } timeout)
         {
-            StartToCloseTimeout = startToCloseTimeout ?? defaults.StartToCloseTimeout,
-            RetryPolicy = new RetryPolicy
-            {
-                InitialInterval = defaults.InitialInterval,
-                BackoffCoefficient = (float)defaults.BackoffCoefficient,
-                MaximumInterval = defaults.MaximumInterval,
-                MaximumAttempts = defaults.MaximumAttempts,
-                NonRetryableErrorTypes = [.. defaults.NonRetryableErrorTypes],
-            },
-        };
+            options.StartToCloseTimeout = timeout;
+        }
+
         configure?.Invoke(options);
         return options;
     }

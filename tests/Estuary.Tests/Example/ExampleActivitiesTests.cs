@@ -43,6 +43,17 @@ public sealed class ExampleActivitiesTests(PostgresFixture postgres) : IAsyncLif
     }
 
     [Fact]
+    public async Task ProcessEntity_UnknownEntity_FailsWithoutRetryAndRecordsNothing()
+    {
+        var failure = await Assert.ThrowsAsync<ApplicationFailureException>(
+            () => _harness.RunActivityAsync<ProcessEntityResult>(_harness.Info("process_entity", "wf-process-missing"), 123));
+
+        Assert.Equal("Entity 123 not found", failure.Message);
+        Assert.True(failure.NonRetryable);
+        Assert.Empty(await RecordedActivitiesAsync("wf-process-missing"));
+    }
+
+    [Fact]
     public async Task ProcessEntity_NewEntity_MarksItProcessedAndRecordsTheResult()
     {
         var id = await AddEntityAsync("beta");
