@@ -91,10 +91,7 @@ public sealed class TransactionalActivityInterceptor : IWorkerInterceptor
             {
                 db.ChangeTracker.Clear();
                 await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-                using var logScope = owner._logger.BeginScope(new Dictionary<string, object>
-                {
-                    ["TransactionId"] = transaction.TransactionId,
-                });
+                using var logScope = owner._logger.BeginScope("TransactionId:{TransactionId}", transaction.TransactionId);
 
                 var recorded = await db.ActivityResults.AsNoTracking().SingleOrDefaultAsync(
                     r => r.WorkflowId == workflowId && r.RunId == runId && r.ActivityId == info.ActivityId,
