@@ -87,6 +87,7 @@ public sealed class TransactionalActivityInterceptor : IWorkerInterceptor
 
             // The whole unit (lookup, body, record, commit) is what the strategy retries on a transient failure; the
             // lookup also settles a commit whose outcome was unknown: if it went through, its record is there.
+            // Any exception leaves the transaction uncommitted, and disposing it rolls it back.
             return await strategy.ExecuteAsync(async () =>
             {
                 db.ChangeTracker.Clear();
