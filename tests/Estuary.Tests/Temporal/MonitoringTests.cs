@@ -46,7 +46,7 @@ public sealed class MonitoringTests(PostgresFixture postgres) : IAsyncLifetime, 
             }
         };
         ActivitySource.AddActivityListener(_spanListener);
-        _harness = await DomainHarness.CreateAsync(new ExampleDomain(), await postgres.CreateDatabaseAsync("monitoring"), _logs);
+        _harness = await DomainHarness.CreateAsync(new ExampleDomain(), await postgres.DatabaseForAsync(GetType()), _logs);
     }
 
     public async Task DisposeAsync() => await _harness.DisposeAsync();
