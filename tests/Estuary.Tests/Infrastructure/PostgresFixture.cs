@@ -27,6 +27,11 @@ public sealed class PostgresFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _binDirectory = FindBinDirectory() ?? throw new InvalidOperationException(MissingBinaries);
+        if (Environment.IsPrivilegedProcess && !File.ReadLines("/etc/passwd").Any(l => l.StartsWith($"{SystemUser}:", StringComparison.Ordinal)))
+        {
+            throw new InvalidOperationException($"Running as root, the PostgreSQL server needs the '{SystemUser}' system user, which the Debian package creates: {MissingBinaries}");
+        }
+
         _dataDirectory = Directory.CreateTempSubdirectory("estuary-pg-").FullName;
         if (Environment.IsPrivilegedProcess)
         {
