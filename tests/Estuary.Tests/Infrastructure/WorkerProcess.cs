@@ -1,8 +1,6 @@
 using Estuary.Temporal.Domains;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Estuary.Tests.Infrastructure;
 
@@ -31,11 +29,7 @@ public sealed class WorkerProcess : IAsyncDisposable
     public static async Task<WorkerProcess> StartAsync(EstuaryDomain domain, string temporalAddress, string database)
     {
         var taskQueue = $"{domain.Name}-{Guid.NewGuid():N}";
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Configuration.AddInMemoryCollection(Configuration(domain, temporalAddress, database, taskQueue));
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.AddEstuaryWorker(domain);
-        var host = builder.Build();
+        var host = WorkerHost.Build(temporalAddress, Configuration(domain, temporalAddress, database, taskQueue), configure: null, domain);
         await host.StartAsync();
         return new WorkerProcess(host, taskQueue);
     }
