@@ -75,7 +75,7 @@ internal sealed partial class DevServerEngine
         activity.PhaseTimer = null;
         var scheduleToStart = activity.Attributes.ScheduleToStartTimeout?.ToTimeSpan() ?? TimeSpan.Zero;
         var scheduleToClose = activity.Attributes.ScheduleToCloseTimeout?.ToTimeSpan() ?? TimeSpan.Zero;
-        if (scheduleToStart > TimeSpan.Zero && scheduleToStart < scheduleToClose)
+        if (scheduleToStart > TimeSpan.Zero && (scheduleToClose <= TimeSpan.Zero || scheduleToStart < scheduleToClose))
         {
             var version = activity.DispatchVersion;
             activity.PhaseTimer = Clock.After(scheduleToStart, () =>

@@ -220,3 +220,17 @@ public sealed class FlakyTaskWorkflow
         return "recovered";
     }
 }
+
+/// <summary>Schedules an activity on a queue nobody polls, with a short schedule-to-start timeout.</summary>
+[Workflow]
+public sealed class ScheduleToStartWorkflow
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync() =>
+        await Workflow.ExecuteActivityAsync((FlakyActivities a) => a.Echo("never"), new()
+        {
+            TaskQueue = $"{Workflow.Info.TaskQueue}-nobody",
+            ScheduleToStartTimeout = TimeSpan.FromSeconds(1),
+            StartToCloseTimeout = TimeSpan.FromSeconds(5),
+        });
+}
