@@ -127,6 +127,9 @@ public sealed class WaitForSignalWorkflow
         return string.Join(",", _received);
     }
 
+    [WorkflowQuery]
+    public int ReceivedCount => _received.Count;
+
     [WorkflowSignal]
     public Task AddAsync(string value)
     {
