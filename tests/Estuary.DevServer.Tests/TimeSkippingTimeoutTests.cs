@@ -7,7 +7,7 @@ namespace Estuary.DevServer.Tests;
 
 public sealed class TimeSkippingTimeoutTests(TimeSkippingFixture fixture) : IClassFixture<TimeSkippingFixture>
 {
-    [Fact]
+    [DevServerOnlyFact]
     public async Task ExecuteWorkflow_RunTimeoutShorterThanSleep_FailsWithTimeout()
     {
         var taskQueue = TestIds.New("tq");
