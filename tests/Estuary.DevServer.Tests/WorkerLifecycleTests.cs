@@ -84,7 +84,7 @@ public sealed class WorkerLifecycleTests(ServerFixture fixture)
 
     private static async Task WaitForEventCountAsync(WorkflowHandle handle, EventType type, int count)
     {
-        for (var i = 0; i < 200; i++)
+        for (var i = 0; i < 600; i++)
         {
             if ((await handle.EventTypesAsync()).Count(t => t == type) >= count)
             {
@@ -92,6 +92,7 @@ public sealed class WorkerLifecycleTests(ServerFixture fixture)
             }
             await Task.Delay(50);
         }
-        throw new TimeoutException($"{type} did not occur {count} times.");
+        var history = await handle.HistoryAsync();
+        throw new TimeoutException($"{type} did not occur {count} times in {handle.Id}: " + string.Join(", ", history.Select(e => $"{e.EventId}:{e.EventType}")));
     }
 }

@@ -197,7 +197,8 @@ internal sealed partial class DevServerEngine
                 return response;
             }
         }
-        return await WaitForTaskAsync(poller!, deadline, cancellationToken) ?? new PollActivityTaskQueueResponse();
+        return await WaitForTaskAsync(poller!, _activityQueues, (request.Namespace, request.TaskQueue.Name), deadline, cancellationToken)
+            ?? new PollActivityTaskQueueResponse();
     }
 
     private ActivityState GetStartedActivity(ByteString tokenBytes, string requestNamespace)

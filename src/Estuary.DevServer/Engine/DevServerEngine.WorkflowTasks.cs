@@ -166,10 +166,13 @@ internal sealed partial class DevServerEngine
                 return response;
             }
         }
-        return await WaitForTaskAsync(poller!, deadline, cancellationToken) ?? new PollWorkflowTaskQueueResponse();
+        return await WaitForTaskAsync(poller!, _workflowQueues, (request.Namespace, request.TaskQueue.Name), deadline, cancellationToken)
+            ?? new PollWorkflowTaskQueueResponse();
     }
 
-    private async Task<TResponse?> WaitForTaskAsync<TTask, TResponse>(TaskQueue<TTask, TResponse>.Poller poller, DateTime deadline, CancellationToken cancellationToken)
+    private async Task<TResponse?> WaitForTaskAsync<TTask, TResponse>(TaskQueue<TTask, TResponse>.Poller poller,
+        Dictionary<(string Namespace, string Queue), TaskQueue<TTask, TResponse>> registry, (string Namespace, string Queue) key,
+        DateTime deadline, CancellationToken cancellationToken)
         where TTask : class
         where TResponse : class
     {
@@ -184,6 +187,11 @@ internal sealed partial class DevServerEngine
             {
                 if (poller.Queue.Remove(poller))
                 {
+                    // Queues nobody uses any more (a vanished worker's sticky queue, a test's queue) do not pile up.
+                    if (poller.Queue.IsIdle && registry.TryGetValue(key, out var current) && current == poller.Queue)
+                    {
+                        registry.Remove(key);
+                    }
                     return null;
                 }
             }
