@@ -197,7 +197,9 @@ internal sealed partial class DevServerEngine
                 return response;
             }
         }
-        return await WaitForTaskAsync(poller!, _activityQueues, (request.Namespace, request.TaskQueue.Name), deadline, cancellationToken)
+        var queueName = request.TaskQueue.Name;
+        return await WaitForTaskAsync(poller!, _activityQueues, (request.Namespace, queueName),
+                () => ActivityQueue(request.Namespace, queueName), deadline, cancellationToken)
             ?? new PollActivityTaskQueueResponse();
     }
 

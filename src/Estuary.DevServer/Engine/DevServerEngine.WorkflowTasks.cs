@@ -166,20 +166,23 @@ internal sealed partial class DevServerEngine
                 return response;
             }
         }
-        return await WaitForTaskAsync(poller!, _workflowQueues, (request.Namespace, request.TaskQueue.Name), deadline, cancellationToken)
+        var queueName = request.TaskQueue.Name;
+        return await WaitForTaskAsync(poller!, _workflowQueues, (request.Namespace, queueName),
+                () => WorkflowQueue(request.Namespace, queueName), deadline, cancellationToken)
             ?? new PollWorkflowTaskQueueResponse();
     }
 
     private async Task<TResponse?> WaitForTaskAsync<TTask, TResponse>(TaskQueue<TTask, TResponse>.Poller poller,
         Dictionary<(string Namespace, string Queue), TaskQueue<TTask, TResponse>> registry, (string Namespace, string Queue) key,
-        DateTime deadline, CancellationToken cancellationToken)
+        Func<TaskQueue<TTask, TResponse>> currentQueue, DateTime deadline, CancellationToken cancellationToken)
         where TTask : class
         where TResponse : class
     {
         using var linked = LinkToStopping(cancellationToken);
+        TTask? task;
         try
         {
-            return await poller.Completion.Task.WaitAsync(HoldTime(deadline), linked.Token);
+            task = await poller.Completion.Task.WaitAsync(HoldTime(deadline), linked.Token);
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
@@ -195,8 +198,22 @@ internal sealed partial class DevServerEngine
                     return null;
                 }
             }
-            // A task was handed to this poll just as it gave up: still deliver it.
-            return await poller.Completion.Task;
+            // A task was handed to this poll just as it gave up.
+            task = await poller.Completion.Task;
+        }
+        if (task is null)
+        {
+            return null;
+        }
+        lock (_gate)
+        {
+            if (linked.IsCancellationRequested)
+            {
+                // The caller is gone: the next poll gets the task instead of it being lost with this call.
+                currentQueue().Add(task);
+                return null;
+            }
+            return poller.Queue.Start(task, poller.Identity);
         }
     }
 

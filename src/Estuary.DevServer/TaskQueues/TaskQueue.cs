@@ -34,21 +34,23 @@ internal sealed class TaskQueue<TTask, TResponse>
 
     public DateTime LastPollTime { get; private set; }
 
-    /// <summary>Hands the task to a waiting poll, or keeps it in the backlog.</summary>
+    /// <summary>
+    /// Hands the task to a waiting poll (which starts it once it runs again and knows its caller is still there),
+    /// or keeps it in the backlog.
+    /// </summary>
     public void Add(TTask task)
     {
         if (_pollers.First is { } node)
         {
-            var response = _start(task, node.Value.Identity);
-            if (response is not null)
-            {
-                _pollers.RemoveFirst();
-                node.Value.Completion.TrySetResult(response);
-            }
+            _pollers.RemoveFirst();
+            node.Value.Completion.TrySetResult(task);
             return;
         }
         _backlog.Enqueue(task);
     }
+
+    /// <summary>Starts a task handed to a poll; null when it went stale meanwhile.</summary>
+    public TResponse? Start(TTask task, string identity) => _start(task, identity);
 
     /// <summary>Takes the first live task from the backlog, or registers a poll that waits for one.</summary>
     public TResponse? TakeOrWait(string identity, DateTime now, out Poller? poller)
@@ -92,7 +94,7 @@ internal sealed class TaskQueue<TTask, TResponse>
         return tasks;
     }
 
-    /// <summary>A waiting long poll.</summary>
+    /// <summary>A waiting long poll; it completes with the task handed to it, or null when it should answer empty.</summary>
     internal sealed class Poller(string identity, TaskQueue<TTask, TResponse> queue)
     {
         public string Identity { get; } = identity;
@@ -101,6 +103,6 @@ internal sealed class TaskQueue<TTask, TResponse>
 
         public LinkedListNode<Poller>? Node { get; set; }
 
-        public TaskCompletionSource<TResponse?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<TTask?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
