@@ -211,13 +211,15 @@ internal sealed partial class DevServerEngine
             var (run, task) = GetStartedWorkflowTask(request.TaskToken, request.Namespace);
             using (Track(run))
             {
-                CompleteWorkflowTask(run, task, request);
+                var response = new RespondWorkflowTaskCompletedResponse();
+                CompleteWorkflowTask(run, task, request, response.ActivityTasks);
+                return response;
             }
-            return new RespondWorkflowTaskCompletedResponse();
         }
     }
 
-    private void CompleteWorkflowTask(WorkflowRun run, WorkflowTaskState task, RespondWorkflowTaskCompletedRequest request)
+    private void CompleteWorkflowTask(WorkflowRun run, WorkflowTaskState task, RespondWorkflowTaskCompletedRequest request,
+        Google.Protobuf.Collections.RepeatedField<PollActivityTaskQueueResponse> eagerActivities)
     {
         var now = Clock.UtcNow;
         if (ValidateCommands(run, request) is { } invalid)
@@ -266,12 +268,13 @@ internal sealed partial class DevServerEngine
         }
 
         var needsTask = request.ForceCreateNewWorkflowTask;
+        var eager = new List<PollActivityTaskQueueResponse>();
         run.ApplyingCommands = true;
         try
         {
             foreach (var command in request.Commands)
             {
-                needsTask |= ApplyCommand(run, command, completed.EventId, request.Identity);
+                needsTask |= ApplyCommand(run, command, completed.EventId, request.Identity, eager);
                 if (!run.IsRunning)
                 {
                     return;
@@ -282,6 +285,7 @@ internal sealed partial class DevServerEngine
         {
             run.ApplyingCommands = false;
         }
+        eagerActivities.AddRange(eager);
         needsTask |= run.HasBufferedEvents;
         run.FlushBuffer(Clock.UtcNow);
         if (needsTask)
@@ -363,13 +367,13 @@ internal sealed partial class DevServerEngine
     private static bool IsUnset(Duration? duration) => duration is null || duration.ToTimeSpan() <= TimeSpan.Zero;
 
     /// <summary>Applies one command; returns true when it produced an event the workflow must see in a new task.</summary>
-    private bool ApplyCommand(WorkflowRun run, Command command, long completedEventId, string identity)
+    private bool ApplyCommand(WorkflowRun run, Command command, long completedEventId, string identity, List<PollActivityTaskQueueResponse> eager)
     {
         var now = Clock.UtcNow;
         switch (command.CommandType)
         {
             case CommandType.ScheduleActivityTask:
-                ScheduleActivity(run, command.ScheduleActivityTaskCommandAttributes, completedEventId);
+                ScheduleActivity(run, command.ScheduleActivityTaskCommandAttributes, completedEventId, identity, eager);
                 return false;
             case CommandType.RequestCancelActivityTask:
                 return RequestCancelActivity(run, command.RequestCancelActivityTaskCommandAttributes.ScheduledEventId, completedEventId);

@@ -127,6 +127,9 @@ public sealed class WaitForSignalWorkflow
         return string.Join(",", _received);
     }
 
+    [WorkflowQuery]
+    public int ReceivedCount => _received.Count;
+
     [WorkflowSignal]
     public Task AddAsync(string value)
     {
@@ -160,7 +163,7 @@ public sealed class CommandsWorkflow
         using var timerCancel = new CancellationTokenSource();
         var timer = Workflow.DelayAsync(TimeSpan.FromHours(1), timerCancel.Token);
         await Workflow.DelayAsync(TimeSpan.FromMilliseconds(50));
-        await timerCancel.CancelAsync();
+        timerCancel.Cancel();
         try
         {
             await timer;
@@ -191,7 +194,7 @@ public sealed class CancelActivityWorkflow
             CancellationType = ActivityCancellationType.WaitCancellationCompleted,
         });
         await Workflow.DelayAsync(TimeSpan.FromMilliseconds(300));
-        await cancel.CancelAsync();
+        cancel.Cancel();
         try
         {
             return await activity;
@@ -219,4 +222,18 @@ public sealed class FlakyTaskWorkflow
         await Task.CompletedTask;
         return "recovered";
     }
+}
+
+/// <summary>Schedules an activity on a queue nobody polls, with a short schedule-to-start timeout.</summary>
+[Workflow]
+public sealed class ScheduleToStartWorkflow
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync() =>
+        await Workflow.ExecuteActivityAsync((FlakyActivities a) => a.Echo("never"), new()
+        {
+            TaskQueue = $"{Workflow.Info.TaskQueue}-nobody",
+            ScheduleToStartTimeout = TimeSpan.FromSeconds(1),
+            StartToCloseTimeout = TimeSpan.FromSeconds(5),
+        });
 }

@@ -50,7 +50,7 @@ public sealed class EndToEndFixture : IAsyncLifetime
         if (!_workers.TryGetValue(domain.Name, out var worker))
         {
             var database = await Postgres.CreateDatabaseAsync($"{domain.Name}_e2e");
-            worker = await WorkerProcess.StartAsync(domain, Address, database);
+            worker = await WorkerProcess.StartAsync(domain, Address, database, $"{domain.Name}-{Guid.NewGuid():N}");
             _workers.Add(domain.Name, worker);
         }
 

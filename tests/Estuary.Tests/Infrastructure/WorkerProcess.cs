@@ -25,22 +25,22 @@ public sealed class WorkerProcess : IAsyncDisposable
     /// <param name="domain">The domain served.</param>
     /// <param name="temporalAddress">Temporal's address.</param>
     /// <param name="database">The domain database's connection string.</param>
+    /// <param name="taskQueue">The task queue to poll; <c>null</c> polls the domain's own, as a deployed worker does.</param>
     /// <returns>The running worker.</returns>
-    public static async Task<WorkerProcess> StartAsync(EstuaryDomain domain, string temporalAddress, string database)
+    public static async Task<WorkerProcess> StartAsync(EstuaryDomain domain, string temporalAddress, string database, string? taskQueue)
     {
-        var taskQueue = $"{domain.Name}-{Guid.NewGuid():N}";
         var host = WorkerHost.Build(temporalAddress, Configuration(domain, temporalAddress, database, taskQueue), configure: null, domain);
         await host.StartAsync();
-        return new WorkerProcess(host, taskQueue);
+        return new WorkerProcess(host, taskQueue ?? domain.DefaultTaskQueue);
     }
 
     /// <summary>The configuration a worker of <paramref name="domain"/> reads, as Aspire would give it.</summary>
     /// <param name="domain">The domain.</param>
     /// <param name="temporalAddress">Temporal's address.</param>
     /// <param name="database">The domain database's connection string.</param>
-    /// <param name="taskQueue">The task queue to poll.</param>
+    /// <param name="taskQueue">The task queue to poll, or <c>null</c> for the domain's own.</param>
     /// <returns>Configuration keys and values.</returns>
-    public static Dictionary<string, string?> Configuration(EstuaryDomain domain, string temporalAddress, string database, string taskQueue) =>
+    public static Dictionary<string, string?> Configuration(EstuaryDomain domain, string temporalAddress, string database, string? taskQueue) =>
         new()
         {
             ["ConnectionStrings:temporal"] = temporalAddress,
