@@ -15,7 +15,7 @@ internal sealed class TracedDomain : EstuaryDomain
     public override string Description => "Tracing fixtures";
 
     public override IEnumerable<Type> Types =>
-        [typeof(RetriedWorkflow), typeof(FailingWorkflow), typeof(PausingWorkflow), typeof(TracedActivities)];
+        [typeof(RetriedWorkflow), typeof(FailingWorkflow), typeof(PausingWorkflow), typeof(SignaledWorkflow), typeof(ContinuingWorkflow), typeof(TracedActivities)];
 
     // Retries fast, so a test sees a second attempt within milliseconds.
     public override void ConfigureActivityDefaults(ActivityDefaultsOptions defaults)
@@ -57,6 +57,39 @@ public sealed class PausingWorkflow : EstuaryWorkflow
         await Workflow.DelayAsync(pause);
         var after = await ExecuteActivityAsync((TracedActivities a) => a.EchoAsync($"{text} after"));
         return $"{before}, {after}";
+    }
+}
+
+/// <summary>Waits for a signal, then echoes what it carried.</summary>
+[Workflow]
+public sealed class SignaledWorkflow : EstuaryWorkflow
+{
+    private string? _word;
+
+    [WorkflowRun]
+    public async Task<string> RunAsync()
+    {
+        await Workflow.WaitConditionAsync(() => _word is not null);
+        return await ExecuteActivityAsync((TracedActivities a) => a.EchoAsync(_word!));
+    }
+
+    [WorkflowSignal]
+    public Task ProceedAsync(string word)
+    {
+        _word = word;
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Echoes, then continues as a new run until no run is left.</summary>
+[Workflow]
+public sealed class ContinuingWorkflow : EstuaryWorkflow
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(int runsLeft)
+    {
+        var echoed = await ExecuteActivityAsync((TracedActivities a) => a.EchoAsync($"run {runsLeft}"));
+        return runsLeft == 0 ? echoed : throw Workflow.CreateContinueAsNewException((ContinuingWorkflow wf) => wf.RunAsync(runsLeft - 1));
     }
 }
 

@@ -151,6 +151,46 @@ public sealed class TracingEndToEndTests(EndToEndFixture fixture)
     }
 
     [Fact]
+    public async Task Signal_FromAClient_HandledInTheWorkflowsTraceAndLinkedToTheSignallingSpan()
+    {
+        var taskQueue = $"traced-signal-{Guid.NewGuid():N}";
+        using var host = await StartWorkerAsync(taskQueue, new TracedDomain());
+        var workflowId = $"traced-signal-{Guid.NewGuid():N}";
+        var client = await ClientAsync();
+        var handle = await client.StartWorkflowAsync((SignaledWorkflow wf) => wf.RunAsync(), new(workflowId, taskQueue));
+
+        await handle.SignalAsync(wf => wf.ProceedAsync("go"));
+
+        Assert.Equal("go", await handle.GetResultAsync());
+        var signal = Assert.Single(_capture.Spans, s => s.OperationName == "SignalWorkflow:Proceed" && Equals(s.GetTagItem(TracingTags.WorkflowId), workflowId));
+        Assert.Equal(ActivityKind.Client, signal.Kind);
+        var trace = _capture.TraceOf(workflowId);
+        var handled = Single(trace, "HandleSignal:Proceed");
+        Assert.Equal((ActivityKind.Server, Single(trace, "StartWorkflow:SignaledWorkflow").SpanId), (handled.Kind, handled.ParentSpanId));
+        Assert.Equal(signal.Context.SpanId, Assert.Single(handled.Links).Context.SpanId);
+        Assert.Equal(Single(trace, "RunWorkflow:SignaledWorkflow").SpanId, Single(trace, "StartActivity:traced_echo").ParentSpanId);
+    }
+
+    [Fact]
+    public async Task Run_WorkflowContinuesAsNew_EachRunIsAChildOfThePreviousRunInOneTrace()
+    {
+        var taskQueue = $"traced-continue-{Guid.NewGuid():N}";
+        using var host = await StartWorkerAsync(taskQueue, new TracedDomain());
+        var workflowId = $"traced-continue-{Guid.NewGuid():N}";
+
+        Assert.Equal("run 0", await (await ClientAsync()).ExecuteWorkflowAsync((ContinuingWorkflow wf) => wf.RunAsync(2), new(workflowId, taskQueue)));
+
+        var trace = _capture.TraceOf(workflowId);
+        var runs = trace.Where(s => s.OperationName == "RunWorkflow:ContinuingWorkflow").ToList();
+        Assert.Equal(3, runs.Select(r => r.GetTagItem(TracingTags.RunId)).Distinct().Count());
+        Assert.Equal(Single(trace, "StartWorkflow:ContinuingWorkflow").SpanId, runs[0].ParentSpanId);
+        Assert.Equal(runs[0].SpanId, runs[1].ParentSpanId);
+        Assert.Equal(runs[1].SpanId, runs[2].ParentSpanId);
+        Assert.Equal(runs.Select(r => r.SpanId), trace.Where(s => s.OperationName == "StartActivity:traced_echo").Select(s => s.ParentSpanId));
+        Assert.Equal(2, trace.Count(s => s.OperationName == "ContinueAsNew:ContinuingWorkflow"));
+    }
+
+    [Fact]
     public async Task Run_WorkerWithoutWorkflowCache_ReplaysHistoryOnEveryTaskAndRecordsEachSpanOnce()
     {
         var taskQueue = $"traced-nocache-{Guid.NewGuid():N}";
