@@ -6,7 +6,8 @@ using Temporalio.Runtime;
 
 // Activity throughput with monitoring off and on, in one process against the embedded server. Every round runs each
 // mode once, in a rotating order, so drift in machine load does not favour one.
-// Usage: [rounds] [workflows per round] [activities per workflow] [--breakdown: also each part of monitoring alone].
+// Usage: [rounds] [workflows per round] [activities per workflow] [--breakdown: also each part of monitoring alone]
+// [--hot-paths: first time monitoring's per-activity work alone, without a server].
 var numbers = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).ToList();
 var rounds = numbers.Count > 0 ? numbers[0] : 9;
 var workflows = numbers.Count > 1 ? numbers[1] : 20;
@@ -14,6 +15,11 @@ var activities = numbers.Count > 2 ? numbers[2] : 25;
 Monitors[] modes = args.Contains("--breakdown")
     ? [Monitors.None, Monitors.All, Monitors.Tracing, Monitors.LogsAndMetrics, Monitors.SdkMetrics]
     : [Monitors.None, Monitors.All];
+
+if (args.Contains("--hot-paths"))
+{
+    HotPaths.Run(iterations: 200_000);
+}
 
 await using var server = await TemporalDevServer.StartAsync(new DevServerOptions());
 var runtimes = new Runtimes(new TemporalRuntime(new TemporalRuntimeOptions()), TemporalSdkMetrics.CreateRuntime());
