@@ -73,4 +73,24 @@ public sealed class TimeSkippingTests(TimeSkippingFixture fixture) : IClassFixtu
             env.Client.ExecuteWorkflowAsync((GreetingWorkflow wf) => wf.RunAsync("local"), new(TestIds.New("wf"), taskQueue)));
         Assert.Equal("Hello, local!", result);
     }
+
+    [DevServerOnlyFact]
+    public async Task StartTimeSkippingAsync_NobodyWaitsForResult_TimeStaysLockedUntilResultIsAwaited()
+    {
+        await using var env = await WorkflowEnvironment.StartTimeSkippingAsync(new()
+        {
+            TestServer = new() { ExistingPath = DevServerExecutable.Path, StartupTimeout = StartupTimeout },
+        });
+        var taskQueue = TestIds.New("tq");
+        using var worker = new TemporalWorker(env.Client, new TemporalWorkerOptions(taskQueue).AddWorkflow<SleepWorkflow>());
+        await worker.ExecuteAsync(async () =>
+        {
+            var handle = await env.Client.StartWorkflowAsync((SleepWorkflow wf) => wf.RunAsync(TimeSpan.FromDays(1)), new(TestIds.New("wf"), taskQueue));
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            Assert.Equal(Temporalio.Api.Enums.V1.WorkflowExecutionStatus.Running, (await handle.DescribeAsync()).Status);
+            var stopwatch = Stopwatch.StartNew();
+            await handle.GetResultAsync();
+            Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(5), $"took {stopwatch.Elapsed}");
+        });
+    }
 }

@@ -52,6 +52,36 @@ public sealed class WorkerLifecycleTests(ServerFixture fixture)
         });
     }
 
+    [Fact]
+    public async Task Signal_StickyQueueNobodyPolls_TaskFallsBackToNormalQueueAfterScheduleToStart()
+    {
+        var taskQueue = TestIds.New("tq");
+        var handle = await fixture.Client.StartWorkflowAsync((WaitForSignalWorkflow wf) => wf.RunAsync(1), new(TestIds.New("wf"), taskQueue));
+        // A "worker" that takes the first task, asks for stickiness on a queue it never polls, and vanishes.
+        var service = fixture.Client.Connection.WorkflowService;
+        var task = await service.PollWorkflowTaskQueueAsync(new() { Namespace = "default", TaskQueue = new() { Name = taskQueue }, Identity = "vanishing" });
+        await service.RespondWorkflowTaskCompletedAsync(new()
+        {
+            Namespace = "default",
+            TaskToken = task.TaskToken,
+            Identity = "vanishing",
+            StickyAttributes = new()
+            {
+                WorkerTaskQueue = new() { Name = TestIds.New("dead-sticky"), Kind = TaskQueueKind.Sticky, NormalName = taskQueue },
+                ScheduleToStartTimeout = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromMilliseconds(500)),
+            },
+        });
+        using var worker = new TemporalWorker(fixture.Client, WorkerHelpers.AllTestWork(taskQueue));
+        var result = await worker.ExecuteAsync(async () =>
+        {
+            await handle.SignalAsync(wf => wf.AddAsync("late"));
+            return await handle.GetResultAsync();
+        });
+        Assert.Equal("late", result);
+        var timedOut = Assert.Single(await handle.HistoryAsync(), e => e.EventType == EventType.WorkflowTaskTimedOut);
+        Assert.Equal(TimeoutType.ScheduleToStart, timedOut.WorkflowTaskTimedOutEventAttributes.TimeoutType);
+    }
+
     private static async Task WaitForEventCountAsync(WorkflowHandle handle, EventType type, int count)
     {
         for (var i = 0; i < 200; i++)
