@@ -67,6 +67,7 @@ internal sealed class TriggerCommand
             ?? $"{domain.Domain.Name}-{DomainDescriptor.ShortName(workflow.Name).ToLowerInvariant()}-{Guid.NewGuid():N}"[..^20];
         var connection = ConnectionOptions(parse);
 
+        using var tracing = CliTracing.Start(_configuration);
         var client = await ConnectAsync(connection);
         WorkflowHandle handle;
         try
