@@ -57,6 +57,8 @@ internal static class LocalPostgresCluster
             [
                 server.Installation.InitDb, "-D", data, "-U", LocalPostgresServerResource.UserName, "-E", "UTF8", "--locale=C",
                 "--auth-local=trust", "--auth-host=scram-sha-256", $"--pwfile={passwordFile}", "--no-instructions",
+                // A development cluster: a crash while initdb runs leaves a directory that is deleted below anyway.
+                "--no-sync",
             ];
             await (DropsPrivileges
                 ? RunAsync(SetPriv, [.. SetPrivArgs, .. initdb], logger, cancellationToken)
@@ -86,7 +88,7 @@ internal static class LocalPostgresCluster
         await connection.OpenAsync(cancellationToken);
         await ExecuteAsync(connection, $"ALTER ROLE {Identifier(LocalPostgresServerResource.UserName)} PASSWORD '{password.Replace("'", "''", StringComparison.Ordinal)}'", cancellationToken);
 
-        foreach (var database in server.Databases.Values)
+        foreach (var database in server.Databases.Select(d => d.DatabaseName))
         {
             await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = $1", connection) { Parameters = { new() { Value = database } } };
             if (await exists.ExecuteScalarAsync(cancellationToken) is null)

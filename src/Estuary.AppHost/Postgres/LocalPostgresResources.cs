@@ -17,7 +17,7 @@ public sealed class LocalPostgresServerResource(
     /// <summary>The superuser every connection string names.</summary>
     public const string UserName = "postgres";
 
-    private readonly Dictionary<string, string> _databases = new(StringComparer.Ordinal);
+    private readonly List<LocalPostgresDatabaseResource> _databases = [];
 
     /// <summary>Gets the binaries the server runs from.</summary>
     public LocalPostgresInstallation Installation { get; } = installation;
@@ -31,23 +31,34 @@ public sealed class LocalPostgresServerResource(
     /// <summary>Gets the endpoint clients connect to.</summary>
     public EndpointReference PrimaryEndpoint => new(this, EstuaryEndpoints.PostgresTcp);
 
-    /// <summary>Gets the databases to create when the server is ready, by resource name.</summary>
-    public IReadOnlyDictionary<string, string> Databases => _databases;
+    /// <summary>Gets the databases to create when the server is ready.</summary>
+    public IReadOnlyList<LocalPostgresDatabaseResource> Databases => _databases;
 
     /// <inheritdoc />
     public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
         $"Host={PrimaryEndpoint.Property(EndpointProperty.Host)};Port={PrimaryEndpoint.Property(EndpointProperty.Port)};Username={UserName};Password={PasswordParameter}");
 
-    /// <summary>Gets a connection string over the Unix socket (no password, no pooling: a pooled idle connection would hold up shutdown).</summary>
+    /// <summary>
+    /// Gets a connection string over the Unix socket (no password, no pooling: a pooled idle connection would hold up
+    /// shutdown). The port names the socket; it is read from the running server's <c>postmaster.pid</c> because the
+    /// orchestrator picks it when it launches the process.
+    /// </summary>
     /// <returns>The connection string.</returns>
-    /// <exception cref="InvalidOperationException">The endpoint has no port yet.</exception>
-    public string SocketConnectionString() =>
-        $"Host={DataDirectory};Port={PrimaryEndpoint.TargetPort ?? throw new InvalidOperationException($"Resource '{Name}' has no port yet.")};Username={UserName};Pooling=false;Timeout=3";
+    /// <exception cref="InvalidOperationException">The server is not running (no <c>postmaster.pid</c> with a port).</exception>
+    public string SocketConnectionString()
+    {
+        var lockFile = Path.Combine(DataDirectory, "postmaster.pid");
+        var lines = File.Exists(lockFile) ? File.ReadAllLines(lockFile) : [];
+
+        // Line 4 of postmaster.pid is the port (PostgreSQL's LOCK_FILE_LINE_PORT).
+        return lines.Length >= 4 && int.TryParse(lines[3], out var port)
+            ? $"Host={DataDirectory};Port={port};Username={UserName};Pooling=false;Timeout=3"
+            : throw new InvalidOperationException($"Resource '{Name}' is not running: no port in {lockFile}.");
+    }
 
     /// <summary>Declares a database.</summary>
-    /// <param name="resourceName">The database resource's name.</param>
-    /// <param name="databaseName">The database's name in the cluster.</param>
-    public void AddDatabase(string resourceName, string databaseName) => _databases.Add(resourceName, databaseName);
+    /// <param name="database">The database.</param>
+    public void AddDatabase(LocalPostgresDatabaseResource database) => _databases.Add(database);
 }
 
 /// <summary>One database of a <see cref="LocalPostgresServerResource"/>, created when the server is ready.</summary>

@@ -105,6 +105,13 @@ public static class PostgresHostingExtensions
             var logger = @event.Services.GetRequiredService<ResourceLoggerService>().GetLogger(resource);
             var secret = await password.GetValueAsync(cancellationToken) ?? throw new InvalidOperationException($"Parameter '{password.Name}' has no value.");
             await LocalPostgresCluster.CreateDatabasesAsync(resource, secret, logger, cancellationToken);
+
+            // The databases have no process of their own: they run once they exist.
+            var notifications = @event.Services.GetRequiredService<ResourceNotificationService>();
+            foreach (var database in resource.Databases)
+            {
+                await notifications.PublishUpdateAsync(database, snapshot => snapshot with { State = KnownResourceStates.Running, StartTimeStamp = DateTime.UtcNow });
+            }
         });
 
         var healthCheckKey = $"{name}-select-1";
@@ -116,8 +123,8 @@ public static class PostgresHostingExtensions
     private static IResourceBuilder<LocalPostgresDatabaseResource> AddLocalDatabase(
         this IDistributedApplicationBuilder builder, LocalPostgresServerResource server, string name, string databaseName)
     {
-        server.AddDatabase(name, databaseName);
         var database = new LocalPostgresDatabaseResource(name, databaseName, server);
+        server.AddDatabase(database);
         IResourceWithConnectionString connection = database;
 
         // Over TCP with the password: the way the workers connect.
@@ -127,6 +134,14 @@ public static class PostgresHostingExtensions
             _ => new PostgresHealthCheck(async cancellationToken => $"{await connection.GetConnectionStringAsync(cancellationToken)};Pooling=false;Timeout=3"),
             failureStatus: null,
             tags: null));
-        return builder.AddResource(database).WithIconName("Database").WithHealthCheck(healthCheckKey);
+        return builder.AddResource(database)
+            .WithIconName("Database")
+            .WithInitialState(new CustomResourceSnapshot
+            {
+                ResourceType = "PostgresDatabase",
+                State = KnownResourceStates.Waiting,
+                Properties = [new(CustomResourceKnownProperties.Source, server.Name)],
+            })
+            .WithHealthCheck(healthCheckKey);
     }
 }
