@@ -1,1 +1,52 @@
+using System.Runtime.InteropServices;
+using Estuary.DevServer;
+using Estuary.DevServer.CommandLine;
+using Microsoft.Extensions.Logging;
+
+DevServerCommandLine commandLine;
+try
+{
+    commandLine = DevServerCommandLine.Parse(args, Environment.GetEnvironmentVariable);
+}
+catch (FormatException e)
+{
+    await Console.Error.WriteLineAsync($"Error: {e.Message}");
+    return 2;
+}
+
+using var loggerFactory = LoggerFactory.Create(logging =>
+{
+    logging.SetMinimumLevel(commandLine.LogLevel);
+    if (commandLine.JsonLogs)
+    {
+        logging.AddJsonConsole();
+    }
+    else
+    {
+        logging.AddSimpleConsole(console => console.SingleLine = true);
+    }
+});
+var logger = loggerFactory.CreateLogger("Estuary.DevServer");
+foreach (var warning in commandLine.Warnings)
+{
+    logger.LogWarning("{Warning}", warning);
+}
+
+var options = commandLine.Options;
+options.LoggerFactory = loggerFactory;
+var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    stop.TrySetResult();
+});
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
+{
+    context.Cancel = true;
+    stop.TrySetResult();
+});
+
+await using var server = await TemporalDevServer.StartAsync(options);
+Console.WriteLine($"Temporal dev server listening on {server.Address} (namespaces: {string.Join(", ", options.Namespaces)}; time skipping: {(options.TimeSkipping ? "on" : "off")})");
+await stop.Task;
 return 0;

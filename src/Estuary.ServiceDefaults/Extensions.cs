@@ -22,6 +22,9 @@ public static class Extensions
     /// <summary>The path of the liveness endpoint (checks tagged <c>live</c>).</summary>
     public const string AlivenessEndpointPath = "/alive";
 
+    /// <summary>The meter and activity source of Estuary's workflows and activities (<c>EstuaryTelemetry.Name</c> in Estuary.Temporal).</summary>
+    public const string EstuaryTelemetryName = "Estuary.Temporal";
+
     /// <summary>Adds the service defaults to a host.</summary>
     /// <typeparam name="TBuilder">The host builder type.</typeparam>
     /// <param name="builder">The host builder.</param>
@@ -55,11 +58,13 @@ public static class Extensions
 
         builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics
+                .AddMeter(EstuaryTelemetryName)
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation())
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
+                .AddSource(EstuaryTelemetryName)
                 .AddAspNetCoreInstrumentation(options =>
                     options.Filter = context =>
                         !context.Request.Path.StartsWithSegments(HealthEndpointPath, StringComparison.Ordinal)

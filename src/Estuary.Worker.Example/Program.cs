@@ -1,1 +1,9 @@
-return 0;
+using Estuary.Worker.Example;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddEstuaryWorker(new ExampleDomain());
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.Run();

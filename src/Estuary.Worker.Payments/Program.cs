@@ -1,1 +1,9 @@
-return 0;
+using Estuary.Worker.Payments;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddEstuaryWorker(new PaymentsDomain());
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.Run();

@@ -1,4 +1,5 @@
 using System.Reflection;
+using Estuary.Temporal.Configuration;
 using Microsoft.Extensions.Hosting;
 
 namespace Estuary.Temporal.Domains;
@@ -30,9 +31,25 @@ public abstract class EstuaryDomain
     /// <summary>Gets the assembly scanned for the domain's workflows and activities.</summary>
     public virtual Assembly Assembly => GetType().Assembly;
 
-    /// <summary>Registers the domain's own services (business services, its DbContext, …).</summary>
+    /// <summary>Registers the domain's own services (business services, …). The DbContext of a domain deriving from
+    /// <see cref="EstuaryDomain{TContext}"/> is registered by the worker; this hook is for everything else.</summary>
     /// <param name="builder">The host being built.</param>
     public virtual void ConfigureServices(IHostApplicationBuilder builder)
+    {
+    }
+
+    /// <summary>
+    /// Sets the domain's default activity options, used by <see cref="Workflows.EstuaryWorkflow"/> for every activity
+    /// call unless the call overrides them. Configuration (<c>Estuary:Domains:{Name}:Activities:*</c>) is applied on top.
+    /// </summary>
+    /// <param name="defaults">The defaults to adjust, pre-filled with Estuary's own defaults.</param>
+    public virtual void ConfigureActivityDefaults(ActivityDefaultsOptions defaults)
+    {
+    }
+
+    /// <summary>Registers the domain's database, if it has one; overridden by <see cref="EstuaryDomain{TContext}"/>.</summary>
+    /// <param name="builder">The host being built.</param>
+    internal virtual void AddDatabase(IHostApplicationBuilder builder)
     {
     }
 }

@@ -1,0 +1,159 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+
+namespace Estuary.DevServer.CommandLine;
+
+/// <summary>
+/// Reads the argv of <c>temporal server start-dev …</c> and of Temporal's test server (<c>&lt;port&gt;</c>),
+/// so Temporal's own <c>WorkflowEnvironment</c> can launch this executable in place of either.
+/// </summary>
+internal sealed class DevServerCommandLine
+{
+    /// <summary>Flags of <c>temporal server start-dev</c> that take a value and mean nothing here (no UI, no metrics endpoint).</summary>
+    private static readonly HashSet<string> IgnoredValueFlags = new(StringComparer.Ordinal)
+    {
+        "--ui-port", "--ui-ip", "--ui-asset-path", "--ui-codec-endpoint", "--ui-public-path", "--http-port",
+        "--metrics-port", "--log-config", "--sqlite-pragma", "--config", "--env", "--grpc-api-key",
+    };
+
+    private static readonly HashSet<string> IgnoredSwitches = new(StringComparer.Ordinal) { "--headless" };
+
+    public DevServerOptions Options { get; } = new() { Port = 7233, Namespaces = ["default"] };
+
+    public LogLevel LogLevel { get; private set; } = LogLevel.Information;
+
+    public bool JsonLogs { get; private set; }
+
+    public List<string> Warnings { get; } = [];
+
+    /// <summary>Parses argv; throws <see cref="FormatException"/> with a one-line message on anything unknown or malformed.</summary>
+    public static DevServerCommandLine Parse(IReadOnlyList<string> args, Func<string, string?> environment)
+    {
+        var result = new DevServerCommandLine();
+        if (environment("ESTUARY_DEVSERVER_PORT") is { Length: > 0 } envPort)
+        {
+            result.Options.Port = ParsePort(envPort, "ESTUARY_DEVSERVER_PORT");
+        }
+        var index = 0;
+        if (args.Count > 0 && int.TryParse(args[0], NumberStyles.None, CultureInfo.InvariantCulture, out _))
+        {
+            // Test server argv: "<port> [--enable-time-skipping]".
+            result.Options.Port = ParsePort(args[0], "port");
+            result.Options.TimeSkipping = true;
+            index = 1;
+        }
+        else if (args.Count >= 2 && args[0] == "server" && args[1] == "start-dev")
+        {
+            index = 2;
+        }
+        var namespaces = new List<string> { "default" };
+        for (; index < args.Count; index++)
+        {
+            var arg = args[index];
+            string? inlineValue = null;
+            var equals = arg.IndexOf('=', StringComparison.Ordinal);
+            if (arg.StartsWith("--", StringComparison.Ordinal) && equals > 0)
+            {
+                inlineValue = arg[(equals + 1)..];
+                arg = arg[..equals];
+            }
+            string Value()
+            {
+                if (inlineValue is not null)
+                {
+                    return inlineValue;
+                }
+                if (index + 1 >= args.Count)
+                {
+                    throw new FormatException($"flag needs an argument: {arg}");
+                }
+                return args[++index];
+            }
+            switch (arg)
+            {
+                case "--port" or "-p":
+                    result.Options.Port = ParsePort(Value(), arg);
+                    break;
+                case "--ip":
+                    result.Options.Ip = Value();
+                    break;
+                case "--namespace" or "-n":
+                    var name = Value();
+                    if (!namespaces.Contains(name))
+                    {
+                        namespaces.Add(name);
+                    }
+                    break;
+                case "--log-level":
+                    result.LogLevel = Value().ToLowerInvariant() switch
+                    {
+                        "debug" => LogLevel.Debug,
+                        "info" => LogLevel.Information,
+                        "warn" => LogLevel.Warning,
+                        "error" => LogLevel.Error,
+                        "never" => LogLevel.None,
+                        var other => throw new FormatException($"invalid value for --log-level: {other} (expected debug, info, warn, error or never)"),
+                    };
+                    break;
+                case "--log-format":
+                    result.JsonLogs = Value().ToLowerInvariant() switch
+                    {
+                        "json" => true,
+                        "pretty" or "text" => false,
+                        var other => throw new FormatException($"invalid value for --log-format: {other} (expected json or pretty)"),
+                    };
+                    break;
+                case "--db-filename" or "-f":
+                    result.Warnings.Add($"--db-filename {Value()}: the Estuary dev server keeps state in memory only; nothing is persisted.");
+                    break;
+                case "--search-attribute":
+                    var attribute = Value();
+                    var separator = attribute.IndexOf('=', StringComparison.Ordinal);
+                    if (separator <= 0)
+                    {
+                        throw new FormatException($"invalid value for --search-attribute: {attribute} (expected Name=Type)");
+                    }
+                    var type = attribute[(separator + 1)..];
+                    Engine.DevServerEngine.ParseSearchAttributeType(type);
+                    result.Options.SearchAttributes[attribute[..separator]] = type;
+                    break;
+                case "--dynamic-config-value":
+                    if (!Value().Contains('=', StringComparison.Ordinal))
+                    {
+                        throw new FormatException("invalid value for --dynamic-config-value (expected key=value)");
+                    }
+                    break;
+                case "--enable-time-skipping" or "--time-skipping":
+                    result.Options.TimeSkipping = true;
+                    break;
+                case "--max-closed-workflows":
+                    result.Options.MaxClosedWorkflows = int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out var max) && max > 0
+                        ? max
+                        : throw new FormatException("invalid value for --max-closed-workflows (expected a positive integer)");
+                    break;
+                case "--retention":
+                    result.Options.Retention = TimeSpan.TryParse(Value(), CultureInfo.InvariantCulture, out var retention) && retention > TimeSpan.Zero
+                        ? retention
+                        : throw new FormatException("invalid value for --retention (expected a positive time span like 1.00:00:00)");
+                    break;
+                default:
+                    if (IgnoredValueFlags.Contains(arg))
+                    {
+                        Value();
+                    }
+                    else if (!IgnoredSwitches.Contains(arg))
+                    {
+                        throw new FormatException($"unknown flag: {args[index]}");
+                    }
+                    break;
+            }
+        }
+        result.Options.Namespaces = namespaces;
+        return result;
+    }
+
+    private static int ParsePort(string text, string name) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is >= 0 and <= 65535
+            ? port
+            : throw new FormatException($"invalid value for {name}: {text} (expected a port number)");
+}

@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Logging;
+
+namespace Estuary.DevServer;
+
+/// <summary>Settings of a <see cref="TemporalDevServer"/>.</summary>
+public sealed class DevServerOptions
+{
+    /// <summary>IP address to listen on.</summary>
+    public string Ip { get; set; } = "127.0.0.1";
+
+    /// <summary>Port to listen on; 0 picks a free port (read it back from <see cref="TemporalDevServer.Port"/>).</summary>
+    public int Port { get; set; }
+
+    /// <summary>Namespaces registered at start.</summary>
+    public IList<string> Namespaces { get; set; } = ["default"];
+
+    /// <summary>
+    /// Test-server mode: whenever no workflow or activity task is outstanding (and time skipping is not locked
+    /// through TestService), the clock jumps to the next timer or timeout.
+    /// </summary>
+    public bool TimeSkipping { get; set; }
+
+    /// <summary>Logger factory for the server's own logs (one debug line per RPC); null logs nothing.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>How long a closed workflow run stays readable (the namespace retention of the initial namespaces).</summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>At most this many closed runs are kept; the oldest are dropped first.</summary>
+    public int MaxClosedWorkflows { get; set; } = 100_000;
+
+    /// <summary>Search attributes registered at start (name → indexed value type, e.g. <c>Keyword</c>).</summary>
+    public IDictionary<string, string> SearchAttributes { get; set; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Longest time a long poll is held before it is answered empty (it is also cut short before the caller's deadline).</summary>
+    public TimeSpan LongPollTimeout { get; set; } = TimeSpan.FromSeconds(60);
+}

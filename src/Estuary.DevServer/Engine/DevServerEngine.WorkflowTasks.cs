@@ -1,0 +1,678 @@
+using Estuary.DevServer.Grpc;
+using Estuary.DevServer.State;
+using Estuary.DevServer.TaskQueues;
+using Google.Protobuf.WellKnownTypes;
+using Temporalio.Api.Command.V1;
+using Temporalio.Api.Common.V1;
+using Temporalio.Api.Enums.V1;
+using Temporalio.Api.Failure.V1;
+using Temporalio.Api.History.V1;
+using Temporalio.Api.WorkflowService.V1;
+using TaskQueueMessage = Temporalio.Api.TaskQueue.V1.TaskQueue;
+
+namespace Estuary.DevServer.Engine;
+
+internal sealed partial class DevServerEngine
+{
+    private static readonly TimeSpan DefaultStickyScheduleToStartTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>Schedules a workflow task unless one is already pending (its history will include the new events).</summary>
+    private void ScheduleWorkflowTaskIfIdle(WorkflowRun run)
+    {
+        if (run.IsRunning && run.WorkflowTask is null && !run.ApplyingCommands)
+        {
+            run.StartBackoff?.Cancel();
+            ScheduleWorkflowTask(run, 1);
+        }
+    }
+
+    private void ScheduleWorkflowTask(WorkflowRun run, int attempt)
+    {
+        if (!run.IsRunning || run.WorkflowTask is not null)
+        {
+            return;
+        }
+        var now = Clock.UtcNow;
+        var ns = run.Namespace.Name;
+        if (run.StickyQueue is { } sticky && _shutDownStickyQueues.Contains((ns, sticky)))
+        {
+            run.StickyQueue = null;
+        }
+        var isSticky = run.StickyQueue is not null;
+        var queueName = run.StickyQueue ?? run.TaskQueue;
+        var scheduled = run.History.Append(new HistoryEvent
+        {
+            EventType = EventType.WorkflowTaskScheduled,
+            WorkflowTaskScheduledEventAttributes = new WorkflowTaskScheduledEventAttributes
+            {
+                TaskQueue = isSticky
+                    ? new TaskQueueMessage { Name = queueName, Kind = TaskQueueKind.Sticky, NormalName = run.TaskQueue }
+                    : run.Started.TaskQueue,
+                StartToCloseTimeout = run.Started.WorkflowTaskTimeout,
+                Attempt = attempt,
+            },
+        }, now);
+        var task = new WorkflowTaskState
+        {
+            ScheduledEventId = scheduled.EventId,
+            Attempt = attempt,
+            QueueName = queueName,
+            IsSticky = isSticky,
+            ScheduledTime = now,
+        };
+        run.WorkflowTask = task;
+        if (isSticky)
+        {
+            task.Timeout = Clock.After(run.StickyScheduleToStartTimeout, () =>
+            {
+                using (Track(run))
+                {
+                    StickyTaskNotPickedUp(run, task);
+                }
+            });
+        }
+        WorkflowQueue(ns, queueName).Add(run);
+    }
+
+    /// <summary>A sticky task nobody picked up in time (or whose worker shut down) moves to the normal queue.</summary>
+    private void StickyTaskNotPickedUp(WorkflowRun run, WorkflowTaskState task)
+    {
+        if (run.WorkflowTask != task || task.IsStarted)
+        {
+            return;
+        }
+        task.Timeout?.Cancel();
+        run.History.Append(new HistoryEvent
+        {
+            EventType = EventType.WorkflowTaskTimedOut,
+            WorkflowTaskTimedOutEventAttributes = new WorkflowTaskTimedOutEventAttributes
+            {
+                ScheduledEventId = task.ScheduledEventId,
+                TimeoutType = TimeoutType.ScheduleToStart,
+            },
+        }, Clock.UtcNow);
+        run.WorkflowTask = null;
+        run.StickyQueue = null;
+        ScheduleWorkflowTask(run, task.Attempt);
+    }
+
+    private PollWorkflowTaskQueueResponse? StartWorkflowTask(WorkflowRun run, string queueName, string identity)
+    {
+        var task = run.WorkflowTask;
+        if (!run.IsRunning || task is null || task.IsStarted || task.QueueName != queueName)
+        {
+            return null;
+        }
+        var now = Clock.UtcNow;
+        task.Timeout?.Cancel();
+        task.RequestId = Guid.NewGuid().ToString();
+        var started = run.History.Append(new HistoryEvent
+        {
+            EventType = EventType.WorkflowTaskStarted,
+            WorkflowTaskStartedEventAttributes = new WorkflowTaskStartedEventAttributes
+            {
+                ScheduledEventId = task.ScheduledEventId,
+                Identity = identity,
+                RequestId = task.RequestId,
+                HistorySizeBytes = run.History.SizeBytes,
+            },
+        }, now);
+        task.StartedEventId = started.EventId;
+        task.StartedTime = now;
+        task.Timeout = Clock.After(run.WorkflowTaskTimeout, () =>
+        {
+            using (Track(run))
+            {
+                WorkflowTaskTimedOut(run, task);
+            }
+        });
+
+        var history = new Temporalio.Api.History.V1.History();
+        var events = run.History.Events;
+        var from = task.IsSticky ? (int)run.PreviousStartedEventId : 0;
+        for (var i = from; i < events.Count; i++)
+        {
+            history.Events.Add(events[i]);
+        }
+        return new PollWorkflowTaskQueueResponse
+        {
+            TaskToken = new TaskToken(run.Namespace.Name, run.WorkflowId, run.RunId, task.ScheduledEventId, task.Attempt).ToByteString(),
+            WorkflowExecution = run.ToExecution(),
+            WorkflowType = run.Started.WorkflowType,
+            PreviousStartedEventId = run.PreviousStartedEventId,
+            StartedEventId = task.StartedEventId,
+            Attempt = task.Attempt,
+            History = history,
+            WorkflowExecutionTaskQueue = run.Started.TaskQueue,
+            ScheduledTime = Timestamp.FromDateTime(task.ScheduledTime),
+            StartedTime = Timestamp.FromDateTime(now),
+        };
+    }
+
+    public async Task<PollWorkflowTaskQueueResponse> PollWorkflowTaskQueueAsync(PollWorkflowTaskQueueRequest request, DateTime deadline, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(request.TaskQueue?.Name))
+        {
+            throw RpcErrors.InvalidArgument("TaskQueue is not set on request.");
+        }
+        TaskQueue<WorkflowRun, PollWorkflowTaskQueueResponse>.Poller? poller;
+        lock (_gate)
+        {
+            var ns = GetNamespace(request.Namespace);
+            var queue = WorkflowQueue(ns.Name, request.TaskQueue.Name);
+            var response = queue.TakeOrWait(request.Identity, Clock.UtcNow, out poller);
+            if (response is not null)
+            {
+                return response;
+            }
+        }
+        return await WaitForTaskAsync(poller!, deadline, cancellationToken) ?? new PollWorkflowTaskQueueResponse();
+    }
+
+    private async Task<TResponse?> WaitForTaskAsync<TTask, TResponse>(TaskQueue<TTask, TResponse>.Poller poller, DateTime deadline, CancellationToken cancellationToken)
+        where TTask : class
+        where TResponse : class
+    {
+        using var linked = LinkToStopping(cancellationToken);
+        try
+        {
+            return await poller.Completion.Task.WaitAsync(HoldTime(deadline), linked.Token);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            lock (_gate)
+            {
+                if (poller.Queue.Remove(poller))
+                {
+                    return null;
+                }
+            }
+            // A task was handed to this poll just as it gave up: still deliver it.
+            return await poller.Completion.Task;
+        }
+    }
+
+    private (WorkflowRun Run, WorkflowTaskState Task) GetStartedWorkflowTask(Google.Protobuf.ByteString tokenBytes, string requestNamespace)
+    {
+        var token = TaskToken.Parse(tokenBytes);
+        var ns = GetNamespace(string.IsNullOrEmpty(requestNamespace) ? token.Namespace : requestNamespace);
+        if (!ns.Runs.TryGetValue(token.RunId, out var run) || !run.IsRunning
+            || run.WorkflowTask is not { IsStarted: true } task || task.ScheduledEventId != token.ScheduledEventId)
+        {
+            throw RpcErrors.NotFound("Workflow task not found.");
+        }
+        return (run, task);
+    }
+
+    public RespondWorkflowTaskCompletedResponse RespondWorkflowTaskCompleted(RespondWorkflowTaskCompletedRequest request)
+    {
+        lock (_gate)
+        {
+            var (run, task) = GetStartedWorkflowTask(request.TaskToken, request.Namespace);
+            using (Track(run))
+            {
+                CompleteWorkflowTask(run, task, request);
+            }
+            return new RespondWorkflowTaskCompletedResponse();
+        }
+    }
+
+    private void CompleteWorkflowTask(WorkflowRun run, WorkflowTaskState task, RespondWorkflowTaskCompletedRequest request)
+    {
+        var now = Clock.UtcNow;
+        if (ValidateCommands(run, request) is { } invalid)
+        {
+            FailWorkflowTask(run, task, invalid.Cause, new Failure { Message = invalid.Message }, request.Identity);
+            throw invalid.Cause == WorkflowTaskFailedCause.Unspecified
+                ? RpcErrors.Unimplemented(invalid.Message)
+                : RpcErrors.InvalidArgument(invalid.Message);
+        }
+        var closes = request.Commands.Any(c => c.CommandType is CommandType.CompleteWorkflowExecution or CommandType.FailWorkflowExecution
+            or CommandType.CancelWorkflowExecution or CommandType.ContinueAsNewWorkflowExecution);
+        if (closes && run.HasBufferedEvents)
+        {
+            // New events arrived while the worker decided to close: it must see them first (Temporal's UnhandledCommand).
+            FailWorkflowTask(run, task, WorkflowTaskFailedCause.UnhandledCommand,
+                new Failure { Message = "UnhandledCommand: new events arrived while the workflow task was running." }, request.Identity);
+            return;
+        }
+
+        task.Timeout?.Cancel();
+        var completed = run.History.Append(new HistoryEvent
+        {
+            EventType = EventType.WorkflowTaskCompleted,
+            WorkflowTaskCompletedEventAttributes = new WorkflowTaskCompletedEventAttributes
+            {
+                ScheduledEventId = task.ScheduledEventId,
+                StartedEventId = task.StartedEventId,
+                Identity = request.Identity,
+                SdkMetadata = request.SdkMetadata,
+                MeteringMetadata = request.MeteringMetadata,
+            },
+        }, now);
+        run.WorkflowTask = null;
+        run.PreviousStartedEventId = task.StartedEventId;
+        run.CompletedWorkflowTasks++;
+        if (request.StickyAttributes?.WorkerTaskQueue?.Name is { Length: > 0 } sticky
+            && !_shutDownStickyQueues.Contains((run.Namespace.Name, sticky)))
+        {
+            run.StickyQueue = sticky;
+            var timeout = request.StickyAttributes.ScheduleToStartTimeout?.ToTimeSpan() ?? TimeSpan.Zero;
+            run.StickyScheduleToStartTimeout = timeout > TimeSpan.Zero ? timeout : DefaultStickyScheduleToStartTimeout;
+        }
+        else
+        {
+            run.StickyQueue = null;
+        }
+
+        var needsTask = request.ForceCreateNewWorkflowTask;
+        run.ApplyingCommands = true;
+        try
+        {
+            foreach (var command in request.Commands)
+            {
+                needsTask |= ApplyCommand(run, command, completed.EventId, request.Identity);
+                if (!run.IsRunning)
+                {
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            run.ApplyingCommands = false;
+        }
+        needsTask |= run.HasBufferedEvents;
+        run.FlushBuffer(Clock.UtcNow);
+        if (needsTask)
+        {
+            ScheduleWorkflowTask(run, 1);
+        }
+    }
+
+    private static (WorkflowTaskFailedCause Cause, string Message)? ValidateCommands(WorkflowRun run, RespondWorkflowTaskCompletedRequest request)
+    {
+        if (request.Messages.Count > 0)
+        {
+            return (WorkflowTaskFailedCause.Unspecified, "Workflow updates (protocol messages) are not supported by the Estuary dev server.");
+        }
+        var activityIds = new HashSet<string>(run.Activities.Values.Select(a => a.Attributes.ActivityId), StringComparer.Ordinal);
+        var timerIds = new HashSet<string>(run.Timers.Keys, StringComparer.Ordinal);
+        foreach (var command in request.Commands)
+        {
+            switch (command.CommandType)
+            {
+                case CommandType.ScheduleActivityTask:
+                    var activity = command.ScheduleActivityTaskCommandAttributes;
+                    if (activity is null || string.IsNullOrEmpty(activity.ActivityId) || string.IsNullOrEmpty(activity.ActivityType?.Name))
+                    {
+                        return (WorkflowTaskFailedCause.BadScheduleActivityAttributes, "ScheduleActivityTask needs an ActivityId and an ActivityType.");
+                    }
+                    if (!activityIds.Add(activity.ActivityId))
+                    {
+                        return (WorkflowTaskFailedCause.BadScheduleActivityAttributes, $"Activity ID {activity.ActivityId} is already in use.");
+                    }
+                    if (IsUnset(activity.ScheduleToCloseTimeout) && IsUnset(activity.StartToCloseTimeout))
+                    {
+                        return (WorkflowTaskFailedCause.BadScheduleActivityAttributes, "A valid StartToClose or ScheduleToCloseTimeout is not set on ScheduleActivityTask.");
+                    }
+                    break;
+                case CommandType.StartTimer:
+                    var timer = command.StartTimerCommandAttributes;
+                    if (timer is null || string.IsNullOrEmpty(timer.TimerId) || timer.StartToFireTimeout is null || timer.StartToFireTimeout.ToTimeSpan() <= TimeSpan.Zero)
+                    {
+                        return (WorkflowTaskFailedCause.BadStartTimerAttributes, "StartTimer needs a TimerId and a positive StartToFireTimeout.");
+                    }
+                    if (!timerIds.Add(timer.TimerId))
+                    {
+                        return (WorkflowTaskFailedCause.StartTimerDuplicateId, $"Timer ID {timer.TimerId} is already in use.");
+                    }
+                    break;
+                case CommandType.CancelTimer:
+                    if (!timerIds.Remove(command.CancelTimerCommandAttributes?.TimerId ?? ""))
+                    {
+                        return (WorkflowTaskFailedCause.BadCancelTimerAttributes, $"Timer ID {command.CancelTimerCommandAttributes?.TimerId} is not pending.");
+                    }
+                    break;
+                case CommandType.RequestCancelActivityTask:
+                    if (!run.Activities.ContainsKey(command.RequestCancelActivityTaskCommandAttributes?.ScheduledEventId ?? 0))
+                    {
+                        return (WorkflowTaskFailedCause.BadRequestCancelActivityAttributes, $"Activity with scheduled event ID {command.RequestCancelActivityTaskCommandAttributes?.ScheduledEventId} is not pending.");
+                    }
+                    break;
+                case CommandType.CompleteWorkflowExecution:
+                case CommandType.FailWorkflowExecution:
+                case CommandType.CancelWorkflowExecution:
+                case CommandType.RecordMarker:
+                case CommandType.UpsertWorkflowSearchAttributes:
+                case CommandType.ModifyWorkflowProperties:
+                    break;
+                case CommandType.ContinueAsNewWorkflowExecution:
+                    if (!string.IsNullOrEmpty(command.ContinueAsNewWorkflowExecutionCommandAttributes?.CronSchedule))
+                    {
+                        return (WorkflowTaskFailedCause.Unspecified, "Cron schedules are not supported by the Estuary dev server.");
+                    }
+                    break;
+                default:
+                    return (WorkflowTaskFailedCause.Unspecified, $"Command {command.CommandType} is not supported by the Estuary dev server.");
+            }
+        }
+        return null;
+    }
+
+    private static bool IsUnset(Duration? duration) => duration is null || duration.ToTimeSpan() <= TimeSpan.Zero;
+
+    /// <summary>Applies one command; returns true when it produced an event the workflow must see in a new task.</summary>
+    private bool ApplyCommand(WorkflowRun run, Command command, long completedEventId, string identity)
+    {
+        var now = Clock.UtcNow;
+        switch (command.CommandType)
+        {
+            case CommandType.ScheduleActivityTask:
+                ScheduleActivity(run, command.ScheduleActivityTaskCommandAttributes, completedEventId);
+                return false;
+            case CommandType.RequestCancelActivityTask:
+                return RequestCancelActivity(run, command.RequestCancelActivityTaskCommandAttributes.ScheduledEventId, completedEventId);
+            case CommandType.StartTimer:
+                StartTimer(run, command.StartTimerCommandAttributes, completedEventId);
+                return false;
+            case CommandType.CancelTimer:
+                var timer = run.Timers[command.CancelTimerCommandAttributes.TimerId];
+                timer.Fire.Cancel();
+                run.Timers.Remove(timer.TimerId);
+                run.History.Append(new HistoryEvent
+                {
+                    EventType = EventType.TimerCanceled,
+                    TimerCanceledEventAttributes = new TimerCanceledEventAttributes
+                    {
+                        TimerId = timer.TimerId,
+                        StartedEventId = timer.StartedEventId,
+                        WorkflowTaskCompletedEventId = completedEventId,
+                        Identity = identity,
+                    },
+                }, now);
+                return false;
+            case CommandType.CompleteWorkflowExecution:
+                run.History.Append(new HistoryEvent
+                {
+                    EventType = EventType.WorkflowExecutionCompleted,
+                    WorkflowExecutionCompletedEventAttributes = new WorkflowExecutionCompletedEventAttributes
+                    {
+                        Result = command.CompleteWorkflowExecutionCommandAttributes.Result,
+                        WorkflowTaskCompletedEventId = completedEventId,
+                    },
+                }, now);
+                CloseRun(run, WorkflowExecutionStatus.Completed);
+                return false;
+            case CommandType.FailWorkflowExecution:
+                FailRun(run, command.FailWorkflowExecutionCommandAttributes.Failure, completedEventId);
+                return false;
+            case CommandType.CancelWorkflowExecution:
+                run.History.Append(new HistoryEvent
+                {
+                    EventType = EventType.WorkflowExecutionCanceled,
+                    WorkflowExecutionCanceledEventAttributes = new WorkflowExecutionCanceledEventAttributes
+                    {
+                        Details = command.CancelWorkflowExecutionCommandAttributes.Details,
+                        WorkflowTaskCompletedEventId = completedEventId,
+                    },
+                }, now);
+                CloseRun(run, WorkflowExecutionStatus.Canceled);
+                return false;
+            case CommandType.ContinueAsNewWorkflowExecution:
+                ContinueAsNew(run, command.ContinueAsNewWorkflowExecutionCommandAttributes, completedEventId);
+                return false;
+            case CommandType.RecordMarker:
+                var marker = command.RecordMarkerCommandAttributes;
+                run.History.Append(new HistoryEvent
+                {
+                    EventType = EventType.MarkerRecorded,
+                    MarkerRecordedEventAttributes = new MarkerRecordedEventAttributes
+                    {
+                        MarkerName = marker.MarkerName,
+                        Details = { marker.Details },
+                        Header = marker.Header,
+                        Failure = marker.Failure,
+                        WorkflowTaskCompletedEventId = completedEventId,
+                    },
+                }, now);
+                return false;
+            case CommandType.UpsertWorkflowSearchAttributes:
+                var upsert = command.UpsertWorkflowSearchAttributesCommandAttributes.SearchAttributes ?? new SearchAttributes();
+                foreach (var (key, value) in upsert.IndexedFields)
+                {
+                    if (value.Data.IsEmpty)
+                    {
+                        run.SearchAttributes.IndexedFields.Remove(key);
+                    }
+                    else
+                    {
+                        run.SearchAttributes.IndexedFields[key] = value;
+                    }
+                }
+                run.History.Append(new HistoryEvent
+                {
+                    EventType = EventType.UpsertWorkflowSearchAttributes,
+                    UpsertWorkflowSearchAttributesEventAttributes = new UpsertWorkflowSearchAttributesEventAttributes
+                    {
+                        SearchAttributes = upsert,
+                        WorkflowTaskCompletedEventId = completedEventId,
+                    },
+                }, now);
+                return false;
+            case CommandType.ModifyWorkflowProperties:
+                var memo = command.ModifyWorkflowPropertiesCommandAttributes.UpsertedMemo ?? new Memo();
+                foreach (var (key, value) in memo.Fields)
+                {
+                    if (value.Data.IsEmpty)
+                    {
+                        run.Memo.Fields.Remove(key);
+                    }
+                    else
+                    {
+                        run.Memo.Fields[key] = value;
+                    }
+                }
+                run.History.Append(new HistoryEvent
+                {
+                    EventType = EventType.WorkflowPropertiesModified,
+                    WorkflowPropertiesModifiedEventAttributes = new WorkflowPropertiesModifiedEventAttributes
+                    {
+                        UpsertedMemo = memo,
+                        WorkflowTaskCompletedEventId = completedEventId,
+                    },
+                }, now);
+                return false;
+            default:
+                throw RpcErrors.Internal($"Command {command.CommandType} passed validation but has no handler.");
+        }
+    }
+
+    private void FailRun(WorkflowRun run, Failure failure, long completedEventId)
+    {
+        var retry = NextWorkflowRetry(run, failure, isTimeout: false);
+        var attributes = new WorkflowExecutionFailedEventAttributes
+        {
+            Failure = failure,
+            RetryState = retry.State,
+            WorkflowTaskCompletedEventId = completedEventId,
+        };
+        string? newRunId = retry.Backoff is null ? null : Guid.NewGuid().ToString();
+        if (newRunId is not null)
+        {
+            attributes.NewExecutionRunId = newRunId;
+        }
+        run.History.Append(new HistoryEvent { EventType = EventType.WorkflowExecutionFailed, WorkflowExecutionFailedEventAttributes = attributes }, Clock.UtcNow);
+        CloseRun(run, WorkflowExecutionStatus.Failed);
+        if (newRunId is not null)
+        {
+            StartRetryRun(run, newRunId, retry.Backoff!.Value, failure);
+        }
+    }
+
+    private void ContinueAsNew(WorkflowRun run, ContinueAsNewWorkflowExecutionCommandAttributes command, long completedEventId)
+    {
+        var old = run.Started;
+        var newRunId = Guid.NewGuid().ToString();
+        var workflowType = string.IsNullOrEmpty(command.WorkflowType?.Name) ? old.WorkflowType : command.WorkflowType;
+        var taskQueue = string.IsNullOrEmpty(command.TaskQueue?.Name) ? old.TaskQueue : new TaskQueueMessage { Name = command.TaskQueue.Name, Kind = TaskQueueKind.Normal };
+        var runTimeout = IsUnset(command.WorkflowRunTimeout) ? old.WorkflowRunTimeout : command.WorkflowRunTimeout;
+        var taskTimeout = IsUnset(command.WorkflowTaskTimeout) ? old.WorkflowTaskTimeout : command.WorkflowTaskTimeout;
+        var memo = command.Memo ?? run.Memo;
+        var searchAttributes = command.SearchAttributes ?? run.SearchAttributes;
+        var initiator = command.Initiator == ContinueAsNewInitiator.Unspecified ? ContinueAsNewInitiator.Workflow : command.Initiator;
+        run.History.Append(new HistoryEvent
+        {
+            EventType = EventType.WorkflowExecutionContinuedAsNew,
+            WorkflowExecutionContinuedAsNewEventAttributes = new WorkflowExecutionContinuedAsNewEventAttributes
+            {
+                NewExecutionRunId = newRunId,
+                WorkflowType = workflowType,
+                TaskQueue = taskQueue,
+                Input = command.Input,
+                WorkflowRunTimeout = runTimeout,
+                WorkflowTaskTimeout = taskTimeout,
+                WorkflowTaskCompletedEventId = completedEventId,
+                BackoffStartInterval = command.BackoffStartInterval,
+                Initiator = initiator,
+                LastCompletionResult = command.LastCompletionResult,
+                Header = command.Header,
+                Memo = memo,
+                SearchAttributes = searchAttributes,
+            },
+        }, Clock.UtcNow);
+        CloseRun(run, WorkflowExecutionStatus.ContinuedAsNew);
+        var started = new WorkflowExecutionStartedEventAttributes
+        {
+            WorkflowType = workflowType,
+            TaskQueue = taskQueue,
+            Input = command.Input,
+            WorkflowExecutionTimeout = old.WorkflowExecutionTimeout,
+            WorkflowRunTimeout = runTimeout,
+            WorkflowTaskTimeout = taskTimeout,
+            Identity = old.Identity,
+            RetryPolicy = command.RetryPolicy is null ? old.RetryPolicy : WithRetryDefaults(command.RetryPolicy),
+            Attempt = 1,
+            WorkflowExecutionExpirationTime = old.WorkflowExecutionExpirationTime,
+            Memo = memo,
+            SearchAttributes = searchAttributes,
+            Header = command.Header,
+            ContinuedFailure = command.Failure,
+            LastCompletionResult = command.LastCompletionResult,
+            Initiator = initiator,
+            FirstWorkflowTaskBackoff = command.BackoffStartInterval,
+        };
+        var next = CreateRun(run.Namespace, run.WorkflowId, newRunId, Guid.NewGuid().ToString(), started, run);
+        run.NextRunId = next.RunId;
+    }
+
+    public RespondWorkflowTaskFailedResponse RespondWorkflowTaskFailed(RespondWorkflowTaskFailedRequest request)
+    {
+        lock (_gate)
+        {
+            var (run, task) = GetStartedWorkflowTask(request.TaskToken, request.Namespace);
+            using (Track(run))
+            {
+                FailWorkflowTask(run, task, request.Cause, request.Failure, request.Identity);
+            }
+            return new RespondWorkflowTaskFailedResponse();
+        }
+    }
+
+    /// <summary>Writes WorkflowTaskFailed and schedules the next attempt on the normal queue, backing off after repeated failures.</summary>
+    private void FailWorkflowTask(WorkflowRun run, WorkflowTaskState task, WorkflowTaskFailedCause cause, Failure? failure, string identity)
+    {
+        task.Timeout?.Cancel();
+        run.History.Append(new HistoryEvent
+        {
+            EventType = EventType.WorkflowTaskFailed,
+            WorkflowTaskFailedEventAttributes = new WorkflowTaskFailedEventAttributes
+            {
+                ScheduledEventId = task.ScheduledEventId,
+                StartedEventId = task.StartedEventId,
+                Cause = cause,
+                Failure = failure,
+                Identity = identity,
+            },
+        }, Clock.UtcNow);
+        RetryWorkflowTask(run, task);
+    }
+
+    private void WorkflowTaskTimedOut(WorkflowRun run, WorkflowTaskState task)
+    {
+        if (run.WorkflowTask != task || !task.IsStarted)
+        {
+            return;
+        }
+        run.History.Append(new HistoryEvent
+        {
+            EventType = EventType.WorkflowTaskTimedOut,
+            WorkflowTaskTimedOutEventAttributes = new WorkflowTaskTimedOutEventAttributes
+            {
+                ScheduledEventId = task.ScheduledEventId,
+                StartedEventId = task.StartedEventId,
+                TimeoutType = TimeoutType.StartToClose,
+            },
+        }, Clock.UtcNow);
+        RetryWorkflowTask(run, task);
+    }
+
+    private void RetryWorkflowTask(WorkflowRun run, WorkflowTaskState task)
+    {
+        run.WorkflowTask = null;
+        run.StickyQueue = null;
+        run.FlushBuffer(Clock.UtcNow);
+        var attempt = task.Attempt + 1;
+        var delay = TimeSpan.FromSeconds(Math.Clamp(task.Attempt - 2, 0, 10));
+        if (delay == TimeSpan.Zero)
+        {
+            ScheduleWorkflowTask(run, attempt);
+            return;
+        }
+        run.StartBackoff = Clock.After(delay, () =>
+        {
+            using (Track(run))
+            {
+                ScheduleWorkflowTask(run, attempt);
+            }
+        });
+    }
+
+    public ShutdownWorkerResponse ShutdownWorker(ShutdownWorkerRequest request)
+    {
+        lock (_gate)
+        {
+            var ns = GetNamespace(request.Namespace);
+            if (string.IsNullOrEmpty(request.StickyTaskQueue))
+            {
+                return new ShutdownWorkerResponse();
+            }
+            _shutDownStickyQueues.Add((ns.Name, request.StickyTaskQueue));
+            if (_workflowQueues.Remove((ns.Name, request.StickyTaskQueue), out var queue))
+            {
+                foreach (var run in queue.Drain())
+                {
+                    if (run.WorkflowTask is { } task)
+                    {
+                        using (Track(run))
+                        {
+                            StickyTaskNotPickedUp(run, task);
+                        }
+                    }
+                }
+            }
+            return new ShutdownWorkerResponse();
+        }
+    }
+
+    public ResetStickyTaskQueueResponse ResetStickyTaskQueue(ResetStickyTaskQueueRequest request)
+    {
+        lock (_gate)
+        {
+            var ns = GetNamespace(request.Namespace);
+            var run = GetRun(ns, request.Execution?.WorkflowId ?? "", request.Execution?.RunId);
+            run.StickyQueue = null;
+            return new ResetStickyTaskQueueResponse();
+        }
+    }
+}

@@ -1,0 +1,63 @@
+using Estuary.DevServer.Engine;
+using Microsoft.Extensions.Logging;
+using Temporalio.Api.WorkflowService.V1;
+
+namespace Estuary.DevServer.Grpc;
+
+/// <summary>temporal.api.workflowservice.v1.WorkflowService, delegating to the engine.</summary>
+internal sealed class WorkflowServiceHandler : ServiceHandler
+{
+    public WorkflowServiceHandler(DevServerEngine engine, ILogger<WorkflowServiceHandler> logger)
+        : base(ServiceReflection.Descriptor.Services[0], logger)
+    {
+        On<GetSystemInfoRequest, GetSystemInfoResponse>("GetSystemInfo", _ => new GetSystemInfoResponse
+        {
+            ServerVersion = "1.27.0-estuary",
+            Capabilities = new GetSystemInfoResponse.Types.Capabilities
+            {
+                SignalAndQueryHeader = true,
+                InternalErrorDifferentiation = true,
+                ActivityFailureIncludeHeartbeat = true,
+                EncodedFailureAttributes = true,
+                UpsertMemo = true,
+                SdkMetadata = true,
+            },
+        });
+        On<GetClusterInfoRequest, GetClusterInfoResponse>("GetClusterInfo", _ => new GetClusterInfoResponse
+        {
+            ServerVersion = "1.27.0-estuary",
+            ClusterName = "active",
+            ClusterId = "estuary-dev-server",
+            HistoryShardCount = 1,
+            PersistenceStore = "memory",
+            VisibilityStore = "memory",
+        });
+        On<DescribeNamespaceRequest, DescribeNamespaceResponse>("DescribeNamespace", engine.DescribeNamespace);
+        On<RegisterNamespaceRequest, RegisterNamespaceResponse>("RegisterNamespace", engine.RegisterNamespace);
+        On<ListNamespacesRequest, ListNamespacesResponse>("ListNamespaces", engine.ListNamespaces);
+        On<UpdateNamespaceRequest, UpdateNamespaceResponse>("UpdateNamespace", engine.UpdateNamespace);
+        On<StartWorkflowExecutionRequest, StartWorkflowExecutionResponse>("StartWorkflowExecution", engine.StartWorkflowExecution);
+        On<TerminateWorkflowExecutionRequest, TerminateWorkflowExecutionResponse>("TerminateWorkflowExecution", engine.TerminateWorkflowExecution);
+        On<RequestCancelWorkflowExecutionRequest, RequestCancelWorkflowExecutionResponse>("RequestCancelWorkflowExecution", engine.RequestCancelWorkflowExecution);
+        On<SignalWorkflowExecutionRequest, SignalWorkflowExecutionResponse>("SignalWorkflowExecution", engine.SignalWorkflowExecution);
+        On<DescribeWorkflowExecutionRequest, DescribeWorkflowExecutionResponse>("DescribeWorkflowExecution", engine.DescribeWorkflowExecution);
+        OnAsync<GetWorkflowExecutionHistoryRequest, GetWorkflowExecutionHistoryResponse>("GetWorkflowExecutionHistory",
+            (request, context) => engine.GetWorkflowExecutionHistoryAsync(request, context.Deadline, context.CancellationToken));
+        OnAsync<PollWorkflowTaskQueueRequest, PollWorkflowTaskQueueResponse>("PollWorkflowTaskQueue",
+            (request, context) => engine.PollWorkflowTaskQueueAsync(request, context.Deadline, context.CancellationToken));
+        On<RespondWorkflowTaskCompletedRequest, RespondWorkflowTaskCompletedResponse>("RespondWorkflowTaskCompleted", engine.RespondWorkflowTaskCompleted);
+        On<RespondWorkflowTaskFailedRequest, RespondWorkflowTaskFailedResponse>("RespondWorkflowTaskFailed", engine.RespondWorkflowTaskFailed);
+        OnAsync<PollActivityTaskQueueRequest, PollActivityTaskQueueResponse>("PollActivityTaskQueue",
+            (request, context) => engine.PollActivityTaskQueueAsync(request, context.Deadline, context.CancellationToken));
+        On<RespondActivityTaskCompletedRequest, RespondActivityTaskCompletedResponse>("RespondActivityTaskCompleted", engine.RespondActivityTaskCompleted);
+        On<RespondActivityTaskCompletedByIdRequest, RespondActivityTaskCompletedByIdResponse>("RespondActivityTaskCompletedById", engine.RespondActivityTaskCompletedById);
+        On<RespondActivityTaskFailedRequest, RespondActivityTaskFailedResponse>("RespondActivityTaskFailed", engine.RespondActivityTaskFailed);
+        On<RespondActivityTaskFailedByIdRequest, RespondActivityTaskFailedByIdResponse>("RespondActivityTaskFailedById", engine.RespondActivityTaskFailedById);
+        On<RespondActivityTaskCanceledRequest, RespondActivityTaskCanceledResponse>("RespondActivityTaskCanceled", engine.RespondActivityTaskCanceled);
+        On<RespondActivityTaskCanceledByIdRequest, RespondActivityTaskCanceledByIdResponse>("RespondActivityTaskCanceledById", engine.RespondActivityTaskCanceledById);
+        On<RecordActivityTaskHeartbeatRequest, RecordActivityTaskHeartbeatResponse>("RecordActivityTaskHeartbeat", engine.RecordActivityTaskHeartbeat);
+        On<RecordActivityTaskHeartbeatByIdRequest, RecordActivityTaskHeartbeatByIdResponse>("RecordActivityTaskHeartbeatById", engine.RecordActivityTaskHeartbeatById);
+        On<ShutdownWorkerRequest, ShutdownWorkerResponse>("ShutdownWorker", engine.ShutdownWorker);
+        On<ResetStickyTaskQueueRequest, ResetStickyTaskQueueResponse>("ResetStickyTaskQueue", engine.ResetStickyTaskQueue);
+    }
+}

@@ -1,0 +1,50 @@
+using Temporalio.Api.History.V1;
+
+namespace Estuary.DevServer.State;
+
+/// <summary>The event history of one run, with a way to wait for the next event (long-polled history reads).</summary>
+internal sealed class History
+{
+    private readonly List<HistoryEvent> _events = [];
+    private TaskCompletionSource? _changed;
+
+    public IReadOnlyList<HistoryEvent> Events => _events;
+
+    public long NextEventId => _events.Count + 1;
+
+    public long LastEventId => _events.Count;
+
+    public long SizeBytes { get; private set; }
+
+    /// <summary>Adds an event, giving it the next id and the event time.</summary>
+    public HistoryEvent Append(HistoryEvent evt, DateTime now)
+    {
+        evt.EventId = NextEventId;
+        evt.EventTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(now);
+        evt.TaskId = evt.EventId;
+        _events.Add(evt);
+        SizeBytes += evt.CalculateSize();
+        if (_changed is { } changed)
+        {
+            _changed = null;
+            changed.TrySetResult();
+        }
+        return evt;
+    }
+
+    /// <summary>A task that completes when the next event is appended (or the run is closed and evicted).</summary>
+    public Task WaitForChange()
+    {
+        _changed ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return _changed.Task;
+    }
+
+    /// <summary>Releases every waiter (used when the run is removed).</summary>
+    public void ReleaseWaiters()
+    {
+        _changed?.TrySetResult();
+        _changed = null;
+    }
+
+    public HistoryEvent? LastEvent => _events.Count == 0 ? null : _events[^1];
+}

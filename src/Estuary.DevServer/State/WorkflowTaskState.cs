@@ -1,0 +1,29 @@
+using Estuary.DevServer.Time;
+
+namespace Estuary.DevServer.State;
+
+/// <summary>Lifecycle of a workflow task: scheduled on a (normal or sticky) queue, then started by a poll, then finished.</summary>
+internal sealed class WorkflowTaskState
+{
+    public required long ScheduledEventId { get; init; }
+
+    public required int Attempt { get; init; }
+
+    /// <summary>Queue the task was scheduled on (the sticky queue name when sticky).</summary>
+    public required string QueueName { get; init; }
+
+    public required bool IsSticky { get; init; }
+
+    public required DateTime ScheduledTime { get; init; }
+
+    public bool IsStarted => StartedEventId > 0;
+
+    public long StartedEventId { get; set; }
+
+    public DateTime StartedTime { get; set; }
+
+    public string? RequestId { get; set; }
+
+    /// <summary>Sticky schedule-to-start timeout, or start-to-close once started.</summary>
+    public ScheduledTimer? Timeout { get; set; }
+}

@@ -1,0 +1,111 @@
+using System.Net;
+using Estuary.DevServer.Engine;
+using Estuary.DevServer.Grpc;
+using Grpc.AspNetCore.Server.Model;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Estuary.DevServer;
+
+/// <summary>
+/// An in-memory Temporal-compatible server speaking Temporal's gRPC API (WorkflowService, OperatorService,
+/// TestService) over plaintext HTTP/2. Start it, point a Temporal client at <see cref="Address"/>, dispose it.
+/// </summary>
+public sealed class TemporalDevServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly DevServerEngine _engine;
+
+    private TemporalDevServer(WebApplication app, DevServerEngine engine, string ip, int port)
+    {
+        _app = app;
+        _engine = engine;
+        Port = port;
+        Address = $"{ip}:{port}";
+    }
+
+    /// <summary>host:port to use as <c>TemporalClientConnectOptions.TargetHost</c>.</summary>
+    public string Address { get; }
+
+    /// <summary>The port the server listens on (the chosen one when started with port 0).</summary>
+    public int Port { get; }
+
+    /// <summary>Starts a server with <paramref name="options"/>; returns once it accepts connections.</summary>
+    public static async Task<TemporalDevServer> StartAsync(DevServerOptions options, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var loggerFactory = options.LoggerFactory ?? NullLoggerFactory.Instance;
+        var address = options.Ip is "localhost" ? IPAddress.Loopback : IPAddress.Parse(options.Ip);
+
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(address, options.Port, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.AddServerHeader = false;
+            // Every workflow result is a long poll on the client's single connection: allow many streams.
+            kestrel.Limits.Http2.MaxStreamsPerConnection = 100_000;
+            kestrel.Limits.Http2.InitialConnectionWindowSize = 16 * 1024 * 1024;
+            kestrel.Limits.Http2.InitialStreamWindowSize = 4 * 1024 * 1024;
+            kestrel.Limits.MinRequestBodyDataRate = null;
+            kestrel.Limits.MinResponseDataRate = null;
+        });
+        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
+        builder.Services.AddRouting();
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.MaxReceiveMessageSize = 128 * 1024 * 1024;
+            grpc.MaxSendMessageSize = 128 * 1024 * 1024;
+            grpc.EnableDetailedErrors = true;
+        });
+        var engine = new DevServerEngine(options, loggerFactory.CreateLogger("Estuary.DevServer"), TimeProvider.System);
+        builder.Services.AddSingleton(engine);
+        AddService<WorkflowServiceHandler>(builder.Services);
+        AddService<OperatorServiceHandler>(builder.Services);
+        AddService<TestServiceHandler>(builder.Services);
+
+        var app = builder.Build();
+        app.UseRouting();
+        app.MapGrpcService<WorkflowServiceHandler>();
+        app.MapGrpcService<OperatorServiceHandler>();
+        app.MapGrpcService<TestServiceHandler>();
+        try
+        {
+            await app.StartAsync(ct);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            await engine.DisposeAsync();
+            throw;
+        }
+        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+            .Select(a => new Uri(a).Port)
+            .First();
+        return new TemporalDevServer(app, engine, options.Ip, bound);
+    }
+
+    private static void AddService<THandler>(IServiceCollection services)
+        where THandler : ServiceHandler
+    {
+        services.AddSingleton<THandler>();
+        services.AddSingleton<IServiceMethodProvider<THandler>, DescriptorServiceMethodProvider<THandler>>();
+    }
+
+    /// <summary>Stops listening, ends open calls and releases the server's state.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        // Answer held long polls first so Kestrel's graceful stop does not wait for them.
+        _engine.Stop();
+        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await _app.StopAsync(grace.Token);
+        await _app.DisposeAsync();
+        await _engine.DisposeAsync();
+    }
+}

@@ -1,0 +1,141 @@
+using Estuary.Temporal.Activities;
+using Estuary.Temporal.Configuration;
+using Estuary.Temporal.Domains;
+using Estuary.Temporal.Hosting;
+using Estuary.Temporal.Monitoring;
+using Estuary.Temporal.Workflows;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Temporalio.Extensions.Hosting;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>Hosts Estuary domains as Temporal workers (the seed's <c>start_worker</c> / <c>start_domain_workers</c>).</summary>
+public static class EstuaryWorkerExtensions
+{
+    /// <summary>The name of the health check reporting whether Temporal answers.</summary>
+    public const string TemporalHealthCheckName = "temporal";
+
+    /// <summary>The name of the health check reporting whether the workers run.</summary>
+    public const string WorkerHealthCheckName = "temporal-worker";
+
+    /// <summary>
+    /// Makes this process a worker for the given domains: discovers their workflows and activities; serves the domains
+    /// and task queues configured under <c>Estuary:Worker</c> (see <see cref="EstuaryWorkerOptions"/>); registers each
+    /// served domain (<see cref="AddEstuaryDomain{TBuilder}"/>); connects to Temporal as configured by
+    /// <see cref="TemporalConnectionOptions"/>; applies the domains' migrations before polling (unless
+    /// <c>Estuary:Worker:ApplyMigrations</c> is false); runs one hosted worker per task queue with one DI scope per
+    /// activity execution and the monitoring, activity-defaults and transactional interceptors; adds the health checks
+    /// <see cref="TemporalHealthCheckName"/> and <see cref="WorkerHealthCheckName"/>.
+    /// </summary>
+    /// <typeparam name="TBuilder">The host builder type.</typeparam>
+    /// <param name="builder">The host builder.</param>
+    /// <param name="domains">Every domain this process knows (configuration may select some of them).</param>
+    /// <returns>The same builder.</returns>
+    /// <exception cref="InvalidOperationException">The configuration is invalid; the message names the key.</exception>
+    public static TBuilder AddEstuaryWorker<TBuilder>(this TBuilder builder, params EstuaryDomain[] domains)
+        where TBuilder : IHostApplicationBuilder
+    {
+        var catalog = new DomainCatalog(domains);
+        var worker = EstuaryWorkerOptions.FromConfiguration(builder.Configuration, catalog);
+        var temporal = TemporalConnectionOptions.FromConfiguration(builder.Configuration);
+        var served = worker.ServedDomains(catalog);
+
+        builder.Services.TryAddSingleton(catalog);
+        builder.Services.AddSingleton(Options.Options.Create(worker));
+        builder.Services.TryAddSingleton(temporal);
+        foreach (var domain in served)
+        {
+            builder.AddEstuaryDomain(domain.Domain);
+        }
+
+        builder.Services.AddTemporalClient(client =>
+        {
+            var connect = temporal.ToConnectOptions();
+            client.TargetHost = connect.TargetHost;
+            client.Namespace = connect.Namespace;
+            client.ApiKey = connect.ApiKey;
+            client.Tls = connect.Tls;
+        });
+
+        // Hosted services start in registration order: the schema is up to date before any worker polls.
+        if (worker.ApplyMigrations)
+        {
+            builder.Services.AddHostedService(sp => new DatabaseMigrator(sp, served, sp.GetRequiredService<ILogger<DatabaseMigrator>>()));
+        }
+
+        foreach (var (taskQueue, queueDomains) in worker.TaskQueues(catalog))
+        {
+            var hosted = builder.Services.AddHostedTemporalWorker(taskQueue);
+            foreach (var domain in queueDomains)
+            {
+                foreach (var workflow in domain.Workflows)
+                {
+                    hosted.AddWorkflow(workflow.Type);
+                }
+
+                foreach (var activityClass in domain.ActivityClasses)
+                {
+                    hosted.AddScopedActivities(activityClass);
+                }
+
+                // AddScopedActivities registers every activity of a class, static ones included.
+                foreach (var staticClass in domain.Activities.Select(a => a.DeclaringType).Distinct().Except(domain.ActivityClasses))
+                {
+                    hosted.AddStaticActivities(staticClass);
+                }
+            }
+
+            hosted.ConfigureOptions().Configure<IServiceProvider>((options, services) => options.Interceptors =
+            [
+                new MonitoringInterceptor(services.GetRequiredService<ILoggerFactory>(), queueDomains),
+                new ActivityDefaultsInterceptor(services.GetRequiredService<IOptionsMonitor<ActivityDefaultsOptions>>(), queueDomains),
+                new TransactionalActivityInterceptor(services, queueDomains),
+            ]);
+        }
+
+        builder.Services.AddHealthChecks()
+            .AddCheck<TemporalHealthCheck>(TemporalHealthCheckName)
+            .AddCheck<WorkerHealthCheck>(WorkerHealthCheckName);
+        return builder;
+    }
+
+    /// <summary>
+    /// Registers what one domain needs in a process, without any worker: its database (for an
+    /// <see cref="EstuaryDomain{TContext}"/>, the Aspire way from <c>ConnectionStrings:{name}-db</c>), its own services
+    /// (<see cref="EstuaryDomain.ConfigureServices"/>), its activity classes as scoped services, and its validated
+    /// activity defaults (<see cref="ActivityDefaultsOptions"/>, named after the domain).
+    /// </summary>
+    /// <typeparam name="TBuilder">The host builder type.</typeparam>
+    /// <param name="builder">The host builder.</param>
+    /// <param name="domain">The domain.</param>
+    /// <returns>The same builder.</returns>
+    /// <exception cref="InvalidOperationException">The domain has a database but no connection string.</exception>
+    public static TBuilder AddEstuaryDomain<TBuilder>(this TBuilder builder, EstuaryDomain domain)
+        where TBuilder : IHostApplicationBuilder
+    {
+        if (domain.DbContextType is not null && string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(domain.ConnectionName)))
+        {
+            throw new InvalidOperationException(
+                $"Configuration key 'ConnectionStrings:{domain.ConnectionName}' is missing: domain '{domain.Name}' needs its PostgreSQL database.");
+        }
+
+        domain.AddDatabase(builder);
+        domain.ConfigureServices(builder);
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        foreach (var activityClass in DomainCatalog.Discover(domain).ActivityClasses)
+        {
+            builder.Services.TryAddScoped(activityClass);
+        }
+
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ActivityDefaultsOptions>, ActivityDefaultsOptionsValidator>());
+        builder.Services.AddOptions<ActivityDefaultsOptions>(domain.Name)
+            .Configure(domain.ConfigureActivityDefaults)
+            .Bind(builder.Configuration.GetSection(ActivityDefaultsOptions.SectionPath(domain.Name)))
+            .ValidateOnStart();
+        return builder;
+    }
+}

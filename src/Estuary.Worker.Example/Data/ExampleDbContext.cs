@@ -1,0 +1,27 @@
+using Estuary.Temporal.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Estuary.Worker.Example.Data;
+
+/// <summary>The example domain's database.</summary>
+/// <param name="options">The context options.</param>
+public sealed class ExampleDbContext(DbContextOptions<ExampleDbContext> options) : EstuaryDbContext(options)
+{
+    /// <summary>Gets the entities.</summary>
+    public DbSet<ExampleEntity> Entities => Set<ExampleEntity>();
+
+    /// <inheritdoc />
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        base.OnModelCreating(modelBuilder);
+        modelBuilder.Entity<ExampleEntity>(entity =>
+        {
+            entity.ToTable("example_entities");
+            entity.HasKey(e => e.Id);
+            entity.Property(e => e.Id).HasColumnName("id").UseIdentityByDefaultColumn();
+            entity.Property(e => e.Name).HasColumnName("name").HasMaxLength(200);
+            entity.Property(e => e.Status).HasColumnName("status").HasMaxLength(50);
+            entity.Property(e => e.CreatedAt).HasColumnName("created_at").HasDefaultValueSql("now()");
+        });
+    }
+}
