@@ -13,15 +13,19 @@ var paymentsDb = postgres.AddDatabase("payments-db", "payments");
 builder.AddWorker<Projects.Estuary_Worker_Example>("example-worker")
     .WithReference(temporal).WaitFor(temporal)
     .WithReference(exampleDb).WaitFor(exampleDb)
-    .WithWorkflowCommand(temporal, "ExampleWorkflow", taskQueue: "example", argumentLabel: "Entity id");
+    .WithWorkflowCommand(temporal, "ExampleWorkflow", taskQueue: "example", argumentLabel: "Entity id", example: "1");
 
 builder.AddWorker<Projects.Estuary_Worker_Bookings>("bookings-worker")
     .WithReference(temporal).WaitFor(temporal)
-    .WithReference(bookingsDb).WaitFor(bookingsDb);
+    .WithReference(bookingsDb).WaitFor(bookingsDb)
+    .WithWorkflowCommand(temporal, "RequestBookingWorkflow", taskQueue: "bookings", argumentLabel: "Booking request",
+        example: """{"Reference": "B-1", "CustomerEmail": "ada@example.com", "StartsAt": "2030-01-01T09:00:00Z"}""");
 
 builder.AddWorker<Projects.Estuary_Worker_Payments>("payments-worker")
     .WithReference(temporal).WaitFor(temporal)
-    .WithReference(paymentsDb).WaitFor(paymentsDb);
+    .WithReference(paymentsDb).WaitFor(paymentsDb)
+    .WithWorkflowCommand(temporal, "RecordPaymentWorkflow", taskQueue: "payments", argumentLabel: "Payment",
+        example: """{"Reference": "P-1", "AmountMinor": 1250, "Currency": "EUR"}""");
 
 builder.AddStartupReport();
 

@@ -22,7 +22,7 @@ public sealed class AppHostFixture : IAsyncLifetime, IDisposable
 
     public DistributedApplication App { get; private set; } = null!;
 
-    /// <summary>Gets the names of the resources that have a life cycle (parameters aside).</summary>
+    /// <summary>Gets the names of the resources that have a life cycle (parameters and resources started only on request, such as Aspire's project rebuilders, aside).</summary>
     public IReadOnlyList<string> ResourceNames { get; private set; } = [];
 
     public async Task InitializeAsync()
@@ -36,7 +36,11 @@ public sealed class AppHostFixture : IAsyncLifetime, IDisposable
             $"Estuary:StateDirectory={_stateDirectory}",
             "DcpPublisher:ContainerRuntimeInitializationTimeout=00:00:00",
         ]);
-        ResourceNames = builder.Resources.Where(r => r is not ParameterResource).Select(r => r.Name).ToList();
+        ResourceNames = builder.Resources
+            .Where(r => r is not ParameterResource)
+            .Where(r => !r.HasAnnotationOfType<ExplicitStartupAnnotation>())
+            .Select(r => r.Name)
+            .ToList();
         App = await builder.BuildAsync();
         _ = WatchAsync(App.Services.GetRequiredService<ResourceNotificationService>(), App.Services.GetRequiredService<ResourceLoggerService>());
 

@@ -13,7 +13,7 @@ public static class StartupReportExtensions
     public const string ReadyMessagePrefix = "Estuary is ready";
 
     /// <summary>
-    /// Logs <c>Estuary is ready: N resources healthy in S s</c> once every resource (parameters and hidden helpers aside) is healthy, or
+    /// Logs <c>Estuary is ready: N resources healthy in S s</c> once every resource (parameters and resources started only on request, such as Aspire's project rebuilders, aside) is healthy, or
     /// which resource stopped first when one fails. The start-up benchmark waits for this line.
     /// </summary>
     /// <param name="builder">The application builder.</param>
@@ -30,16 +30,12 @@ public static class StartupReportExtensions
             var notifications = @event.Services.GetRequiredService<ResourceNotificationService>();
             var stopping = @event.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
             var logger = @event.Services.GetRequiredService<ILoggerFactory>().CreateLogger(StartupLog.Category);
-            var names = @event.Model.Resources.Where(r => r is not ParameterResource && !IsHidden(r)).Select(r => r.Name).ToList();
+            var names = @event.Model.Resources.Where(r => r is not ParameterResource && !r.HasAnnotationOfType<ExplicitStartupAnnotation>()).Select(r => r.Name).ToList();
             _ = ReportAsync(notifications, names, logger, stopping);
             return Task.CompletedTask;
         });
         return builder;
     }
-
-    // Aspire's own helpers (the project rebuilders) are hidden and never start unless asked.
-    private static bool IsHidden(IResource resource) =>
-        resource.TryGetLastAnnotation<ResourceSnapshotAnnotation>(out var snapshot) && snapshot.InitialSnapshot.IsHidden;
 
     private static async Task ReportAsync(ResourceNotificationService notifications, List<string> names, ILogger logger, CancellationToken stopping)
     {

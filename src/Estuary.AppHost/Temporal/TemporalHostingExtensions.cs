@@ -119,6 +119,7 @@ public static class TemporalHostingExtensions
         // The same argv as the CLI's dev server: the DevServer listens where Aspire's endpoint points.
         server.WithArgs(context =>
         {
+            context.Args.Add("server");
             context.Args.Add("start-dev");
             context.Args.Add("--ip");
             context.Args.Add("127.0.0.1");

@@ -23,13 +23,15 @@ public static class WorkflowCommandExtensions
     /// <param name="workflowType">The workflow type name.</param>
     /// <param name="taskQueue">The task queue the worker polls.</param>
     /// <param name="argumentLabel">What the argument is, as the dashboard shows it (e.g. <c>Entity id</c>).</param>
+    /// <param name="example">An example argument, shown as the input's placeholder.</param>
     /// <returns>The worker.</returns>
     public static IResourceBuilder<ProjectResource> WithWorkflowCommand(
         this IResourceBuilder<ProjectResource> worker,
         IResourceBuilder<IResourceWithConnectionString> temporal,
         string workflowType,
         string taskQueue,
-        string argumentLabel) =>
+        string argumentLabel,
+        string example) =>
         worker.WithCommand(
             CommandName(workflowType),
             $"Run {workflowType}",
@@ -46,6 +48,7 @@ public static class WorkflowCommandExtensions
                         Label = argumentLabel,
                         Description = "A JSON value (e.g. 42 or {\"id\": 1}); anything else is sent as a string.",
                         InputType = InputType.Text,
+                        Placeholder = example,
                         Required = true,
                     },
                 ],
