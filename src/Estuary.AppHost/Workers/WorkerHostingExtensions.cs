@@ -17,6 +17,13 @@ public static class WorkerHostingExtensions
         where TProject : IProjectMetadata, new() =>
         builder.AddProject<TProject>(name, options => options.ExcludeLaunchProfile = true)
             .WithHttpEndpoint(name: EstuaryEndpoints.WorkerHttp)
-            .WithEnvironment("DOTNET_ENVIRONMENT", builder.Environment.EnvironmentName)
+            .WithEnvironment(context =>
+            {
+                // The launch profile that would say so is excluded; a deployment sets its own environment.
+                if (context.ExecutionContext.IsRunMode)
+                {
+                    context.EnvironmentVariables["DOTNET_ENVIRONMENT"] = builder.Environment.EnvironmentName;
+                }
+            })
             .WithHttpHealthCheck(EstuaryEndpoints.WorkerHealthPath, endpointName: EstuaryEndpoints.WorkerHttp);
 }
