@@ -12,5 +12,7 @@ internal static class EstuaryState
     /// <param name="builder">The application builder.</param>
     /// <returns>An absolute path.</returns>
     public static string Directory(IDistributedApplicationBuilder builder) =>
-        Path.GetFullPath(builder.Configuration["Estuary:StateDirectory"] ?? Path.Combine(builder.AppHostDirectory, "obj", "estuary"));
+        Path.GetFullPath(builder.Configuration["Estuary:StateDirectory"] is { Length: > 0 } configured
+            ? configured
+            : Path.Combine(builder.AppHostDirectory, "obj", "estuary"));
 }

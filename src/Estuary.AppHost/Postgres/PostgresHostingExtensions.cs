@@ -44,7 +44,9 @@ public static class PostgresHostingExtensions
         var installation = LocalPostgresInstallation.Find(configuration["BinDirectory"])
             ?? throw new DistributedApplicationException(
                 "PostgreSQL server binaries not found (no postgres and initdb in Postgres:BinDirectory, /usr/lib/postgresql/*/bin or PATH): install them with 'apt-get install -y postgresql', or run with a container runtime.");
-        var dataDirectory = Path.GetFullPath(configuration["DataDirectory"] ?? Path.Combine(EstuaryState.Directory(builder), "postgres", "data"));
+        var dataDirectory = Path.GetFullPath(configuration["DataDirectory"] is { Length: > 0 } configured
+            ? configured
+            : Path.Combine(EstuaryState.Directory(builder), "postgres", "data"));
         return builder.AddLocalPostgres(name, installation, dataDirectory, password.Resource);
     }
 
