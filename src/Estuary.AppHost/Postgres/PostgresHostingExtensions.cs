@@ -18,7 +18,7 @@ public static class PostgresHostingExtensions
     /// <param name="builder">The application builder.</param>
     /// <param name="name">The resource name.</param>
     /// <returns>The server.</returns>
-    /// <exception cref="DistributedApplicationException">Local mode, and no PostgreSQL server binaries on this machine.</exception>
+    /// <remarks>In local mode without PostgreSQL server binaries the AppHost exits with code 1 and one line saying what to install.</remarks>
     public static IResourceBuilder<IResourceWithConnectionString> AddEstuaryPostgres(this IDistributedApplicationBuilder builder, [ResourceName] string name)
     {
         var password = builder.AddParameter($"{name}-password", new GenerateParameterDefault { MinLength = 22, Special = false }, secret: true, persist: true);
@@ -41,9 +41,15 @@ public static class PostgresHostingExtensions
             return builder.AddPostgres(name, password: password).WithDataVolume();
         }
 
-        var installation = LocalPostgresInstallation.Find(configuration["BinDirectory"])
-            ?? throw new DistributedApplicationException(
+        var installation = LocalPostgresInstallation.Find(configuration["BinDirectory"]);
+        if (installation is null)
+        {
+            // Nothing can run without a database: one line that says what to do beats a stack trace.
+            Console.Error.WriteLine(
                 "PostgreSQL server binaries not found (no postgres and initdb in Postgres:BinDirectory, /usr/lib/postgresql/*/bin or PATH): install them with 'apt-get install -y postgresql', or run with a container runtime.");
+            Environment.Exit(1);
+        }
+
         var dataDirectory = Path.GetFullPath(configuration["DataDirectory"] is { Length: > 0 } configured
             ? configured
             : Path.Combine(EstuaryState.Directory(builder), "postgres", "data"));
