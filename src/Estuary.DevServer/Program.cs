@@ -17,6 +17,8 @@ catch (FormatException e)
 using var loggerFactory = LoggerFactory.Create(logging =>
 {
     logging.SetMinimumLevel(commandLine.LogLevel);
+    // ASP.NET Core's per-request lines would drown the server's own; keep only its warnings.
+    logging.AddFilter("Microsoft", LogLevel.Warning);
     if (commandLine.JsonLogs)
     {
         logging.AddJsonConsole();

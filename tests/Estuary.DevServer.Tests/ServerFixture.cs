@@ -24,7 +24,11 @@ public sealed class ServerFixture : IAsyncLifetime
         }
         else
         {
-            _server = await TemporalDevServer.StartAsync(new DevServerOptions { Namespaces = ["default", "second"] });
+            _server = await TemporalDevServer.StartAsync(new DevServerOptions
+            {
+                Namespaces = ["default", "second"],
+                LoggerFactory = ServerLogging.Create(),
+            });
             Address = _server.Address;
         }
         Client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions(Address) { Namespace = "default" });

@@ -276,6 +276,7 @@ internal sealed partial class DevServerEngine
             timer.Fire.Cancel();
         }
         run.Timers.Clear();
+        run.History.ReleaseWaiters();
         _closedRuns.Enqueue(run);
         EvictClosedRuns();
     }
@@ -514,7 +515,7 @@ internal sealed partial class DevServerEngine
                     return response;
                 }
                 waitToken = HistoryToken(run.RunId, nextEventId);
-                changed = run.History.WaitForChange();
+                changed = closeOnly ? run.History.WaitForClose() : run.History.WaitForChange();
             }
             var remaining = giveUp - DateTime.UtcNow;
             if (remaining <= TimeSpan.Zero)

@@ -46,7 +46,10 @@ internal abstract class ServiceHandler
 
     public async Task<IMessage> InvokeAsync(MethodDescriptor method, IMessage request, ServerCallContext context)
     {
-        _logger.LogDebug("RPC {Method} namespace={Namespace}", method.FullName, context.RequestHeaders.GetValue("temporal-namespace"));
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            _logger.LogDebug("RPC {Method} namespace={Namespace}", method.FullName, context.RequestHeaders.GetValue("temporal-namespace"));
+        }
         if (!_handlers.TryGetValue(method.Name, out var handler))
         {
             throw RpcErrors.Unimplemented($"{method.Name} is not supported by the Estuary dev server.");

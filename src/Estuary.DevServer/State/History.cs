@@ -7,6 +7,7 @@ internal sealed class History
 {
     private readonly List<HistoryEvent> _events = [];
     private TaskCompletionSource? _changed;
+    private TaskCompletionSource? _closed;
 
     public IReadOnlyList<HistoryEvent> Events => _events;
 
@@ -39,11 +40,20 @@ internal sealed class History
         return _changed.Task;
     }
 
-    /// <summary>Releases every waiter (used when the run is removed).</summary>
+    /// <summary>A task that completes when the run closes (result waiters need nothing earlier).</summary>
+    public Task WaitForClose()
+    {
+        _closed ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return _closed.Task;
+    }
+
+    /// <summary>Releases every waiter (the run closed or was removed).</summary>
     public void ReleaseWaiters()
     {
         _changed?.TrySetResult();
         _changed = null;
+        _closed?.TrySetResult();
+        _closed = null;
     }
 
     public HistoryEvent? LastEvent => _events.Count == 0 ? null : _events[^1];

@@ -87,14 +87,12 @@ public sealed class TransactionalActivityInterceptor : IWorkerInterceptor
 
             // The whole unit (lookup, body, record, commit) is what the strategy retries on a transient failure; the
             // lookup also settles a commit whose outcome was unknown: if it went through, its record is there.
+            // Any exception leaves the transaction uncommitted, and disposing it rolls it back.
             return await strategy.ExecuteAsync(async () =>
             {
                 db.ChangeTracker.Clear();
                 await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-                using var logScope = owner._logger.BeginScope(new Dictionary<string, object>
-                {
-                    ["TransactionId"] = transaction.TransactionId,
-                });
+                using var logScope = owner._logger.BeginScope("TransactionId:{TransactionId}", transaction.TransactionId);
 
                 var recorded = await db.ActivityResults.AsNoTracking().SingleOrDefaultAsync(
                     r => r.WorkflowId == workflowId && r.RunId == runId && r.ActivityId == info.ActivityId,

@@ -96,7 +96,7 @@ public sealed class DomainCatalog
     /// <returns>What the domain declares.</returns>
     public static DomainDescriptor Discover(EstuaryDomain domain)
     {
-        var types = domain.Assembly.GetTypes().Where(t => t is { IsClass: true, IsAbstract: false } || t is { IsAbstract: true, IsSealed: true }).ToList();
+        var types = domain.Types.Where(t => t is { IsClass: true, IsAbstract: false } || t is { IsAbstract: true, IsSealed: true }).ToList();
 
         var workflows = types
             .Where(t => !t.IsAbstract && t.GetCustomAttribute<WorkflowAttribute>(inherit: false) is not null)

@@ -31,6 +31,10 @@ public abstract class EstuaryDomain
     /// <summary>Gets the assembly scanned for the domain's workflows and activities.</summary>
     public virtual Assembly Assembly => GetType().Assembly;
 
+    /// <summary>Gets the types scanned for the domain's workflows and activities: every type of <see cref="Assembly"/>
+    /// unless a domain narrows it (several domains sharing one assembly, as in tests).</summary>
+    public virtual IEnumerable<Type> Types => Assembly.GetTypes();
+
     /// <summary>Registers the domain's own services (business services, …). The DbContext of a domain deriving from
     /// <see cref="EstuaryDomain{TContext}"/> is registered by the worker; this hook is for everything else.</summary>
     /// <param name="builder">The host being built.</param>

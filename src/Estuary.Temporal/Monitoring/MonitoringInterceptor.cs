@@ -75,16 +75,15 @@ public sealed class MonitoringInterceptor : IWorkerInterceptor
             var info = ActivityExecutionContext.Current.Info;
             var domain = owner._domainByActivity.GetValueOrDefault(info.ActivityType, string.Empty);
             var logger = owner._activityLogger;
-            using var scope = logger.BeginScope(new Dictionary<string, object?>
-            {
-                ["Domain"] = domain,
-                ["TaskQueue"] = info.TaskQueue,
-                ["WorkflowId"] = info.WorkflowId,
-                ["RunId"] = info.WorkflowRunId,
-                ["ActivityType"] = info.ActivityType,
-                ["ActivityId"] = info.ActivityId,
-                ["Attempt"] = info.Attempt,
-            });
+            using var scope = logger.BeginScope(
+                "Domain:{Domain} TaskQueue:{TaskQueue} WorkflowId:{WorkflowId} RunId:{RunId} ActivityType:{ActivityType} ActivityId:{ActivityId} Attempt:{Attempt}",
+                domain,
+                info.TaskQueue,
+                info.WorkflowId,
+                info.WorkflowRunId,
+                info.ActivityType,
+                info.ActivityId,
+                info.Attempt);
             using var span = EstuaryTelemetry.ActivitySource.StartActivity($"activity {info.ActivityType}");
             span?.SetTag("estuary.domain", domain);
             span?.SetTag("estuary.workflow_id", info.WorkflowId);
@@ -134,15 +133,14 @@ public sealed class MonitoringInterceptor : IWorkerInterceptor
             var info = Workflow.Info;
             var domain = owner._domainByWorkflow.GetValueOrDefault(info.WorkflowType, string.Empty);
             var logger = Workflow.Logger;
-            using var scope = logger.BeginScope(new Dictionary<string, object?>
-            {
-                ["Domain"] = domain,
-                ["TaskQueue"] = info.TaskQueue,
-                ["WorkflowId"] = info.WorkflowId,
-                ["RunId"] = info.RunId,
-                ["WorkflowType"] = info.WorkflowType,
-                ["Attempt"] = info.Attempt,
-            });
+            using var scope = logger.BeginScope(
+                "Domain:{Domain} TaskQueue:{TaskQueue} WorkflowId:{WorkflowId} RunId:{RunId} WorkflowType:{WorkflowType} Attempt:{Attempt}",
+                domain,
+                info.TaskQueue,
+                info.WorkflowId,
+                info.RunId,
+                info.WorkflowType,
+                info.Attempt);
 
             var tags = Tags("workflow", domain, info.WorkflowType);
             if (!Workflow.Unsafe.IsReplaying)

@@ -160,7 +160,7 @@ public sealed class CommandsWorkflow
         using var timerCancel = new CancellationTokenSource();
         var timer = Workflow.DelayAsync(TimeSpan.FromHours(1), timerCancel.Token);
         await Workflow.DelayAsync(TimeSpan.FromMilliseconds(50));
-        await timerCancel.CancelAsync();
+        timerCancel.Cancel();
         try
         {
             await timer;
@@ -191,7 +191,7 @@ public sealed class CancelActivityWorkflow
             CancellationType = ActivityCancellationType.WaitCancellationCompleted,
         });
         await Workflow.DelayAsync(TimeSpan.FromMilliseconds(300));
-        await cancel.CancelAsync();
+        cancel.Cancel();
         try
         {
             return await activity;

@@ -14,7 +14,7 @@ public sealed class ExampleActivitiesTests(PostgresFixture postgres) : IAsyncLif
     private DomainHarness _harness = null!;
 
     public async Task InitializeAsync() =>
-        _harness = await DomainHarness.CreateAsync(new ExampleDomain(), await postgres.CreateDatabaseAsync("example_activities"));
+        _harness = await DomainHarness.CreateAsync(new ExampleDomain(), await postgres.DatabaseForAsync(GetType()));
 
     public async Task DisposeAsync() => await _harness.DisposeAsync();
 

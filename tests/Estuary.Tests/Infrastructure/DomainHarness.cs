@@ -35,8 +35,9 @@ public sealed class DomainHarness : IAsyncDisposable
     /// <summary>Registers a domain against a database and applies its migrations.</summary>
     /// <param name="domain">The domain.</param>
     /// <param name="connectionString">The domain's database.</param>
+    /// <param name="logs">Receives every log entry, when given.</param>
     /// <returns>The harness.</returns>
-    public static async Task<DomainHarness> CreateAsync(EstuaryDomain domain, string connectionString)
+    public static async Task<DomainHarness> CreateAsync(EstuaryDomain domain, string connectionString, RecordingLoggerProvider? logs = null)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -44,6 +45,11 @@ public sealed class DomainHarness : IAsyncDisposable
             [$"ConnectionStrings:{domain.ConnectionName}"] = connectionString,
         });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        if (logs is not null)
+        {
+            builder.Logging.AddProvider(logs).AddFilter<RecordingLoggerProvider>(typeof(MonitoringInterceptor).FullName, LogLevel.Information);
+        }
+
         builder.AddEstuaryDomain(domain);
         var harness = new DomainHarness(builder.Build(), DomainCatalog.Discover(domain));
         await using var scope = harness.Services.CreateAsyncScope();

@@ -17,6 +17,7 @@ public sealed class PostgresFixture : IAsyncLifetime
     private string _binDirectory = string.Empty;
     private string _dataDirectory = string.Empty;
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _serverLog = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Type, Task<string>> _databases = new();
     private Process? _server;
 
     /// <summary>Gets the port the server listens on.</summary>
@@ -26,6 +27,11 @@ public sealed class PostgresFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _binDirectory = FindBinDirectory() ?? throw new InvalidOperationException(MissingBinaries);
+        if (Environment.IsPrivilegedProcess && !File.ReadLines("/etc/passwd").Any(l => l.StartsWith($"{SystemUser}:", StringComparison.Ordinal)))
+        {
+            throw new InvalidOperationException($"Running as root, the PostgreSQL server needs the '{SystemUser}' system user, which the Debian package creates: {MissingBinaries}");
+        }
+
         _dataDirectory = Directory.CreateTempSubdirectory("estuary-pg-").FullName;
         if (Environment.IsPrivilegedProcess)
         {
@@ -41,6 +47,13 @@ public sealed class PostgresFixture : IAsyncLifetime
              "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]);
         await WaitUntilAcceptingConnectionsAsync();
     }
+
+    /// <summary>Gets the database of a test class, created empty on first use: tests of one class share it (each
+    /// test uses its own workflow ids and rows), so a database and its migration are paid once per class.</summary>
+    /// <param name="testClass">The test class.</param>
+    /// <returns>Its connection string.</returns>
+    public Task<string> DatabaseForAsync(Type testClass) =>
+        _databases.GetOrAdd(testClass, type => CreateDatabaseAsync(type.Name));
 
     /// <summary>Creates an empty database with a unique name.</summary>
     /// <param name="prefix">A readable prefix, e.g. the test class name.</param>

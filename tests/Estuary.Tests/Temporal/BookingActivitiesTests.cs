@@ -14,7 +14,7 @@ public sealed class BookingActivitiesTests(PostgresFixture postgres) : IAsyncLif
     private DomainHarness _harness = null!;
 
     public async Task InitializeAsync() =>
-        _harness = await DomainHarness.CreateAsync(new BookingsDomain(), await postgres.CreateDatabaseAsync("booking_activities"));
+        _harness = await DomainHarness.CreateAsync(new BookingsDomain(), await postgres.DatabaseForAsync(GetType()));
 
     public async Task DisposeAsync() => await _harness.DisposeAsync();
 
@@ -27,7 +27,7 @@ public sealed class BookingActivitiesTests(PostgresFixture postgres) : IAsyncLif
 
         Assert.Equal(Booking.RequestedStatus, booked.Status);
         await using var scope = _harness.Services.CreateAsyncScope();
-        var booking = Assert.Single(await ((BookingsDbContext)_harness.DbContext(scope)).Bookings.ToListAsync());
+        var booking = Assert.Single(await ((BookingsDbContext)_harness.DbContext(scope)).Bookings.Where(b => b.Reference == "B-1").ToListAsync());
         Assert.Equal((booked.BookingId, "B-1", "ada@example.org"), (booking.Id, booking.Reference, booking.CustomerEmail));
     }
 

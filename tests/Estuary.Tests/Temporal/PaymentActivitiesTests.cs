@@ -14,7 +14,7 @@ public sealed class PaymentActivitiesTests(PostgresFixture postgres) : IAsyncLif
     private DomainHarness _harness = null!;
 
     public async Task InitializeAsync() =>
-        _harness = await DomainHarness.CreateAsync(new PaymentsDomain(), await postgres.CreateDatabaseAsync("payment_activities"));
+        _harness = await DomainHarness.CreateAsync(new PaymentsDomain(), await postgres.DatabaseForAsync(GetType()));
 
     public async Task DisposeAsync() => await _harness.DisposeAsync();
 
@@ -28,7 +28,7 @@ public sealed class PaymentActivitiesTests(PostgresFixture postgres) : IAsyncLif
 
         Assert.Equal(first, second);
         await using var scope = _harness.Services.CreateAsyncScope();
-        var payments = await ((PaymentsDbContext)_harness.DbContext(scope)).Payments.ToListAsync();
+        var payments = await ((PaymentsDbContext)_harness.DbContext(scope)).Payments.Where(p => p.Reference == "INV-1").ToListAsync();
         var payment = Assert.Single(payments);
         Assert.Equal((first.PaymentId, "INV-1", 1250L, "EUR"), (payment.Id, payment.Reference, payment.AmountMinor, payment.Currency));
     }
@@ -54,6 +54,7 @@ public sealed class PaymentActivitiesTests(PostgresFixture postgres) : IAsyncLif
 
         Assert.True(failure.NonRetryable);
         await using var scope = _harness.Services.CreateAsyncScope();
-        Assert.Empty(await _harness.DbContext(scope).ActivityResults.ToListAsync());
+        Assert.Empty(await _harness.DbContext(scope).ActivityResults.Where(r => r.WorkflowId == "wf-neg").ToListAsync());
+        Assert.Empty(await ((PaymentsDbContext)_harness.DbContext(scope)).Payments.Where(p => p.Reference == "INV-3").ToListAsync());
     }
 }

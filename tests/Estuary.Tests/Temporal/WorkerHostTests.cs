@@ -2,11 +2,9 @@ using System.Net;
 using System.Net.Sockets;
 using Estuary.Tests.Infrastructure;
 using Estuary.Worker.Example;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Estuary.Tests.Temporal;
@@ -72,22 +70,17 @@ public sealed class WorkerHostTests(PostgresFixture postgres)
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static IHost Build(string database, string? applyMigrations)
-    {
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:example-db"] = database,
-            ["Temporal:Address"] = UnusedAddress,
-            ["Estuary:Worker:ApplyMigrations"] = applyMigrations,
-        });
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-
-        // The worker cannot reach Temporal here; keep the host up so what happened before it can be observed.
-        builder.Services.Configure<HostOptions>(o => o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.Ignore);
-        builder.AddEstuaryWorker(new ExampleDomain());
-        return builder.Build();
-    }
+    // The worker cannot reach Temporal here; the host stays up so what happened before can be observed.
+    private static IHost Build(string database, string? applyMigrations) =>
+        WorkerHost.Build(
+            UnusedAddress,
+            new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:example-db"] = database,
+                ["Estuary:Worker:ApplyMigrations"] = applyMigrations,
+            },
+            builder => builder.Services.Configure<HostOptions>(o => o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.Ignore),
+            new ExampleDomain());
 
     private static async Task<List<string>> TablesAsync(string connectionString)
     {

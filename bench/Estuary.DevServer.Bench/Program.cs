@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Globalization;
+using Estuary.DevServer.Bench;
+using Temporalio.Client;
+using Temporalio.Worker;
+
+// Usage: Estuary.DevServer.Bench [workflows=1000] [concurrency=500]
+var workflows = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1000;
+var concurrency = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 500;
+
+using var server = ServerProcess.Start();
+TemporalClient client = null!;
+for (var attempt = 0; ; attempt++)
+{
+    try
+    {
+        client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions(server.Address));
+        break;
+    }
+    catch (Exception) when (attempt < 120)
+    {
+        await Task.Delay(500);
+    }
+}
+
+var taskQueue = $"bench-{Guid.NewGuid():N}";
+using var worker = new TemporalWorker(client, new TemporalWorkerOptions(taskQueue)
+    .AddWorkflow<BenchWorkflow>()
+    .AddAllActivities(new BenchActivities()));
+
+async Task<List<double>> RunBatchAsync(int count, string prefix)
+{
+    var latencies = new List<double>(count);
+    using var gate = new SemaphoreSlim(concurrency);
+    var tasks = Enumerable.Range(0, count).Select(async i =>
+    {
+        await gate.WaitAsync();
+        try
+        {
+            var started = Stopwatch.GetTimestamp();
+            var result = await client.ExecuteWorkflowAsync((BenchWorkflow wf) => wf.RunAsync("x"), new($"{prefix}-{i}", taskQueue));
+            var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            lock (latencies)
+            {
+                latencies.Add(elapsed);
+            }
+        }
+        finally
+        {
+            gate.Release();
+        }
+    });
+    await Task.WhenAll(tasks);
+    return latencies;
+}
+
+await worker.ExecuteAsync(async () =>
+{
+    // Warm-up: JIT and connection setup are not what is measured.
+    await RunBatchAsync(Math.Min(200, workflows), "warmup");
+
+    var serverCpuBefore = server.CpuTime();
+    var benchCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+    var wall = Stopwatch.StartNew();
+    var latencies = await RunBatchAsync(workflows, "run");
+    wall.Stop();
+    var serverCpu = server.CpuTime() - serverCpuBefore;
+    var benchCpu = Process.GetCurrentProcess().TotalProcessorTime - benchCpuBefore;
+
+    latencies.Sort();
+    double Percentile(double p) => latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(p * latencies.Count) - 1)];
+    var capacity = wall.Elapsed.TotalSeconds * Environment.ProcessorCount;
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"workflows={workflows} concurrency={concurrency} cores={Environment.ProcessorCount} wall={wall.Elapsed.TotalSeconds:F2}s " +
+        $"throughput={workflows / wall.Elapsed.TotalSeconds:F0} wf/s p50={Percentile(0.50):F1}ms p99={Percentile(0.99):F1}ms " +
+        $"server_cpu={serverCpu.TotalSeconds:F2}s ({100 * serverCpu.TotalSeconds / capacity:F1}% of machine) " +
+        $"worker+client_cpu={benchCpu.TotalSeconds:F2}s ({100 * benchCpu.TotalSeconds / capacity:F1}% of machine)"));
+});
+return 0;

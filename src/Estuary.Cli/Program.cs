@@ -1,0 +1,3 @@
+using Estuary.Cli;
+
+return await CliHost.RunAsync(args);

@@ -1,0 +1,82 @@
+using Estuary.DevServer;
+using Estuary.Temporal.Domains;
+using Temporalio.Client;
+
+namespace Estuary.Tests.Infrastructure;
+
+/// <summary>
+/// Everything an end-to-end test needs, started once for the collection: a Temporal server (the embedded
+/// <see cref="TemporalDevServer"/>, or the server at <c>ESTUARY_TEMPORAL_ADDRESS</c> when set, so the same tests run
+/// against a real Temporal dev server), a real PostgreSQL, and one running worker per domain, each on its own task
+/// queue and database.
+/// </summary>
+public sealed class EndToEndFixture : IAsyncLifetime
+{
+    private readonly Dictionary<string, WorkerProcess> _workers = new(StringComparer.Ordinal);
+    private TemporalDevServer? _server;
+
+    /// <summary>Gets the PostgreSQL server.</summary>
+    public PostgresFixture Postgres { get; } = new();
+
+    /// <summary>Gets the Temporal server's address, <c>host:port</c>.</summary>
+    public string Address { get; private set; } = string.Empty;
+
+    /// <summary>Gets a client connected to the server's default namespace.</summary>
+    public TemporalClient Client { get; private set; } = null!;
+
+    /// <inheritdoc />
+    public async Task InitializeAsync()
+    {
+        var external = Environment.GetEnvironmentVariable("ESTUARY_TEMPORAL_ADDRESS");
+        if (string.IsNullOrWhiteSpace(external))
+        {
+            _server = await TemporalDevServer.StartAsync(new DevServerOptions());
+            Address = _server.Address;
+        }
+        else
+        {
+            Address = external;
+        }
+
+        Client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions(Address));
+        await Postgres.InitializeAsync();
+    }
+
+    /// <summary>Gets the running worker of a domain, starting it (with a fresh, migrated database) on first use.</summary>
+    /// <param name="domain">The domain.</param>
+    /// <returns>The worker.</returns>
+    public async Task<WorkerProcess> WorkerAsync(EstuaryDomain domain)
+    {
+        if (!_workers.TryGetValue(domain.Name, out var worker))
+        {
+            var database = await Postgres.CreateDatabaseAsync($"{domain.Name}_e2e");
+            worker = await WorkerProcess.StartAsync(domain, Address, database, $"{domain.Name}-{Guid.NewGuid():N}");
+            _workers.Add(domain.Name, worker);
+        }
+
+        return worker;
+    }
+
+    /// <inheritdoc />
+    public async Task DisposeAsync()
+    {
+        foreach (var worker in _workers.Values)
+        {
+            await worker.DisposeAsync();
+        }
+
+        await Postgres.DisposeAsync();
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>Tests that need Temporal, PostgreSQL and domain workers: <c>[Collection(UsesTemporal.Name)]</c>.</summary>
+[CollectionDefinition(Name)]
+public sealed class UsesTemporal : ICollectionFixture<EndToEndFixture>
+{
+    /// <summary>The collection name.</summary>
+    public const string Name = "end-to-end";
+}
