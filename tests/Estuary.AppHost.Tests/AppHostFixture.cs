@@ -13,7 +13,7 @@ namespace Estuary.AppHost.Tests;
 /// </summary>
 public sealed class AppHostFixture : IAsyncLifetime, IDisposable
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
 
     private readonly string _stateDirectory = Path.Combine(Path.GetTempPath(), "estuary-apphost-tests", Guid.NewGuid().ToString("N"));
     private readonly ConcurrentDictionary<string, ResourceEvent> _states = new();
