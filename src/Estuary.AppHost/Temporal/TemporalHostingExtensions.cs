@@ -78,6 +78,12 @@ public static class TemporalHostingExtensions
 
     private static IResourceBuilder<TemporalExecutableResource> AddTemporalCli(this IDistributedApplicationBuilder builder, string name, bool persistent)
     {
+        var databaseFile = Path.Combine(EstuaryState.Directory(builder), "temporal.db");
+        if (persistent)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(databaseFile)!);
+        }
+
         var cli = builder.AddResource(new TemporalExecutableResource(name, ContainerRuntimeProbe.FindOnPath("temporal") ?? "temporal", builder.AppHostDirectory))
             .WithEndpoint(scheme: "tcp", name: EstuaryEndpoints.TemporalGrpc)
             .WithHttpEndpoint(name: EstuaryEndpoints.TemporalUi)
@@ -100,7 +106,7 @@ public static class TemporalHostingExtensions
             if (persistent)
             {
                 context.Args.Add("--db-filename");
-                context.Args.Add(Path.Combine(EstuaryState.Directory(builder), "temporal.db"));
+                context.Args.Add(databaseFile);
             }
         });
         return cli;
