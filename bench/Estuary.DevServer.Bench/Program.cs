@@ -4,9 +4,10 @@ using Estuary.DevServer.Bench;
 using Temporalio.Client;
 using Temporalio.Worker;
 
-// Usage: Estuary.DevServer.Bench [workflows=1000] [concurrency=500]
+// Usage: Estuary.DevServer.Bench [workflows=1000] [concurrency=500] [warmup=1000]
 var workflows = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1000;
 var concurrency = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 500;
+var warmup = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1000;
 
 using var server = ServerProcess.Start();
 TemporalClient client = null!;
@@ -56,8 +57,8 @@ async Task<List<double>> RunBatchAsync(int count, string prefix)
 
 await worker.ExecuteAsync(async () =>
 {
-    // Warm-up: JIT and connection setup are not what is measured.
-    await RunBatchAsync(Math.Min(200, workflows), "warmup");
+    // Warm-up: JIT tiering and connection setup of a long-running server are not what is measured.
+    await RunBatchAsync(warmup, "warmup");
 
     var serverCpuBefore = server.CpuTime();
     var benchCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
@@ -71,7 +72,7 @@ await worker.ExecuteAsync(async () =>
     double Percentile(double p) => latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(p * latencies.Count) - 1)];
     var capacity = wall.Elapsed.TotalSeconds * Environment.ProcessorCount;
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"workflows={workflows} concurrency={concurrency} cores={Environment.ProcessorCount} wall={wall.Elapsed.TotalSeconds:F2}s " +
+        $"workflows={workflows} concurrency={concurrency} warmup={warmup} cores={Environment.ProcessorCount} wall={wall.Elapsed.TotalSeconds:F2}s " +
         $"throughput={workflows / wall.Elapsed.TotalSeconds:F0} wf/s p50={Percentile(0.50):F1}ms p99={Percentile(0.99):F1}ms " +
         $"server_cpu={serverCpu.TotalSeconds:F2}s ({100 * serverCpu.TotalSeconds / capacity:F1}% of machine) " +
         $"worker+client_cpu={benchCpu.TotalSeconds:F2}s ({100 * benchCpu.TotalSeconds / capacity:F1}% of machine)"));

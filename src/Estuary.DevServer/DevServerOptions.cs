@@ -20,6 +20,13 @@ public sealed class DevServerOptions
     /// </summary>
     public bool TimeSkipping { get; set; }
 
+    /// <summary>
+    /// With <see cref="TimeSkipping"/>: start with skipping locked, as Temporal's test server does; the SDK's
+    /// time-skipping environment unlocks it while it waits for a result or sleeps. When false (the default for
+    /// in-process use) time skips whenever the server is idle, without any TestService calls.
+    /// </summary>
+    public bool TimeSkippingStartsLocked { get; set; }
+
     /// <summary>Logger factory for the server's own logs (one debug line per RPC); null logs nothing.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 

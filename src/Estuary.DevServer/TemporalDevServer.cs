@@ -50,6 +50,8 @@ public sealed class TemporalDevServer : IAsyncDisposable
             kestrel.AddServerHeader = false;
             // Every workflow result is a long poll on the client's single connection: allow many streams.
             kestrel.Limits.Http2.MaxStreamsPerConnection = 100_000;
+            // A larger HPACK table lets the client index its per-call Temporal metadata instead of resending it.
+            kestrel.Limits.Http2.HeaderTableSize = 64 * 1024;
             kestrel.Limits.Http2.InitialConnectionWindowSize = 16 * 1024 * 1024;
             kestrel.Limits.Http2.InitialStreamWindowSize = 4 * 1024 * 1024;
             kestrel.Limits.MinRequestBodyDataRate = null;

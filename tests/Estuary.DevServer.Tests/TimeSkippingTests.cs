@@ -13,7 +13,7 @@ public sealed class TimeSkippingTests(TimeSkippingFixture fixture) : IClassFixtu
     // The SDK's 5 s default is too short for a .NET process starting on a loaded 2-core build machine.
     private static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(60);
 
-    [Fact]
+    [DevServerOnlyFact]
     public async Task DelayAsync_ThirtyDaysInProcessTimeSkipping_CompletesWithinSeconds()
     {
         var taskQueue = TestIds.New("tq");
@@ -28,7 +28,7 @@ public sealed class TimeSkippingTests(TimeSkippingFixture fixture) : IClassFixtu
         });
     }
 
-    [Fact]
+    [DevServerOnlyFact]
     public async Task StartTimeSkippingAsync_ExistingPathIsDevServer_ThirtyDaySleepCompletesWithinSeconds()
     {
         await using var env = await WorkflowEnvironment.StartTimeSkippingAsync(new()
@@ -45,7 +45,7 @@ public sealed class TimeSkippingTests(TimeSkippingFixture fixture) : IClassFixtu
         });
     }
 
-    [Fact]
+    [DevServerOnlyFact]
     public async Task DelayAsync_EnvironmentOnTimeSkippingServer_AdvancesServerTime()
     {
         await using var env = await WorkflowEnvironment.StartTimeSkippingAsync(new()
@@ -58,7 +58,7 @@ public sealed class TimeSkippingTests(TimeSkippingFixture fixture) : IClassFixtu
         Assert.True(after - before >= TimeSpan.FromHours(5), $"{before:O} -> {after:O}");
     }
 
-    [Fact]
+    [DevServerOnlyFact]
     public async Task StartLocalAsync_ExistingPathIsDevServer_RunsWorkflowWithActivity()
     {
         await using var env = await WorkflowEnvironment.StartLocalAsync(new()
@@ -72,5 +72,25 @@ public sealed class TimeSkippingTests(TimeSkippingFixture fixture) : IClassFixtu
         var result = await worker.ExecuteAsync(() =>
             env.Client.ExecuteWorkflowAsync((GreetingWorkflow wf) => wf.RunAsync("local"), new(TestIds.New("wf"), taskQueue)));
         Assert.Equal("Hello, local!", result);
+    }
+
+    [DevServerOnlyFact]
+    public async Task StartTimeSkippingAsync_NobodyWaitsForResult_TimeStaysLockedUntilResultIsAwaited()
+    {
+        await using var env = await WorkflowEnvironment.StartTimeSkippingAsync(new()
+        {
+            TestServer = new() { ExistingPath = DevServerExecutable.Path, StartupTimeout = StartupTimeout },
+        });
+        var taskQueue = TestIds.New("tq");
+        using var worker = new TemporalWorker(env.Client, new TemporalWorkerOptions(taskQueue).AddWorkflow<SleepWorkflow>());
+        await worker.ExecuteAsync(async () =>
+        {
+            var handle = await env.Client.StartWorkflowAsync((SleepWorkflow wf) => wf.RunAsync(TimeSpan.FromDays(1)), new(TestIds.New("wf"), taskQueue));
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            Assert.Equal(Temporalio.Api.Enums.V1.WorkflowExecutionStatus.Running, (await handle.DescribeAsync()).Status);
+            var stopwatch = Stopwatch.StartNew();
+            await handle.GetResultAsync();
+            Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(5), $"took {stopwatch.Elapsed}");
+        });
     }
 }

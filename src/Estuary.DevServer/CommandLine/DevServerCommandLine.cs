@@ -40,6 +40,7 @@ internal sealed class DevServerCommandLine
             // Test server argv: "<port> [--enable-time-skipping]".
             result.Options.Port = ParsePort(args[0], "port");
             result.Options.TimeSkipping = true;
+            result.Options.TimeSkippingStartsLocked = true;
             index = 1;
         }
         else if (args.Count >= 2 && args[0] == "server" && args[1] == "start-dev")

@@ -16,7 +16,12 @@ namespace Estuary.DevServer.Engine;
 
 internal sealed partial class DevServerEngine
 {
-    private void ScheduleActivity(WorkflowRun run, ScheduleActivityTaskCommandAttributes command, long completedEventId)
+    /// <summary>
+    /// Writes ActivityTaskScheduled and dispatches the activity: through its task queue, or — when the worker asked
+    /// for eager execution on the workflow's own queue — straight into <paramref name="eager"/> for the completion response.
+    /// </summary>
+    private void ScheduleActivity(WorkflowRun run, ScheduleActivityTaskCommandAttributes command, long completedEventId,
+        string identity, List<PollActivityTaskQueueResponse> eager)
     {
         var now = Clock.UtcNow;
         var runTimeout = run.Started.WorkflowRunTimeout?.ToTimeSpan() ?? TimeSpan.Zero;
@@ -57,6 +62,16 @@ internal sealed partial class DevServerEngine
         {
             activity.ScheduleToClose = Clock.After(scheduleToClose, () => OnActivityTimeout(activity, TimeoutType.ScheduleToClose));
         }
+        if (command.RequestEagerExecution && attributes.TaskQueue.Name == run.TaskQueue)
+        {
+            activity.DispatchVersion++;
+            activity.CurrentAttemptScheduledTime = now;
+            if (StartActivityTask(activity, identity) is { } started)
+            {
+                eager.Add(started);
+                return;
+            }
+        }
         DispatchActivity(activity);
     }
 
@@ -75,7 +90,7 @@ internal sealed partial class DevServerEngine
         activity.PhaseTimer = null;
         var scheduleToStart = activity.Attributes.ScheduleToStartTimeout?.ToTimeSpan() ?? TimeSpan.Zero;
         var scheduleToClose = activity.Attributes.ScheduleToCloseTimeout?.ToTimeSpan() ?? TimeSpan.Zero;
-        if (scheduleToStart > TimeSpan.Zero && scheduleToStart < scheduleToClose)
+        if (scheduleToStart > TimeSpan.Zero && (scheduleToClose <= TimeSpan.Zero || scheduleToStart < scheduleToClose))
         {
             var version = activity.DispatchVersion;
             activity.PhaseTimer = Clock.After(scheduleToStart, () =>
@@ -182,7 +197,8 @@ internal sealed partial class DevServerEngine
                 return response;
             }
         }
-        return await WaitForTaskAsync(poller!, deadline, cancellationToken) ?? new PollActivityTaskQueueResponse();
+        return await WaitForTaskAsync(poller!, _activityQueues, (request.Namespace, request.TaskQueue.Name), deadline, cancellationToken)
+            ?? new PollActivityTaskQueueResponse();
     }
 
     private ActivityState GetStartedActivity(ByteString tokenBytes, string requestNamespace)

@@ -166,10 +166,13 @@ internal sealed partial class DevServerEngine
                 return response;
             }
         }
-        return await WaitForTaskAsync(poller!, deadline, cancellationToken) ?? new PollWorkflowTaskQueueResponse();
+        return await WaitForTaskAsync(poller!, _workflowQueues, (request.Namespace, request.TaskQueue.Name), deadline, cancellationToken)
+            ?? new PollWorkflowTaskQueueResponse();
     }
 
-    private async Task<TResponse?> WaitForTaskAsync<TTask, TResponse>(TaskQueue<TTask, TResponse>.Poller poller, DateTime deadline, CancellationToken cancellationToken)
+    private async Task<TResponse?> WaitForTaskAsync<TTask, TResponse>(TaskQueue<TTask, TResponse>.Poller poller,
+        Dictionary<(string Namespace, string Queue), TaskQueue<TTask, TResponse>> registry, (string Namespace, string Queue) key,
+        DateTime deadline, CancellationToken cancellationToken)
         where TTask : class
         where TResponse : class
     {
@@ -184,6 +187,11 @@ internal sealed partial class DevServerEngine
             {
                 if (poller.Queue.Remove(poller))
                 {
+                    // Queues nobody uses any more (a vanished worker's sticky queue, a test's queue) do not pile up.
+                    if (poller.Queue.IsIdle && registry.TryGetValue(key, out var current) && current == poller.Queue)
+                    {
+                        registry.Remove(key);
+                    }
                     return null;
                 }
             }
@@ -211,13 +219,15 @@ internal sealed partial class DevServerEngine
             var (run, task) = GetStartedWorkflowTask(request.TaskToken, request.Namespace);
             using (Track(run))
             {
-                CompleteWorkflowTask(run, task, request);
+                var response = new RespondWorkflowTaskCompletedResponse();
+                CompleteWorkflowTask(run, task, request, response.ActivityTasks);
+                return response;
             }
-            return new RespondWorkflowTaskCompletedResponse();
         }
     }
 
-    private void CompleteWorkflowTask(WorkflowRun run, WorkflowTaskState task, RespondWorkflowTaskCompletedRequest request)
+    private void CompleteWorkflowTask(WorkflowRun run, WorkflowTaskState task, RespondWorkflowTaskCompletedRequest request,
+        Google.Protobuf.Collections.RepeatedField<PollActivityTaskQueueResponse> eagerActivities)
     {
         var now = Clock.UtcNow;
         if (ValidateCommands(run, request) is { } invalid)
@@ -266,12 +276,13 @@ internal sealed partial class DevServerEngine
         }
 
         var needsTask = request.ForceCreateNewWorkflowTask;
+        var eager = new List<PollActivityTaskQueueResponse>();
         run.ApplyingCommands = true;
         try
         {
             foreach (var command in request.Commands)
             {
-                needsTask |= ApplyCommand(run, command, completed.EventId, request.Identity);
+                needsTask |= ApplyCommand(run, command, completed.EventId, request.Identity, eager);
                 if (!run.IsRunning)
                 {
                     return;
@@ -282,6 +293,7 @@ internal sealed partial class DevServerEngine
         {
             run.ApplyingCommands = false;
         }
+        eagerActivities.AddRange(eager);
         needsTask |= run.HasBufferedEvents;
         run.FlushBuffer(Clock.UtcNow);
         if (needsTask)
@@ -363,13 +375,13 @@ internal sealed partial class DevServerEngine
     private static bool IsUnset(Duration? duration) => duration is null || duration.ToTimeSpan() <= TimeSpan.Zero;
 
     /// <summary>Applies one command; returns true when it produced an event the workflow must see in a new task.</summary>
-    private bool ApplyCommand(WorkflowRun run, Command command, long completedEventId, string identity)
+    private bool ApplyCommand(WorkflowRun run, Command command, long completedEventId, string identity, List<PollActivityTaskQueueResponse> eager)
     {
         var now = Clock.UtcNow;
         switch (command.CommandType)
         {
             case CommandType.ScheduleActivityTask:
-                ScheduleActivity(run, command.ScheduleActivityTaskCommandAttributes, completedEventId);
+                ScheduleActivity(run, command.ScheduleActivityTaskCommandAttributes, completedEventId, identity, eager);
                 return false;
             case CommandType.RequestCancelActivityTask:
                 return RequestCancelActivity(run, command.RequestCancelActivityTaskCommandAttributes.ScheduledEventId, completedEventId);

@@ -27,7 +27,7 @@ internal sealed partial class DevServerEngine : IAsyncDisposable
     {
         _options = options;
         _logger = logger;
-        Clock = new DevClock(wallClock, _gate, options.TimeSkipping, logger);
+        Clock = new DevClock(wallClock, _gate, options.TimeSkipping, options.TimeSkippingStartsLocked, logger);
         foreach (var name in options.Namespaces)
         {
             if (!_namespaces.ContainsKey(name))

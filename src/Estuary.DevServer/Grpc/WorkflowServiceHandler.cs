@@ -40,6 +40,7 @@ internal sealed class WorkflowServiceHandler : ServiceHandler
         On<TerminateWorkflowExecutionRequest, TerminateWorkflowExecutionResponse>("TerminateWorkflowExecution", engine.TerminateWorkflowExecution);
         On<RequestCancelWorkflowExecutionRequest, RequestCancelWorkflowExecutionResponse>("RequestCancelWorkflowExecution", engine.RequestCancelWorkflowExecution);
         On<SignalWorkflowExecutionRequest, SignalWorkflowExecutionResponse>("SignalWorkflowExecution", engine.SignalWorkflowExecution);
+        On<SignalWithStartWorkflowExecutionRequest, SignalWithStartWorkflowExecutionResponse>("SignalWithStartWorkflowExecution", engine.SignalWithStartWorkflowExecution);
         On<DescribeWorkflowExecutionRequest, DescribeWorkflowExecutionResponse>("DescribeWorkflowExecution", engine.DescribeWorkflowExecution);
         OnAsync<GetWorkflowExecutionHistoryRequest, GetWorkflowExecutionHistoryResponse>("GetWorkflowExecutionHistory",
             (request, context) => engine.GetWorkflowExecutionHistoryAsync(request, context.Deadline, context.CancellationToken));

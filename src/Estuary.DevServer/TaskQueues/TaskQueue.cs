@@ -25,6 +25,9 @@ internal sealed class TaskQueue<TTask, TResponse>
 
     public string Name { get; }
 
+    /// <summary>Nothing waiting on either side: the queue can be dropped and recreated on next use.</summary>
+    public bool IsIdle => _backlog.Count == 0 && _pollers.Count == 0;
+
     public int BacklogCount => _backlog.Count;
 
     public int PollerCount => _pollers.Count;

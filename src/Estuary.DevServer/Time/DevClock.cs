@@ -22,8 +22,9 @@ internal sealed class DevClock : IAsyncDisposable
     private int _lockCount;
     private int _outstandingWork;
 
-    public DevClock(TimeProvider wallClock, object gate, bool timeSkipping, ILogger logger)
+    public DevClock(TimeProvider wallClock, object gate, bool timeSkipping, bool startLocked, ILogger logger)
     {
+        _lockCount = timeSkipping && startLocked ? 1 : 0;
         _logger = logger;
         _wallClock = wallClock;
         _gate = gate;

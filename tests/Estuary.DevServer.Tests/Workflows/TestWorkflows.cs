@@ -127,6 +127,9 @@ public sealed class WaitForSignalWorkflow
         return string.Join(",", _received);
     }
 
+    [WorkflowQuery]
+    public int ReceivedCount => _received.Count;
+
     [WorkflowSignal]
     public Task AddAsync(string value)
     {
@@ -219,4 +222,18 @@ public sealed class FlakyTaskWorkflow
         await Task.CompletedTask;
         return "recovered";
     }
+}
+
+/// <summary>Schedules an activity on a queue nobody polls, with a short schedule-to-start timeout.</summary>
+[Workflow]
+public sealed class ScheduleToStartWorkflow
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync() =>
+        await Workflow.ExecuteActivityAsync((FlakyActivities a) => a.Echo("never"), new()
+        {
+            TaskQueue = $"{Workflow.Info.TaskQueue}-nobody",
+            ScheduleToStartTimeout = TimeSpan.FromSeconds(1),
+            StartToCloseTimeout = TimeSpan.FromSeconds(5),
+        });
 }

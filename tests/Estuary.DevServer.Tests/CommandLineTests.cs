@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using Temporalio.Client;
+
+namespace Estuary.DevServer.Tests;
+
+public sealed class CommandLineTests
+{
+    private static Process Start(params string[] args)
+    {
+        var info = new ProcessStartInfo(DevServerExecutable.Path)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        return Process.Start(info)!;
+    }
+
+    [DevServerOnlyFact]
+    public async Task Main_UnknownFlag_ExitsWithCodeTwoAndOneErrorLine()
+    {
+        using var process = Start("server", "start-dev", "--no-such-flag");
+        var stderr = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.Equal(2, process.ExitCode);
+        Assert.Equal("Error: unknown flag: --no-such-flag", stderr.Trim());
+    }
+
+    [DevServerOnlyFact]
+    public async Task Main_StartDevWithExtraNamespace_ServesThatNamespace()
+    {
+        var port = FreePort();
+        using var process = Start("server", "start-dev", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--ip", "127.0.0.1", "--namespace", "extra", "--headless", "--ui-port", "1", "--log-level", "warn", "--log-format", "json",
+            "--search-attribute", "Region=Keyword", "--dynamic-config-value", "frontend.enableUpdateWorkflowExecution=true");
+        try
+        {
+            var line = await process.StandardOutput.ReadLineAsync();
+            Assert.StartsWith($"Temporal dev server listening on 127.0.0.1:{port}", line, StringComparison.Ordinal);
+            var client = await TemporalClient.ConnectAsync(new($"127.0.0.1:{port}") { Namespace = "extra" });
+            var described = await client.Connection.WorkflowService.DescribeNamespaceAsync(new() { Namespace = "extra" });
+            Assert.Equal("extra", described.NamespaceInfo.Name);
+            var attributes = await client.Connection.OperatorService.ListSearchAttributesAsync(new() { Namespace = "extra" });
+            Assert.Equal(Temporalio.Api.Enums.V1.IndexedValueType.Keyword, attributes.CustomAttributes["Region"]);
+        }
+        finally
+        {
+            process.Kill();
+            await process.WaitForExitAsync();
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
