@@ -1,2 +1,32 @@
 var builder = DistributedApplication.CreateBuilder(args);
+
+// Infrastructure: the mode of each (container, CLI, embedded or local binaries) is decided here, before the model is built.
+var temporal = builder.AddTemporal("temporal");
+var postgres = builder.AddEstuaryPostgres("postgres");
+
+// One database per domain.
+var exampleDb = postgres.AddDatabase("example-db", "example");
+var bookingsDb = postgres.AddDatabase("bookings-db", "bookings");
+var paymentsDb = postgres.AddDatabase("payments-db", "payments");
+
+// One worker per domain; each migrates its own database before it polls.
+builder.AddWorker<Projects.Estuary_Worker_Example>("example-worker")
+    .WithReference(temporal).WaitFor(temporal)
+    .WithReference(exampleDb).WaitFor(exampleDb)
+    .WithWorkflowCommand(temporal, "ExampleWorkflow", taskQueue: "example", argumentLabel: "Entity id", example: "1");
+
+builder.AddWorker<Projects.Estuary_Worker_Bookings>("bookings-worker")
+    .WithReference(temporal).WaitFor(temporal)
+    .WithReference(bookingsDb).WaitFor(bookingsDb)
+    .WithWorkflowCommand(temporal, "RequestBookingWorkflow", taskQueue: "bookings", argumentLabel: "Booking request",
+        example: """{"Reference": "B-1", "CustomerEmail": "ada@example.com", "StartsAt": "2030-01-01T09:00:00Z"}""");
+
+builder.AddWorker<Projects.Estuary_Worker_Payments>("payments-worker")
+    .WithReference(temporal).WaitFor(temporal)
+    .WithReference(paymentsDb).WaitFor(paymentsDb)
+    .WithWorkflowCommand(temporal, "RecordPaymentWorkflow", taskQueue: "payments", argumentLabel: "Payment",
+        example: """{"Reference": "P-1", "AmountMinor": 1250, "Currency": "EUR"}""");
+
+builder.AddStartupReport();
+
 builder.Build().Run();

@@ -1,0 +1,142 @@
+using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Aspire.Hosting;
+
+/// <summary>Adds Temporal to the model as one resource whose connection string is <c>host:port</c> of its frontend.</summary>
+public static class TemporalHostingExtensions
+{
+    private const string Image = "temporalio/temporal";
+    private const string ContainerDataPath = "/data";
+
+    /// <summary>
+    /// Adds Temporal. In publish mode it is a connection-string parameter (<c>ConnectionStrings:{name}</c>: a
+    /// self-hosted frontend or Temporal Cloud, <c>Endpoint=…;Namespace=…;ApiKey=…;Tls=true</c>). When running, the
+    /// server is chosen by <c>Temporal:Mode</c> (<see cref="TemporalMode"/>, default <see cref="TemporalMode.Auto"/>)
+    /// before the model is built, and the choice is logged in one line.
+    /// </summary>
+    /// <param name="builder">The application builder.</param>
+    /// <param name="name">The resource name, also the connection string name.</param>
+    /// <returns>The resource.</returns>
+    public static IResourceBuilder<IResourceWithConnectionString> AddTemporal(this IDistributedApplicationBuilder builder, [ResourceName] string name)
+    {
+        if (builder.ExecutionContext.IsPublishMode)
+        {
+            return builder.AddConnectionString(name);
+        }
+
+        var configuration = builder.Configuration.GetSection("Temporal");
+        var requested = configuration.GetValue("Mode", TemporalMode.Auto);
+        var (mode, reason) = Resolve(requested);
+        var persistent = configuration.GetValue("DataVolume", false);
+        StartupLog.Write(builder, $"Temporal: {mode} mode ({reason}); set Temporal:Mode to Container, Cli or Embedded to choose.");
+
+        IResourceBuilder<IResourceWithConnectionString> server = mode switch
+        {
+            TemporalMode.Container => builder.AddTemporalContainer(name, configuration["ImageTag"] ?? "latest", persistent),
+            TemporalMode.Cli => builder.AddTemporalCli(name, persistent),
+            _ => builder.AddTemporalEmbedded(name),
+        };
+
+        var healthCheckKey = $"{name}-get-system-info";
+        var healthCheck = new TemporalHealthCheck(server.Resource);
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthCheckKey, _ => healthCheck, failureStatus: null, tags: null));
+        return server.WithHealthCheck(healthCheckKey);
+    }
+
+    private static (TemporalMode Mode, string Reason) Resolve(TemporalMode requested) => requested switch
+    {
+        TemporalMode.Auto when ContainerRuntimeProbe.IsHealthy => (TemporalMode.Container, $"auto: container runtime '{ContainerRuntimeProbe.Runtime}' is healthy"),
+        TemporalMode.Auto when ContainerRuntimeProbe.FindOnPath("temporal") is not null => (TemporalMode.Cli, "auto: no container runtime, 'temporal' is on PATH"),
+        TemporalMode.Auto => (TemporalMode.Embedded, "auto: no container runtime, no 'temporal' on PATH"),
+        _ => (requested, "configured"),
+    };
+
+    private static IResourceBuilder<TemporalContainerResource> AddTemporalContainer(
+        this IDistributedApplicationBuilder builder, string name, string tag, bool persistent)
+    {
+        var container = builder.AddResource(new TemporalContainerResource(name))
+            .WithImage(Image, tag)
+            .WithImageRegistry("docker.io")
+            .WithEndpoint(targetPort: EstuaryEndpoints.TemporalGrpcContainerPort, scheme: "tcp", name: EstuaryEndpoints.TemporalGrpc)
+            .WithHttpEndpoint(targetPort: EstuaryEndpoints.TemporalUiContainerPort, name: EstuaryEndpoints.TemporalUi)
+            .WithUrlForEndpoint(EstuaryEndpoints.TemporalUi, url => url.DisplayText = "Temporal UI")
+            .WithArgs(
+                "server", "start-dev",
+                "--ip", "0.0.0.0",
+                "--port", EstuaryEndpoints.TemporalGrpcContainerPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--ui-port", EstuaryEndpoints.TemporalUiContainerPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--namespace", "default",
+                "--log-level", "warn");
+
+        return persistent
+            ? container.WithVolume($"estuary-{name}-data", ContainerDataPath).WithArgs("--db-filename", $"{ContainerDataPath}/temporal.db")
+            : container;
+    }
+
+    private static IResourceBuilder<TemporalExecutableResource> AddTemporalCli(this IDistributedApplicationBuilder builder, string name, bool persistent)
+    {
+        var databaseFile = Path.Combine(EstuaryState.Directory(builder), "temporal.db");
+        if (persistent)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(databaseFile)!);
+        }
+
+        var cli = builder.AddResource(new TemporalExecutableResource(name, ContainerRuntimeProbe.FindOnPath("temporal") ?? "temporal", builder.AppHostDirectory))
+            .WithEndpoint(scheme: "tcp", name: EstuaryEndpoints.TemporalGrpc)
+            .WithHttpEndpoint(name: EstuaryEndpoints.TemporalUi)
+            .WithUrlForEndpoint(EstuaryEndpoints.TemporalUi, url => url.DisplayText = "Temporal UI");
+
+        cli.WithArgs(context =>
+        {
+            context.Args.Add("server");
+            context.Args.Add("start-dev");
+            context.Args.Add("--ip");
+            context.Args.Add("127.0.0.1");
+            context.Args.Add("--port");
+            context.Args.Add(cli.GetEndpoint(EstuaryEndpoints.TemporalGrpc).Property(EndpointProperty.TargetPort));
+            context.Args.Add("--ui-port");
+            context.Args.Add(cli.GetEndpoint(EstuaryEndpoints.TemporalUi).Property(EndpointProperty.TargetPort));
+            context.Args.Add("--namespace");
+            context.Args.Add("default");
+            context.Args.Add("--log-level");
+            context.Args.Add("warn");
+            if (persistent)
+            {
+                context.Args.Add("--db-filename");
+                context.Args.Add(databaseFile);
+            }
+        });
+        return cli;
+    }
+
+    private static IResourceBuilder<TemporalProjectResource> AddTemporalEmbedded(this IDistributedApplicationBuilder builder, string name)
+    {
+        // WithProjectDefaults is what AddProject does for its own ProjectResource; this resource also carries the connection string.
+#pragma warning disable ASPIREPROJECTS001
+        var server = builder.AddResource(new TemporalProjectResource(name))
+            .WithAnnotation(new Projects.Estuary_DevServer())
+            .WithProjectDefaults(new ProjectResourceOptions { ExcludeLaunchProfile = true })
+#pragma warning restore ASPIREPROJECTS001
+            .WithEndpoint(scheme: "tcp", name: EstuaryEndpoints.TemporalGrpc);
+
+        // The same argv as the CLI's dev server: the DevServer listens where Aspire's endpoint points.
+        server.WithArgs(context =>
+        {
+            context.Args.Add("server");
+            context.Args.Add("start-dev");
+            context.Args.Add("--ip");
+            context.Args.Add("127.0.0.1");
+            context.Args.Add("--port");
+            context.Args.Add(server.GetEndpoint(EstuaryEndpoints.TemporalGrpc).Property(EndpointProperty.TargetPort));
+            context.Args.Add("--namespace");
+            context.Args.Add("default");
+            context.Args.Add("--headless");
+            context.Args.Add("--log-level");
+            context.Args.Add("warn");
+        });
+        return server;
+    }
+}

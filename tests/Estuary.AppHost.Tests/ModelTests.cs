@@ -1,0 +1,90 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+
+namespace Estuary.AppHost.Tests;
+
+/// <summary>The model each mode builds, without starting it (container modes need no container runtime to be built).</summary>
+public sealed class ModelTests
+{
+    [Fact]
+    public async Task Build_ContainerModes_TemporalImageAndAspirePostgresWithVolume()
+    {
+        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Estuary_AppHost>(
+            ["Temporal:Mode=Container", "Temporal:DataVolume=true", "Postgres:Mode=Container"]);
+
+        var temporal = Assert.IsType<TemporalContainerResource>(Resource(builder, "temporal"));
+        Assert.True(temporal.TryGetContainerImageName(out var image));
+        Assert.Equal("docker.io/temporalio/temporal:latest", image);
+        Assert.Equal([("grpc", (int?)7233), ("ui", (int?)8233)], temporal.Annotations.OfType<EndpointAnnotation>().Select(e => (e.Name, e.TargetPort)).OrderBy(e => e.Name));
+        var args = await ArgumentsAsync(temporal);
+        Assert.Equal(["server", "start-dev", "--ip", "0.0.0.0"], args.Take(4));
+        Assert.Contains("--db-filename", args);
+        Assert.Contains(temporal.Annotations.OfType<ContainerMountAnnotation>(), m => m.Type == ContainerMountType.Volume && m.Target == "/data");
+
+        var postgres = Assert.IsType<PostgresServerResource>(Resource(builder, "postgres"));
+        Assert.Contains(postgres.Annotations.OfType<ContainerMountAnnotation>(), m => m.Type == ContainerMountType.Volume);
+        foreach (var domain in new[] { "example", "bookings", "payments" })
+        {
+            var database = Assert.IsType<PostgresDatabaseResource>(Resource(builder, $"{domain}-db"));
+            Assert.Equal(domain, database.DatabaseName);
+            AssertWorkerWaitsFor(builder, $"{domain}-worker", "temporal", "postgres", $"{domain}-db");
+        }
+    }
+
+    [Fact]
+    public async Task Build_LocalModes_EmbeddedDevServerAndLocalPostgres()
+    {
+        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Estuary_AppHost>(
+            ["Temporal:Mode=Embedded", "Postgres:Mode=Local"]);
+
+        var temporal = Assert.IsType<TemporalProjectResource>(Resource(builder, "temporal"));
+        var args = await ArgumentsAsync(temporal);
+        Assert.Equal(["server", "start-dev", "--ip", "127.0.0.1", "--port"], args.Take(5));
+        Assert.Contains("--headless", args);
+
+        var postgres = Assert.IsType<LocalPostgresServerResource>(Resource(builder, "postgres"));
+        Assert.Equal(["example", "bookings", "payments"], postgres.Databases.Select(d => d.DatabaseName));
+        foreach (var domain in new[] { "example", "bookings", "payments" })
+        {
+            Assert.Same(postgres, Assert.IsType<LocalPostgresDatabaseResource>(Resource(builder, $"{domain}-db")).Parent);
+            AssertWorkerWaitsFor(builder, $"{domain}-worker", "temporal", "postgres", $"{domain}-db");
+        }
+    }
+
+    [Fact]
+    public async Task Build_EveryWorker_HasHttpHealthCheckAndWorkflowCommand()
+    {
+        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Estuary_AppHost>(
+            ["Temporal:Mode=Embedded", "Postgres:Mode=Local"]);
+
+        foreach (var (worker, workflow) in new[] { ("example-worker", "ExampleWorkflow"), ("bookings-worker", "RequestBookingWorkflow"), ("payments-worker", "RecordPaymentWorkflow") })
+        {
+            var resource = Resource(builder, worker);
+            Assert.Contains(resource.Annotations.OfType<EndpointAnnotation>(), e => e.Name == "http" && e.UriScheme == "http");
+            Assert.NotEmpty(resource.Annotations.OfType<HealthCheckAnnotation>());
+            Assert.Contains(resource.Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == WorkflowCommandExtensions.CommandName(workflow));
+        }
+    }
+
+    private static IResource Resource(IDistributedApplicationTestingBuilder builder, string name) =>
+        builder.Resources.Single(r => r.Name == name);
+
+    // Waiting for a database waits for its server too.
+    private static void AssertWorkerWaitsFor(IDistributedApplicationTestingBuilder builder, string worker, params string[] dependencies) =>
+        Assert.Equal(
+            dependencies.Order(),
+            Resource(builder, worker).Annotations.OfType<WaitAnnotation>().Select(w => w.Resource.Name).Order());
+
+    // Plain strings only: endpoint references are not allocated in a model that never starts.
+    private static async Task<List<string>> ArgumentsAsync(IResource resource)
+    {
+        var arguments = new List<object>();
+        foreach (var annotation in resource.Annotations.OfType<CommandLineArgsCallbackAnnotation>())
+        {
+            await annotation.Callback(new CommandLineArgsCallbackContext(arguments));
+        }
+
+        return arguments.Select(a => a as string ?? $"<{a.GetType().Name}>").ToList();
+    }
+}
