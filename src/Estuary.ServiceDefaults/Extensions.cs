@@ -5,6 +5,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
+using Npgsql;
 using OpenTelemetry.Trace;
 
 namespace Microsoft.Extensions.Hosting;
@@ -25,6 +26,9 @@ public static class Extensions
     /// <summary>The meter and activity source of Estuary's workflows and activities (<c>EstuaryTelemetry.Name</c> in Estuary.Temporal).</summary>
     public const string EstuaryTelemetryName = "Estuary.Temporal";
 
+    /// <summary>The meter of the Temporal SDK's own metrics (<c>EstuaryTelemetry.SdkMeterName</c> in Estuary.Temporal).</summary>
+    public const string TemporalSdkMeterName = "Estuary.Temporal.Sdk";
+
     /// <summary>Adds the service defaults to a host.</summary>
     /// <typeparam name="TBuilder">The host builder type.</typeparam>
     /// <param name="builder">The host builder.</param>
@@ -43,7 +47,11 @@ public static class Extensions
         return builder;
     }
 
-    /// <summary>Configures OpenTelemetry logging, tracing and metrics.</summary>
+    /// <summary>
+    /// Configures OpenTelemetry logging (scopes included, trace and span ids on every record written inside a span),
+    /// tracing (Estuary's client, workflow and activity spans, ASP.NET Core, HTTP and Npgsql — the SQL under EF Core) and
+    /// metrics (Estuary's executions, the Temporal SDK's own metrics, Npgsql, ASP.NET Core, HTTP, runtime).
+    /// </summary>
     /// <typeparam name="TBuilder">The host builder type.</typeparam>
     /// <param name="builder">The host builder.</param>
     /// <returns>The same builder.</returns>
@@ -58,7 +66,8 @@ public static class Extensions
 
         builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics
-                .AddMeter(EstuaryTelemetryName)
+                .AddMeter(EstuaryTelemetryName, TemporalSdkMeterName)
+                .AddNpgsqlInstrumentation()
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation())
@@ -69,7 +78,8 @@ public static class Extensions
                     options.Filter = context =>
                         !context.Request.Path.StartsWithSegments(HealthEndpointPath, StringComparison.Ordinal)
                         && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath, StringComparison.Ordinal))
-                .AddHttpClientInstrumentation());
+                .AddHttpClientInstrumentation()
+                .AddNpgsql());
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {

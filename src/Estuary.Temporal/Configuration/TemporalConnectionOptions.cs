@@ -1,4 +1,6 @@
 using System.Data.Common;
+using Estuary.Temporal.Domains;
+using Estuary.Temporal.Tracing;
 using Microsoft.Extensions.Configuration;
 using Temporalio.Client;
 
@@ -83,11 +85,18 @@ public sealed class TemporalConnectionOptions
         }
     }
 
-    /// <summary>Builds the SDK's connect options.</summary>
+    /// <summary>Builds the SDK's connect options, with the <see cref="TracingInterceptor"/> so that what the client
+    /// starts, signals, queries or updates continues the caller's trace into the workers.</summary>
+    /// <param name="domains">The domains the client works with, to tag client spans with their domain.</param>
     /// <returns>Options for <see cref="TemporalClient.ConnectAsync(TemporalClientConnectOptions)"/>.</returns>
-    public TemporalClientConnectOptions ToConnectOptions()
+    public TemporalClientConnectOptions ToConnectOptions(DomainCatalog? domains = null)
     {
-        var connect = new TemporalClientConnectOptions(Address) { Namespace = Namespace, ApiKey = ApiKey };
+        var connect = new TemporalClientConnectOptions(Address)
+        {
+            Namespace = Namespace,
+            ApiKey = ApiKey,
+            Interceptors = [new TracingInterceptor(domains)],
+        };
         if (Tls || ApiKey is not null || TlsClientCertPath is not null)
         {
             connect.Tls = TlsClientCertPath is null

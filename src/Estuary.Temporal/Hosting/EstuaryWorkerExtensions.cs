@@ -9,7 +9,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using TemporalClientConnectOptions = Temporalio.Client.TemporalClientConnectOptions;
 using Temporalio.Extensions.Hosting;
+using Temporalio.Runtime;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -28,7 +30,8 @@ public static class EstuaryWorkerExtensions
     /// served domain (<see cref="AddEstuaryDomain{TBuilder}"/>); connects to Temporal as configured by
     /// <see cref="TemporalConnectionOptions"/>; applies the domains' migrations before polling (unless
     /// <c>Estuary:Worker:ApplyMigrations</c> is false); runs one hosted worker per task queue with one DI scope per
-    /// activity execution and the monitoring, activity-defaults and transactional interceptors; adds the health checks
+    /// activity execution and the tracing (from the client), monitoring, activity-defaults and transactional interceptors, the
+    /// SDK's metrics bridged to <see cref="EstuaryTelemetry.SdkMeterName"/>; adds the health checks
     /// <see cref="TemporalHealthCheckName"/> and <see cref="WorkerHealthCheckName"/>.
     /// </summary>
     /// <typeparam name="TBuilder">The host builder type.</typeparam>
@@ -52,14 +55,19 @@ public static class EstuaryWorkerExtensions
             builder.AddEstuaryDomain(domain.Domain);
         }
 
+        // The client's tracing interceptor is a worker interceptor too: the workers built on this client use it,
+        // outermost, so the monitoring logs run inside the spans. Its runtime bridges the SDK's metrics.
+        builder.Services.TryAddSingleton(_ => TemporalSdkMetrics.CreateRuntime());
         builder.Services.AddTemporalClient(client =>
         {
-            var connect = temporal.ToConnectOptions();
+            var connect = temporal.ToConnectOptions(catalog);
             client.TargetHost = connect.TargetHost;
             client.Namespace = connect.Namespace;
             client.ApiKey = connect.ApiKey;
             client.Tls = connect.Tls;
+            client.Interceptors = connect.Interceptors;
         });
+        builder.Services.AddOptions<TemporalClientConnectOptions>().Configure<TemporalRuntime>((client, runtime) => client.Runtime = runtime);
 
         // Hosted services start in registration order: the schema is up to date before any worker polls.
         if (worker.ApplyMigrations)

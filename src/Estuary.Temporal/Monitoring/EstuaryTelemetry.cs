@@ -4,21 +4,28 @@ using System.Diagnostics.Metrics;
 namespace Estuary.Temporal.Monitoring;
 
 /// <summary>
-/// The telemetry hooks of Estuary's workflows and activities: one <see cref="System.Diagnostics.Metrics.Meter"/> and
-/// one <see cref="System.Diagnostics.ActivitySource"/>, both named <see cref="Name"/>, fed by the
-/// <see cref="MonitoringInterceptor"/>. Add them to OpenTelemetry with <c>AddMeter(EstuaryTelemetry.Name)</c> and
-/// <c>AddSource(EstuaryTelemetry.Name)</c>.
+/// The telemetry hooks of Estuary's workflows and activities: one <see cref="System.Diagnostics.Metrics.Meter"/> fed by
+/// the <see cref="MonitoringInterceptor"/> and one <see cref="System.Diagnostics.ActivitySource"/> fed by the
+/// <see cref="Tracing.TracingInterceptor"/>, both named <see cref="Name"/>, and the meter <see cref="SdkMeterName"/> of the
+/// Temporal SDK's own metrics (<see cref="TemporalSdkMetrics"/>). Add them to OpenTelemetry with
+/// <c>AddMeter(EstuaryTelemetry.Name, EstuaryTelemetry.SdkMeterName)</c> and <c>AddSource(EstuaryTelemetry.Name)</c>.
 /// </summary>
 public static class EstuaryTelemetry
 {
     /// <summary>The name of the meter and of the activity source.</summary>
     public const string Name = "Estuary.Temporal";
 
-    /// <summary>Gets the activity source: one span per activity execution.</summary>
+    /// <summary>The name of the meter bridging the Temporal SDK's own metrics.</summary>
+    public const string SdkMeterName = "Estuary.Temporal.Sdk";
+
+    /// <summary>Gets the activity source of every client, workflow and activity span.</summary>
     public static ActivitySource ActivitySource { get; } = new(Name);
 
     /// <summary>Gets the meter.</summary>
     public static Meter Meter { get; } = new(Name);
+
+    /// <summary>Gets the meter of the Temporal SDK's own metrics.</summary>
+    public static Meter SdkMeter { get; } = new(SdkMeterName);
 
     /// <summary>Gets the count of started executions, tagged <c>estuary.kind</c> (workflow or activity), <c>estuary.domain</c>, <c>estuary.type</c>.</summary>
     public static Counter<long> Started { get; } = Meter.CreateCounter<long>("estuary.executions.started", description: "Workflow and activity executions started.");

@@ -11,8 +11,10 @@ namespace Estuary.Temporal.Monitoring;
 /// Wraps every workflow and activity the worker runs (the seed's <c>@monitored_workflow</c> and
 /// <c>@monitored_activity</c>) with no code in them: a log line at start and at end (outcome and duration) inside a
 /// log scope naming the domain, task queue, workflow id, run id, type, activity id and attempt; the counters and the
-/// duration histogram of <see cref="EstuaryTelemetry"/>; and a span per activity. Workflow logging goes through
-/// <see cref="Workflow.Logger"/>, which is silent during replay, and metrics are skipped while replaying.
+/// duration histogram of <see cref="EstuaryTelemetry"/>. Spans come from <see cref="Tracing.TracingInterceptor"/>, which
+/// runs outside this one, so activity log records carry the trace and span ids of their <c>RunActivity</c> span.
+/// Workflow logging goes through <see cref="Workflow.Logger"/>, which is silent during replay, and metrics are skipped
+/// while replaying.
 /// </summary>
 public sealed class MonitoringInterceptor : IWorkerInterceptor
 {
@@ -84,12 +86,6 @@ public sealed class MonitoringInterceptor : IWorkerInterceptor
                 info.ActivityType,
                 info.ActivityId,
                 info.Attempt);
-            using var span = EstuaryTelemetry.ActivitySource.StartActivity($"activity {info.ActivityType}");
-            span?.SetTag("estuary.domain", domain);
-            span?.SetTag("estuary.workflow_id", info.WorkflowId);
-            span?.SetTag("estuary.activity_id", info.ActivityId);
-            span?.SetTag("estuary.attempt", info.Attempt);
-
             var tags = Tags("activity", domain, info.ActivityType);
             EstuaryTelemetry.Started.Add(1, tags);
             logger.LogInformation("Activity {ActivityType} started (attempt {Attempt})", info.ActivityType, info.Attempt);
@@ -112,7 +108,6 @@ public sealed class MonitoringInterceptor : IWorkerInterceptor
                 var duration = Stopwatch.GetElapsedTime(started);
                 var outcome = Outcome.Of(e);
                 RecordEnd(tags, outcome, duration);
-                span?.SetStatus(ActivityStatusCode.Error, e.Message);
                 logger.LogWarning(
                     e,
                     "Activity {ActivityType} {Outcome} in {DurationMs} ms (attempt {Attempt})",

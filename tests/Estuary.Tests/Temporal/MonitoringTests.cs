@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Estuary.Temporal.Monitoring;
 using Estuary.Tests.Infrastructure;
@@ -16,13 +15,7 @@ public sealed class MonitoringTests(PostgresFixture postgres) : IAsyncLifetime, 
 {
     private readonly RecordingLoggerProvider _logs = new();
     private readonly List<(string Instrument, Dictionary<string, object?> Tags)> _measurements = [];
-    private readonly List<Activity> _spans = [];
     private readonly MeterListener _meterListener = new();
-    private readonly ActivityListener _spanListener = new()
-    {
-        ShouldListenTo = source => source.Name == EstuaryTelemetry.Name,
-        Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-    };
 
     private DomainHarness _harness = null!;
 
@@ -38,14 +31,6 @@ public sealed class MonitoringTests(PostgresFixture postgres) : IAsyncLifetime, 
         _meterListener.SetMeasurementEventCallback<long>((instrument, _, tags, _) => Record(instrument, tags));
         _meterListener.SetMeasurementEventCallback<double>((instrument, _, tags, _) => Record(instrument, tags));
         _meterListener.Start();
-        _spanListener.ActivityStopped = span =>
-        {
-            lock (_spans)
-            {
-                _spans.Add(span);
-            }
-        };
-        ActivitySource.AddActivityListener(_spanListener);
         _harness = await DomainHarness.CreateAsync(new ExampleDomain(), await postgres.DatabaseForAsync(GetType()), _logs);
     }
 
@@ -54,7 +39,6 @@ public sealed class MonitoringTests(PostgresFixture postgres) : IAsyncLifetime, 
     public void Dispose()
     {
         _meterListener.Dispose();
-        _spanListener.Dispose();
         _logs.Dispose();
     }
 
@@ -88,8 +72,6 @@ public sealed class MonitoringTests(PostgresFixture postgres) : IAsyncLifetime, 
         Assert.Equal(["estuary.executions.started", "estuary.executions.failed", "estuary.executions.duration"], counted.Select(m => m.Instrument));
         Assert.All(counted, m => Assert.Equal(("activity", "example"), (m.Tags["estuary.kind"], m.Tags["estuary.domain"])));
         Assert.Equal(Outcome.Failed, counted[^1].Tags["estuary.outcome"]);
-        var span = Assert.Single(Spans("activity get_entity_details"));
-        Assert.Equal(ActivityStatusCode.Error, span.Status);
     }
 
     [Fact]
@@ -111,7 +93,6 @@ public sealed class MonitoringTests(PostgresFixture postgres) : IAsyncLifetime, 
         Assert.Equal(["estuary.executions.started", "estuary.executions.completed", "estuary.executions.duration"], counted.Select(m => m.Instrument));
         Assert.Equal(Outcome.Completed, counted[^1].Tags["estuary.outcome"]);
         Assert.Contains(_logs.Entries, e => e.Level == LogLevel.Information && e.Message.StartsWith("Activity get_entity_details completed in ", StringComparison.Ordinal));
-        Assert.Equal(ActivityStatusCode.Unset, Assert.Single(Spans("activity get_entity_details")).Status);
     }
 
     private void Record(Instrument instrument, ReadOnlySpan<KeyValuePair<string, object?>> tags)
@@ -133,14 +114,6 @@ public sealed class MonitoringTests(PostgresFixture postgres) : IAsyncLifetime, 
         lock (_measurements)
         {
             return _measurements.Where(m => Equals(m.Tags["estuary.type"], type)).ToList();
-        }
-    }
-
-    private List<Activity> Spans(string name)
-    {
-        lock (_spans)
-        {
-            return _spans.Where(s => s.DisplayName == name).ToList();
         }
     }
 }

@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using Estuary.Temporal.Domains;
+using Estuary.Temporal.Monitoring;
+using Estuary.Temporal.Tracing;
+using Microsoft.Extensions.Logging.Abstractions;
+using Temporalio.Client;
+using Temporalio.Runtime;
+using Temporalio.Worker;
+
+namespace Estuary.Monitoring.Bench;
+
+/// <summary>The two SDK runtimes of the run, each created once: workers of both modes run on a runtime of their own,
+/// so the modes differ only by monitoring.</summary>
+/// <param name="Plain">A runtime without metrics, for monitoring off.</param>
+/// <param name="Monitored">The runtime AddEstuaryWorker uses (<see cref="TemporalSdkMetrics.CreateRuntime"/>).</param>
+internal sealed record Runtimes(TemporalRuntime Plain, TemporalRuntime Monitored);
+
+/// <summary>The parts of monitoring a round switches on.</summary>
+[Flags]
+internal enum Monitors
+{
+    /// <summary>Monitoring off.</summary>
+    None = 0,
+
+    /// <summary>The tracing interceptor (client, workflow and activity spans, headers).</summary>
+    Tracing = 1,
+
+    /// <summary>The monitoring interceptor (log lines in scopes, execution counters and durations).</summary>
+    LogsAndMetrics = 2,
+
+    /// <summary>The SDK's own metrics, bridged by the worker's runtime.</summary>
+    SdkMetrics = 4,
+
+    /// <summary>Everything AddEstuaryWorker installs.</summary>
+    All = Tracing | LogsAndMetrics | SdkMetrics,
+}
+
+/// <summary>One measured round: a fresh worker on its own task queue, <c>workflows</c> chains of <c>activities</c>
+/// activities started at once, timed from the first start to the last result.</summary>
+internal static class ThroughputRun
+{
+    private static readonly DomainDescriptor Domain = DomainCatalog.Discover(new BenchDomain());
+
+    /// <summary>Runs a round with the given parts of monitoring on; with <see cref="Monitors.All"/> the worker is what
+    /// AddEstuaryWorker builds: tracing from the client, monitoring logs and metrics, the SDK's metrics bridged by its
+    /// runtime, all exported through OpenTelemetry.</summary>
+    /// <returns>Activities per second of wall-clock time, and CPU time of the whole process (server, SDK core, worker,
+    /// telemetry pipeline) per activity, in microseconds.</returns>
+    public static async Task<(double PerSecond, double CpuMicroseconds)> RunAsync(string address, Monitors monitors, int workflows, int activities, Runtimes runtimes)
+    {
+        using var pipeline = monitors == Monitors.None ? null : new MonitoringPipeline();
+        var connect = new TemporalClientConnectOptions(address)
+        {
+            Runtime = monitors.HasFlag(Monitors.SdkMetrics) ? runtimes.Monitored : runtimes.Plain,
+        };
+        if (monitors.HasFlag(Monitors.Tracing))
+        {
+            connect.Interceptors = [new TracingInterceptor(new DomainCatalog([new BenchDomain()]))];
+        }
+
+        var client = await TemporalClient.ConnectAsync(connect);
+        var taskQueue = $"bench-{monitors}-{Guid.NewGuid():N}";
+        var options = new TemporalWorkerOptions(taskQueue)
+        {
+            Interceptors = monitors.HasFlag(Monitors.LogsAndMetrics) ? [new MonitoringInterceptor(pipeline!.LoggerFactory, [Domain])] : [],
+            LoggerFactory = NullLoggerFactory.Instance,
+        }
+            .AddWorkflow<ChainWorkflow>()
+            .AddAllActivities<BenchActivities>(null);
+        using var worker = new TemporalWorker(client, options);
+        using var stop = new CancellationTokenSource();
+        var running = worker.ExecuteAsync(stop.Token);
+
+        using var process = Process.GetCurrentProcess();
+        var cpu = process.TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        var handles = await Task.WhenAll(Enumerable.Range(0, workflows).Select(i =>
+            client.StartWorkflowAsync((ChainWorkflow wf) => wf.RunAsync(activities), new($"{taskQueue}-{i}", taskQueue))));
+        var results = await Task.WhenAll(handles.Select(h => h.GetResultAsync()));
+        var elapsed = clock.Elapsed;
+        process.Refresh();
+        var cpuUsed = process.TotalProcessorTime - cpu;
+
+        var expected = activities * (activities + 1) / 2;
+        if (results.Any(r => r != expected))
+        {
+            throw new InvalidOperationException($"A chain returned a wrong total (expected {expected}).");
+        }
+
+        await stop.CancelAsync();
+        try
+        {
+            await running;
+        }
+        catch (OperationCanceledException)
+        {
+            // The worker stops by cancellation.
+        }
+
+        var count = workflows * activities;
+        return (count / elapsed.TotalSeconds, cpuUsed.TotalMicroseconds / count);
+    }
+}

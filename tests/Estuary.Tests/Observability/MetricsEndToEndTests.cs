@@ -1,0 +1,95 @@
+using Estuary.Temporal.Domains;
+using Estuary.Temporal.Monitoring;
+using Estuary.Tests.Infrastructure;
+using Microsoft.Extensions.Hosting;
+using OpenTelemetry.Metrics;
+using Temporalio.Client;
+using TemporalConnectionOptions = Estuary.Temporal.Configuration.TemporalConnectionOptions;
+
+namespace Estuary.Tests.Observability;
+
+/// <summary>Metric values exported through the service defaults' OpenTelemetry pipeline by a real worker.</summary>
+[Collection(UsesTemporal.Name)]
+public sealed class MetricsEndToEndTests(EndToEndFixture fixture)
+{
+    private readonly TelemetryCapture _capture = new();
+
+    [Fact]
+    public async Task Run_ActivityRetriedOnce_CountsAndTimesEachAttemptAndTheWorkflowByDomainTypeAndOutcome()
+    {
+        var taskQueue = $"metrics-{Guid.NewGuid():N}";
+        using var host = await StartWorkerAsync(taskQueue);
+
+        await (await ClientAsync()).ExecuteWorkflowAsync((RetriedWorkflow wf) => wf.RunAsync("counted"), new($"metrics-{Guid.NewGuid():N}", taskQueue));
+
+        var metrics = _capture.CollectMetrics(host.Services);
+        Assert.Equal(2, Sum(metrics, "estuary.executions.started", "activity", "traced_fail_first_attempt"));
+        Assert.Equal(1, Sum(metrics, "estuary.executions.completed", "activity", "traced_fail_first_attempt"));
+        Assert.Equal(1, Sum(metrics, "estuary.executions.failed", "activity", "traced_fail_first_attempt", Outcome.Failed));
+        Assert.Equal(1, Sum(metrics, "estuary.executions.completed", "activity", "traced_echo"));
+        Assert.Equal(0, Sum(metrics, "estuary.executions.failed", "activity", "traced_echo"));
+        Assert.Equal(1, Sum(metrics, "estuary.executions.started", "workflow", "RetriedWorkflow"));
+        Assert.Equal(1, Sum(metrics, "estuary.executions.completed", "workflow", "RetriedWorkflow"));
+        Assert.Equal(1, Count(metrics, "estuary.executions.duration", "activity", "traced_fail_first_attempt", Outcome.Failed));
+        Assert.Equal(1, Count(metrics, "estuary.executions.duration", "activity", "traced_fail_first_attempt", Outcome.Completed));
+        Assert.Equal(1, Count(metrics, "estuary.executions.duration", "workflow", "RetriedWorkflow", Outcome.Completed));
+        Assert.Equal("s", metrics["estuary.executions.duration"].Unit);
+    }
+
+    [Fact]
+    public async Task Run_Workflow_TheTemporalSdkMetricsOfTheWorkerReachTheSamePipeline()
+    {
+        var taskQueue = $"sdk-metrics-{Guid.NewGuid():N}";
+        using var host = await StartWorkerAsync(taskQueue);
+
+        await (await ClientAsync()).ExecuteWorkflowAsync((RetriedWorkflow wf) => wf.RunAsync("sdk"), new($"sdk-metrics-{Guid.NewGuid():N}", taskQueue));
+
+        var metrics = _capture.CollectMetrics(host.Services);
+        var sdk = metrics.Values.Where(m => m.MeterName == EstuaryTelemetry.SdkMeterName).ToDictionary(m => m.Name, StringComparer.Ordinal);
+        Assert.Equal(1, SumOnQueue(sdk["temporal_workflow_completed"], taskQueue));
+        Assert.Equal(1, SumOnQueue(sdk["temporal_activity_execution_failed"], taskQueue));
+        var latency = sdk["temporal_workflow_task_schedule_to_start_latency"];
+        Assert.Equal("s", latency.Unit);
+        Assert.True(HistogramCountOnQueue(latency, taskQueue) >= 3);
+    }
+
+    private static long Sum(IReadOnlyDictionary<string, MetricSnapshot> metrics, string name, string kind, string type, string? outcome = null) =>
+        !metrics.TryGetValue(name, out var metric) ? 0 : Points(metric, kind, type, outcome).Sum(p => p.GetSumLong());
+
+    private static long Count(IReadOnlyDictionary<string, MetricSnapshot> metrics, string name, string kind, string type, string outcome) =>
+        Points(metrics[name], kind, type, outcome).Sum(p => p.GetHistogramCount());
+
+    private static IEnumerable<MetricPoint> Points(MetricSnapshot metric, string kind, string type, string? outcome) =>
+        metric.MetricPoints.Where(p =>
+            Tag(p, "estuary.kind") == kind && Tag(p, "estuary.type") == type && Tag(p, "estuary.domain") == "traced"
+            && (outcome is null || Tag(p, "estuary.outcome") == outcome));
+
+    private static long SumOnQueue(MetricSnapshot metric, string taskQueue) =>
+        metric.MetricPoints.Where(p => Tag(p, "task_queue") == taskQueue).Sum(p => p.GetSumLong());
+
+    private static long HistogramCountOnQueue(MetricSnapshot metric, string taskQueue) =>
+        metric.MetricPoints.Where(p => Tag(p, "task_queue") == taskQueue).Sum(p => p.GetHistogramCount());
+
+    private static string? Tag(MetricPoint point, string key)
+    {
+        foreach (var tag in point.Tags)
+        {
+            if (tag.Key == key)
+            {
+                return tag.Value?.ToString();
+            }
+        }
+
+        return null;
+    }
+
+    private Task<TemporalClient> ClientAsync() =>
+        TemporalClient.ConnectAsync(new TemporalConnectionOptions { Address = fixture.Address }.ToConnectOptions(new DomainCatalog([new TracedDomain()])));
+
+    private async Task<IHost> StartWorkerAsync(string taskQueue)
+    {
+        var host = WorkerHost.Build(fixture.Address, new Dictionary<string, string?> { ["Estuary:Worker:TaskQueue"] = taskQueue }, _capture.AddTo, new TracedDomain());
+        await host.StartAsync();
+        return host;
+    }
+}

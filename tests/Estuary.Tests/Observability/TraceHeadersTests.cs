@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using System.Text;
+using Estuary.Temporal.Tracing;
+using Temporalio.Api.Common.V1;
+
+namespace Estuary.Tests.Observability;
+
+public sealed class TraceHeadersTests
+{
+    private static readonly ActivityContext Context = new(
+        ActivityTraceId.CreateFromString("4bf92f3577b34da6a3ce929d0e0e4736"),
+        ActivitySpanId.CreateFromString("00f067aa0ba902b7"),
+        ActivityTraceFlags.Recorded,
+        "vendor=value");
+
+    [Fact]
+    public void Inject_Context_WritesAJsonPlainPayloadHoldingTheW3CTextMapUnderTracerData()
+    {
+        var headers = TraceHeaders.Inject(null, Context);
+
+        var payload = Assert.Single(headers, h => h.Key == "_tracer-data").Value;
+        Assert.Equal("json/plain", payload.Metadata["encoding"].ToStringUtf8());
+        Assert.Equal(
+            """{"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01","tracestate":"vendor=value"}""",
+            payload.Data.ToStringUtf8());
+    }
+
+    [Fact]
+    public void Extract_HeaderWrittenByAnotherSdk_ReadsTheRemoteContext()
+    {
+        // What Temporal's Go, Java, Python and TypeScript interceptors write: a JSON object of text-map entries.
+        var payload = new Payload { Data = Google.Protobuf.ByteString.CopyFrom("""{"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01","tracestate":"vendor=value"}""", Encoding.UTF8) };
+        payload.Metadata["encoding"] = Google.Protobuf.ByteString.CopyFromUtf8("json/plain");
+
+        var context = TraceHeaders.Extract(new Dictionary<string, Payload> { ["_tracer-data"] = payload });
+
+        Assert.Equal(new ActivityContext(Context.TraceId, Context.SpanId, Context.TraceFlags, Context.TraceState, isRemote: true), context);
+    }
+
+    [Fact]
+    public void Inject_Span_RoundTripsThroughExtract()
+    {
+        using var span = new Activity("outbound").SetIdFormat(ActivityIdFormat.W3C).Start();
+
+        var context = TraceHeaders.Extract(new Dictionary<string, Payload>(TraceHeaders.Inject(null, span)));
+
+        Assert.Equal((span.TraceId, span.SpanId, true), (context?.TraceId, context?.SpanId, context?.IsRemote));
+    }
+
+    [Fact]
+    public void Extract_NoOrUnreadableHeader_ReturnsNull()
+    {
+        var garbage = new Payload { Data = Google.Protobuf.ByteString.CopyFromUtf8("not json") };
+        garbage.Metadata["encoding"] = Google.Protobuf.ByteString.CopyFromUtf8("json/plain");
+
+        Assert.Null(TraceHeaders.Extract(null));
+        Assert.Null(TraceHeaders.Extract(new Dictionary<string, Payload>()));
+        Assert.Null(TraceHeaders.Extract(new Dictionary<string, Payload> { ["_tracer-data"] = garbage }));
+    }
+}

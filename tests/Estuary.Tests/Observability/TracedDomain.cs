@@ -1,0 +1,114 @@
+using Estuary.Temporal.Configuration;
+using Estuary.Temporal.Domains;
+using Estuary.Temporal.Workflows;
+using Temporalio.Activities;
+using Temporalio.Exceptions;
+using Temporalio.Workflows;
+
+namespace Estuary.Tests.Observability;
+
+/// <summary>A domain of this test assembly whose workflows exercise what tracing must follow: retries, failures, timers.</summary>
+internal sealed class TracedDomain : EstuaryDomain
+{
+    public override string Name => "traced";
+
+    public override string Description => "Tracing fixtures";
+
+    public override IEnumerable<Type> Types =>
+        [typeof(RetriedWorkflow), typeof(FailingWorkflow), typeof(PausingWorkflow), typeof(SignaledWorkflow), typeof(ContinuingWorkflow), typeof(TracedActivities)];
+
+    // Retries fast, so a test sees a second attempt within milliseconds.
+    public override void ConfigureActivityDefaults(ActivityDefaultsOptions defaults)
+    {
+        defaults.StartToCloseTimeout = TimeSpan.FromSeconds(10);
+        defaults.InitialInterval = TimeSpan.FromMilliseconds(50);
+        defaults.MaximumAttempts = 3;
+    }
+}
+
+/// <summary>Echoes, then calls an activity whose first attempt fails.</summary>
+[Workflow]
+public sealed class RetriedWorkflow : EstuaryWorkflow
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string text)
+    {
+        var echoed = await ExecuteActivityAsync((TracedActivities a) => a.EchoAsync(text));
+        return await ExecuteActivityAsync((TracedActivities a) => a.FailFirstAttemptAsync(echoed));
+    }
+}
+
+/// <summary>Calls an activity that fails without retry, so the workflow fails.</summary>
+[Workflow]
+public sealed class FailingWorkflow : EstuaryWorkflow
+{
+    [WorkflowRun]
+    public async Task RunAsync(string reason) => await ExecuteActivityAsync((TracedActivities a) => a.RefuseAsync(reason));
+}
+
+/// <summary>Echoes, sleeps on a durable timer (a worker can be replaced meanwhile), echoes again.</summary>
+[Workflow]
+public sealed class PausingWorkflow : EstuaryWorkflow
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string text, TimeSpan pause)
+    {
+        var before = await ExecuteActivityAsync((TracedActivities a) => a.EchoAsync($"{text} before"));
+        await Workflow.DelayAsync(pause);
+        var after = await ExecuteActivityAsync((TracedActivities a) => a.EchoAsync($"{text} after"));
+        return $"{before}, {after}";
+    }
+}
+
+/// <summary>Waits for a signal, then echoes what it carried.</summary>
+[Workflow]
+public sealed class SignaledWorkflow : EstuaryWorkflow
+{
+    private string? _word;
+
+    [WorkflowRun]
+    public async Task<string> RunAsync()
+    {
+        await Workflow.WaitConditionAsync(() => _word is not null);
+        return await ExecuteActivityAsync((TracedActivities a) => a.EchoAsync(_word!));
+    }
+
+    [WorkflowSignal]
+    public Task ProceedAsync(string word)
+    {
+        _word = word;
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Echoes, then continues as a new run until no run is left.</summary>
+[Workflow]
+public sealed class ContinuingWorkflow : EstuaryWorkflow
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(int runsLeft)
+    {
+        var echoed = await ExecuteActivityAsync((TracedActivities a) => a.EchoAsync($"run {runsLeft}"));
+        return runsLeft == 0 ? echoed : throw Workflow.CreateContinueAsNewException((ContinuingWorkflow wf) => wf.RunAsync(runsLeft - 1));
+    }
+}
+
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822", Justification = "Instance activities, resolved per execution like a domain's.")]
+public sealed class TracedActivities
+{
+    [Activity("traced_echo")]
+    public Task<string> EchoAsync(string text) => Task.FromResult(text);
+
+    [Activity("traced_fail_first_attempt")]
+    public Task<string> FailFirstAttemptAsync(string text)
+    {
+        var attempt = ActivityExecutionContext.Current.Info.Attempt;
+        return attempt == 1
+            ? throw new InvalidOperationException($"first attempt for '{text}' fails")
+            : Task.FromResult($"{text} (attempt {attempt})");
+    }
+
+    [Activity("traced_refuse")]
+    public Task RefuseAsync(string reason) =>
+        throw new ApplicationFailureException($"refused: {reason}", errorType: "Refused", nonRetryable: true);
+}
