@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Estuary.Worker.Payments.Workflows;
 using Temporalio.Common;
 using Temporalio.Worker;
@@ -30,6 +29,18 @@ public sealed class PaymentsReplayTests
         Assert.Null(result.ReplayFailure);
     }
 
-    // The recorded histories sit next to this file in the source tree.
-    private static string HistoryDirectory([CallerFilePath] string path = "") => Path.Combine(Path.GetDirectoryName(path)!, "Histories");
+    // The recorded histories sit in the source tree, above the test binaries (bin/<configuration>/<framework>/).
+    private static string HistoryDirectory()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            var candidate = Path.Combine(directory.FullName, "Payments", "Histories");
+            if (Directory.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new DirectoryNotFoundException($"No Payments/Histories directory above {AppContext.BaseDirectory}");
+    }
 }
