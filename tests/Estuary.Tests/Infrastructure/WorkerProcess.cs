@@ -26,10 +26,18 @@ public sealed class WorkerProcess : IAsyncDisposable
     /// <param name="temporalAddress">Temporal's address.</param>
     /// <param name="database">The domain database's connection string.</param>
     /// <param name="taskQueue">The task queue to poll; <c>null</c> polls the domain's own, as a deployed worker does.</param>
+    /// <param name="settings">More configuration (e.g. <c>Estuary:Domains:*</c> keys), when given.</param>
     /// <returns>The running worker.</returns>
-    public static async Task<WorkerProcess> StartAsync(EstuaryDomain domain, string temporalAddress, string database, string? taskQueue)
+    public static async Task<WorkerProcess> StartAsync(
+        EstuaryDomain domain, string temporalAddress, string database, string? taskQueue, IReadOnlyDictionary<string, string?>? settings = null)
     {
-        var host = WorkerHost.Build(temporalAddress, Configuration(domain, temporalAddress, database, taskQueue), configure: null, domain);
+        var configuration = Configuration(domain, temporalAddress, database, taskQueue);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            configuration[key] = value;
+        }
+
+        var host = WorkerHost.Build(temporalAddress, configuration, configure: null, domain);
         await host.StartAsync();
         return new WorkerProcess(host, taskQueue ?? domain.DefaultTaskQueue);
     }

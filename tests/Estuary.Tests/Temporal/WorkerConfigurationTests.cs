@@ -16,6 +16,9 @@ namespace Estuary.Tests.Temporal;
 
 public sealed class WorkerConfigurationTests
 {
+    private static readonly string[] PaymentsActivities =
+        ["authorize_payment", "capture_payment", "pay_out", "record_payment", "refund_payment", "void_authorization"];
+
     private const string Database = "Host=127.0.0.1;Port=1;Database=unused";
 
     [Fact]
@@ -84,15 +87,15 @@ public sealed class WorkerConfigurationTests
     {
         using var host = Build([]);
 
-        foreach (var (queue, workflow, activities) in new[]
+        foreach (var (queue, workflows, activities) in new[]
         {
-            ("bookings", "RequestBookingWorkflow", new[] { "request_booking" }),
-            ("example", "ExampleWorkflow", ["get_entity_details", "process_entity"]),
-            ("payments", "RecordPaymentWorkflow", ["record_payment"]),
+            ("bookings", new[] { "RequestBookingWorkflow" }, new[] { "request_booking" }),
+            ("example", ["ExampleWorkflow"], ["get_entity_details", "process_entity"]),
+            ("payments", ["PayoutBatchWorkflow", "ProcessPaymentWorkflow", "RecordPaymentWorkflow", "RefundPaymentWorkflow"], PaymentsActivities),
         })
         {
             var options = WorkerOptions(host, queue);
-            Assert.Equal(workflow, Assert.Single(options.Workflows).Name);
+            Assert.Equal(workflows, options.Workflows.Select(w => w.Name!).Order(StringComparer.Ordinal));
             Assert.Equal(activities, options.Activities.Select(a => a.Name!).Order(StringComparer.Ordinal));
             Assert.Equal(
                 [typeof(MonitoringInterceptor), typeof(ActivityDefaultsInterceptor), typeof(TransactionalActivityInterceptor)],
@@ -114,8 +117,12 @@ public sealed class WorkerConfigurationTests
         });
 
         var options = WorkerOptions(host, "shared");
-        Assert.Equal(["ExampleWorkflow", "RecordPaymentWorkflow"], options.Workflows.Select(w => w.Name!).Order(StringComparer.Ordinal));
-        Assert.Equal(["get_entity_details", "process_entity", "record_payment"], options.Activities.Select(a => a.Name!).Order(StringComparer.Ordinal));
+        Assert.Equal(
+            ["ExampleWorkflow", "PayoutBatchWorkflow", "ProcessPaymentWorkflow", "RecordPaymentWorkflow", "RefundPaymentWorkflow"],
+            options.Workflows.Select(w => w.Name!).Order(StringComparer.Ordinal));
+        Assert.Equal(
+            ["authorize_payment", "capture_payment", "get_entity_details", "pay_out", "process_entity", "record_payment", "refund_payment", "void_authorization"],
+            options.Activities.Select(a => a.Name!).Order(StringComparer.Ordinal));
         Assert.Single(host.Services.GetServices<IHostedService>().OfType<TemporalWorkerService>());
     }
 

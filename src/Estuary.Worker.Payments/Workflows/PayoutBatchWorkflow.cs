@@ -1,0 +1,152 @@
+using System.Text.Json.Serialization;
+using Estuary.Temporal.Workflows;
+using Estuary.Worker.Payments.Activities;
+using Temporalio.Exceptions;
+using Temporalio.Workflows;
+
+namespace Estuary.Worker.Payments.Workflows;
+
+/// <summary>One payout of a batch.</summary>
+/// <param name="ItemId">Identifies the item within its batch; unique in the batch.</param>
+/// <param name="Payee">Who is paid (a practitioner's reference).</param>
+/// <param name="AmountMinor">The amount in the currency's minor unit; positive.</param>
+/// <param name="Currency">The ISO 4217 currency code.</param>
+public sealed record PayoutItem(string ItemId, string Payee, long AmountMinor, string Currency);
+
+/// <summary>How one payout of a batch ended.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<PayoutStatus>))]
+public enum PayoutStatus
+{
+    /// <summary>Paid.</summary>
+    Paid,
+
+    /// <summary>Not paid: declined by the provider, or still failing after every retry.</summary>
+    Failed,
+}
+
+/// <summary>The outcome of one payout.</summary>
+/// <param name="ItemId">The item.</param>
+/// <param name="Status">How it ended.</param>
+/// <param name="PayoutId">The provider's payout, when paid.</param>
+/// <param name="Error">Why it failed, when it did.</param>
+public sealed record PayoutItemOutcome(string ItemId, PayoutStatus Status, long? PayoutId, string? Error);
+
+/// <summary>A batch of payouts, and how far it got (carried from one run to the next by continue-as-new).</summary>
+/// <param name="BatchId">Identifies the batch; with an item id, the payout's idempotency key, so no item is paid twice
+/// even by another workflow paying the same batch.</param>
+/// <param name="Items">The payouts.</param>
+/// <param name="MaxParallelism">How many payouts may be in flight at once (1 to 100).</param>
+/// <param name="ItemsPerRun">How many items one run pays before continuing as new, to keep its history small (1 to 1,000).</param>
+/// <param name="Outcomes">The outcomes of the items paid by earlier runs, in item order; empty at the start.</param>
+/// <param name="Run">The run number, from 1.</param>
+public sealed record PayoutBatchInput(
+    string BatchId,
+    IReadOnlyList<PayoutItem> Items,
+    int MaxParallelism = 10,
+    int ItemsPerRun = 200,
+    IReadOnlyList<PayoutItemOutcome>? Outcomes = null,
+    int Run = 1);
+
+/// <summary>What a batch did.</summary>
+/// <param name="BatchId">The batch.</param>
+/// <param name="Paid">How many items were paid.</param>
+/// <param name="Failed">How many items failed.</param>
+/// <param name="PaidAmountMinor">The total paid, in minor units.</param>
+/// <param name="Runs">How many runs the batch took (continue-as-new).</param>
+/// <param name="Outcomes">Every item's outcome, in item order.</param>
+public sealed record PayoutBatchResult(string BatchId, int Paid, int Failed, long PaidAmountMinor, int Runs, IReadOnlyList<PayoutItemOutcome> Outcomes);
+
+/// <summary>
+/// Pays many practitioners: at most <see cref="PayoutBatchInput.MaxParallelism"/> payouts in flight, each item's outcome
+/// recorded (a failed item does not fail the batch), idempotency key <c>{batch}/{item}</c> per payout (unique in the
+/// provider's ledger, so never a duplicate payout, across retries, worker restarts and runs), and continue-as-new every
+/// <see cref="PayoutBatchInput.ItemsPerRun"/> items with the outcomes so far carried in the input.
+/// </summary>
+[Workflow]
+public sealed class PayoutBatchWorkflow : EstuaryWorkflow
+{
+    /// <summary>The error type of a batch that cannot be paid as given; the workflow fails without paying anything.</summary>
+    public const string InvalidBatch = "InvalidBatch";
+
+    /// <summary>Runs the workflow (one run: one chunk of items).</summary>
+    /// <param name="input">The batch and its progress.</param>
+    /// <returns>What the batch did, from the last run.</returns>
+    [WorkflowRun]
+    public async Task<PayoutBatchResult> RunAsync(PayoutBatchInput input)
+    {
+        Validate(input);
+        var outcomes = new List<PayoutItemOutcome>(input.Outcomes ?? []);
+        var chunk = input.Items.Skip(outcomes.Count).Take(input.ItemsPerRun).ToList();
+        var done = new Dictionary<string, PayoutItemOutcome>(StringComparer.Ordinal);
+        var inFlight = new List<Task<PayoutItemOutcome>>();
+        foreach (var item in chunk)
+        {
+            if (inFlight.Count == input.MaxParallelism)
+            {
+                await CollectOneAsync(inFlight, done);
+            }
+
+            inFlight.Add(PayAsync(input.BatchId, item));
+        }
+
+        while (inFlight.Count > 0)
+        {
+            await CollectOneAsync(inFlight, done);
+        }
+
+        outcomes.AddRange(chunk.Select(item => done[item.ItemId]));
+        if (outcomes.Count < input.Items.Count)
+        {
+            var next = input with { Outcomes = outcomes, Run = input.Run + 1 };
+            throw Workflow.CreateContinueAsNewException((PayoutBatchWorkflow wf) => wf.RunAsync(next));
+        }
+
+        var paid = outcomes.Where(o => o.Status == PayoutStatus.Paid).Select(o => o.ItemId).ToHashSet(StringComparer.Ordinal);
+        return new PayoutBatchResult(
+            input.BatchId,
+            paid.Count,
+            outcomes.Count - paid.Count,
+            input.Items.Where(i => paid.Contains(i.ItemId)).Sum(i => i.AmountMinor),
+            input.Run,
+            outcomes);
+    }
+
+    private static async Task CollectOneAsync(List<Task<PayoutItemOutcome>> inFlight, Dictionary<string, PayoutItemOutcome> done)
+    {
+        var finished = await Workflow.WhenAnyAsync(inFlight);
+        inFlight.Remove(finished);
+        var outcome = await finished;
+        done[outcome.ItemId] = outcome;
+    }
+
+    private async Task<PayoutItemOutcome> PayAsync(string batchId, PayoutItem item)
+    {
+        try
+        {
+            var payout = await ExecuteActivityAsync((ProviderActivities a) =>
+                a.PayoutAsync(new PayoutInput($"{batchId}/{item.ItemId}", item.Payee, item.AmountMinor, item.Currency)));
+            return new PayoutItemOutcome(item.ItemId, PayoutStatus.Paid, payout.OperationId, null);
+        }
+        catch (ActivityFailureException e)
+        {
+            // One item's failure is its outcome, not the batch's.
+            return new PayoutItemOutcome(item.ItemId, PayoutStatus.Failed, null, e.InnerException?.Message ?? e.Message);
+        }
+    }
+
+    private static void Validate(PayoutBatchInput input)
+    {
+        string? error = input switch
+        {
+            { BatchId: null or "" } or { BatchId.Length: > 100 } => "A batch id must have 1 to 100 characters",
+            { MaxParallelism: < 1 or > 100 } => $"MaxParallelism must be 1 to 100, got {input.MaxParallelism}",
+            { ItemsPerRun: < 1 or > 1000 } => $"ItemsPerRun must be 1 to 1000, got {input.ItemsPerRun}",
+            _ when input.Items.Select(i => i.ItemId).Distinct(StringComparer.Ordinal).Count() != input.Items.Count => "Item ids must be unique within a batch",
+            _ => null,
+        };
+        if (error is not null)
+        {
+            throw new ApplicationFailureException(error, errorType: InvalidBatch, nonRetryable: true);
+        }
+    }
+}
