@@ -376,6 +376,12 @@ internal sealed partial class DevServerEngine
                 case CommandType.UpsertWorkflowSearchAttributes:
                 case CommandType.ModifyWorkflowProperties:
                     break;
+                case CommandType.StartChildWorkflowExecution:
+                    if (ValidateStartChild(command.StartChildWorkflowExecutionCommandAttributes) is { } badChild)
+                    {
+                        return badChild;
+                    }
+                    break;
                 case CommandType.ContinueAsNewWorkflowExecution:
                     if (!string.IsNullOrEmpty(command.ContinueAsNewWorkflowExecutionCommandAttributes?.CronSchedule))
                     {
@@ -450,6 +456,9 @@ internal sealed partial class DevServerEngine
                 return false;
             case CommandType.ContinueAsNewWorkflowExecution:
                 ContinueAsNew(run, command.ContinueAsNewWorkflowExecutionCommandAttributes, completedEventId);
+                return false;
+            case CommandType.StartChildWorkflowExecution:
+                StartChildWorkflow(run, command.StartChildWorkflowExecutionCommandAttributes, completedEventId, identity);
                 return false;
             case CommandType.RecordMarker:
                 var marker = command.RecordMarkerCommandAttributes;

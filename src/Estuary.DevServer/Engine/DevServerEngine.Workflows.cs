@@ -177,8 +177,16 @@ internal sealed partial class DevServerEngine
 
     /// <summary>Creates a run, writes WorkflowExecutionStarted and schedules the first workflow task (after any backoff).</summary>
     private WorkflowRun CreateRun(NamespaceEntry ns, string workflowId, string runId, string requestId,
-        WorkflowExecutionStartedEventAttributes started, WorkflowRun? previous)
+        WorkflowExecutionStartedEventAttributes started, WorkflowRun? previous, ChildWorkflowState? child = null)
     {
+        var parentLink = child ?? previous?.ParentLink;
+        if (parentLink is not null)
+        {
+            started.ParentWorkflowNamespace = parentLink.Parent.Namespace.Name;
+            started.ParentWorkflowNamespaceId = parentLink.Parent.Namespace.Id;
+            started.ParentWorkflowExecution = parentLink.Parent.ToExecution();
+            started.ParentInitiatedEventId = parentLink.InitiatedEventId;
+        }
         var now = Clock.UtcNow;
         var taskTimeout = started.WorkflowTaskTimeout?.ToTimeSpan() ?? TimeSpan.Zero;
         if (taskTimeout <= TimeSpan.Zero)
@@ -217,7 +225,12 @@ internal sealed partial class DevServerEngine
             ExecutionTime = now + backoff,
             Memo = started.Memo?.Clone() ?? new Memo(),
             SearchAttributes = started.SearchAttributes?.Clone() ?? new SearchAttributes(),
+            ParentLink = parentLink,
         };
+        if (parentLink is not null)
+        {
+            parentLink.CurrentRun = run;
+        }
         ns.Runs[runId] = run;
         ns.LatestRuns[workflowId] = run;
         run.History.Append(new HistoryEvent { EventType = EventType.WorkflowExecutionStarted, WorkflowExecutionStartedEventAttributes = started }, now);
@@ -278,6 +291,8 @@ internal sealed partial class DevServerEngine
         run.Timers.Clear();
         run.History.ReleaseWaiters();
         _closedRuns.Enqueue(run);
+        NotifyParent(run);
+        ApplyParentClosePolicies(run);
         EvictClosedRuns();
     }
 
@@ -352,26 +367,32 @@ internal sealed partial class DevServerEngine
             {
                 throw RpcErrors.NotFound("workflow execution already completed");
             }
-            if (run.CancelRequested)
-            {
-                return new RequestCancelWorkflowExecutionResponse();
-            }
             using (Track(run))
             {
-                run.CancelRequested = true;
-                run.AddExternalEvent(new HistoryEvent
-                {
-                    EventType = EventType.WorkflowExecutionCancelRequested,
-                    WorkflowExecutionCancelRequestedEventAttributes = new WorkflowExecutionCancelRequestedEventAttributes
-                    {
-                        Cause = request.Reason,
-                        Identity = request.Identity,
-                    },
-                }, Clock.UtcNow);
-                ScheduleWorkflowTaskIfIdle(run);
+                RequestCancel(run, request.Reason, request.Identity);
             }
             return new RequestCancelWorkflowExecutionResponse();
         }
+    }
+
+    /// <summary>Writes WorkflowExecutionCancelRequested once and lets the workflow see it.</summary>
+    private void RequestCancel(WorkflowRun run, string reason, string identity)
+    {
+        if (run.CancelRequested)
+        {
+            return;
+        }
+        run.CancelRequested = true;
+        run.AddExternalEvent(new HistoryEvent
+        {
+            EventType = EventType.WorkflowExecutionCancelRequested,
+            WorkflowExecutionCancelRequestedEventAttributes = new WorkflowExecutionCancelRequestedEventAttributes
+            {
+                Cause = reason,
+                Identity = identity,
+            },
+        }, Clock.UtcNow);
+        ScheduleWorkflowTaskIfIdle(run);
     }
 
     public SignalWorkflowExecutionResponse SignalWorkflowExecution(SignalWorkflowExecutionRequest request)
@@ -428,6 +449,11 @@ internal sealed partial class DevServerEngine
                 StateTransitionCount = run.History.LastEventId,
                 FirstRunId = run.FirstRunId,
             };
+            if (run.ParentLink is { } parentLink)
+            {
+                info.ParentNamespaceId = parentLink.Parent.Namespace.Id;
+                info.ParentExecution = parentLink.Parent.ToExecution();
+            }
             if (run.CloseTime is { } closed)
             {
                 info.CloseTime = Timestamp.FromDateTime(closed);
