@@ -98,6 +98,10 @@ internal sealed partial class DevServerEngine
 
     private PollWorkflowTaskQueueResponse? StartWorkflowTask(WorkflowRun run, string queueName, string identity)
     {
+        if (StartQueryTask(run, queueName) is { } queryTask)
+        {
+            return queryTask;
+        }
         var task = run.WorkflowTask;
         if (!run.IsRunning || task is null || task.IsStarted || task.QueueName != queueName)
         {
@@ -317,6 +321,7 @@ internal sealed partial class DevServerEngine
         {
             ScheduleWorkflowTask(run, 1);
         }
+        DispatchQueries(run);
     }
 
     private static (WorkflowTaskFailedCause Cause, string Message)? ValidateCommands(WorkflowRun run, RespondWorkflowTaskCompletedRequest request)

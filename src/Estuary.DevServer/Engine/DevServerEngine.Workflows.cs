@@ -293,6 +293,7 @@ internal sealed partial class DevServerEngine
         _closedRuns.Enqueue(run);
         NotifyParent(run);
         ApplyParentClosePolicies(run);
+        DispatchQueries(run);
         EvictClosedRuns();
     }
 

@@ -64,6 +64,9 @@ internal sealed class WorkflowRun
 
     public bool CancelRequested { get; set; }
 
+    /// <summary>Queries waiting for a worker to take them, oldest first.</summary>
+    public List<PendingQuery> Queries { get; } = [];
+
     /// <summary>Set when this run is (a continuation of) a child workflow.</summary>
     public ChildWorkflowState? ParentLink { get; init; }
 
