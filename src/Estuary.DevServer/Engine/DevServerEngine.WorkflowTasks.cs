@@ -381,6 +381,18 @@ internal sealed partial class DevServerEngine
                 case CommandType.UpsertWorkflowSearchAttributes:
                 case CommandType.ModifyWorkflowProperties:
                     break;
+                case CommandType.SignalExternalWorkflowExecution:
+                    if (ValidateSignalExternal(command.SignalExternalWorkflowExecutionCommandAttributes) is { } badSignal)
+                    {
+                        return badSignal;
+                    }
+                    break;
+                case CommandType.RequestCancelExternalWorkflowExecution:
+                    if (ValidateRequestCancelExternal(run, command.RequestCancelExternalWorkflowExecutionCommandAttributes) is { } badCancel)
+                    {
+                        return badCancel;
+                    }
+                    break;
                 case CommandType.StartChildWorkflowExecution:
                     if (ValidateStartChild(command.StartChildWorkflowExecutionCommandAttributes) is { } badChild)
                     {
@@ -461,6 +473,12 @@ internal sealed partial class DevServerEngine
                 return false;
             case CommandType.ContinueAsNewWorkflowExecution:
                 ContinueAsNew(run, command.ContinueAsNewWorkflowExecutionCommandAttributes, completedEventId);
+                return false;
+            case CommandType.SignalExternalWorkflowExecution:
+                SignalExternalWorkflow(run, command.SignalExternalWorkflowExecutionCommandAttributes, completedEventId);
+                return false;
+            case CommandType.RequestCancelExternalWorkflowExecution:
+                RequestCancelExternalWorkflow(run, command.RequestCancelExternalWorkflowExecutionCommandAttributes, completedEventId, identity);
                 return false;
             case CommandType.StartChildWorkflowExecution:
                 StartChildWorkflow(run, command.StartChildWorkflowExecutionCommandAttributes, completedEventId, identity);

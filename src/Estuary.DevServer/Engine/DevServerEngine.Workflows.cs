@@ -377,7 +377,7 @@ internal sealed partial class DevServerEngine
     }
 
     /// <summary>Writes WorkflowExecutionCancelRequested once and lets the workflow see it.</summary>
-    private void RequestCancel(WorkflowRun run, string reason, string identity)
+    private void RequestCancel(WorkflowRun run, string reason, string identity, WorkflowRun? requester = null, long requesterInitiatedEventId = 0)
     {
         if (run.CancelRequested)
         {
@@ -391,6 +391,8 @@ internal sealed partial class DevServerEngine
             {
                 Cause = reason,
                 Identity = identity,
+                ExternalWorkflowExecution = requester?.ToExecution(),
+                ExternalInitiatedEventId = requesterInitiatedEventId,
             },
         }, Clock.UtcNow);
         ScheduleWorkflowTaskIfIdle(run);
