@@ -161,6 +161,29 @@ public sealed class ChildWorkflowTests(ServerFixture fixture)
         Assert.Equal(StartChildWorkflowExecutionFailedCause.WorkflowAlreadyExists, failed.Cause);
     }
 
+    [Fact]
+    public async Task DescribeParent_ChildRunning_ListsPendingChildWithItsPolicy()
+    {
+        var childId = TestIds.New("child");
+        var pending = await WithWorkerAsync(async taskQueue =>
+        {
+            var parent = await StartParentAsync(taskQueue, new ChildPlan(childId, "wait", ClosePolicy: ParentClosePolicy.Abandon));
+            await WaitForChildAsync(childId);
+            var description = await Client.Connection.WorkflowService.DescribeWorkflowExecutionAsync(new()
+            {
+                Namespace = Client.Options.Namespace,
+                Execution = new() { WorkflowId = parent.Id },
+            });
+            await parent.TerminateAsync("test done");
+            await Client.GetWorkflowHandle(childId).TerminateAsync("test done");
+            return description.PendingChildren;
+        });
+        var child = Assert.Single(pending);
+        Assert.Equal(childId, child.WorkflowId);
+        Assert.Equal(nameof(ChildWorkflow), child.WorkflowTypeName);
+        Assert.Equal(Temporalio.Api.Enums.V1.ParentClosePolicy.Abandon, child.ParentClosePolicy);
+    }
+
     [Theory]
     [InlineData(ParentClosePolicy.Terminate, WorkflowExecutionStatus.Terminated)]
     [InlineData(ParentClosePolicy.RequestCancel, WorkflowExecutionStatus.Canceled)]

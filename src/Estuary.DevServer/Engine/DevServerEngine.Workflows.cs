@@ -477,6 +477,17 @@ internal sealed partial class DevServerEngine
             {
                 response.PendingActivities.Add(DescribeActivity(activity));
             }
+            foreach (var child in run.Children.Values)
+            {
+                response.PendingChildren.Add(new Temporalio.Api.Workflow.V1.PendingChildExecutionInfo
+                {
+                    WorkflowId = child.Initiated.WorkflowId,
+                    RunId = child.FirstRun?.RunId ?? "",
+                    WorkflowTypeName = child.Initiated.WorkflowType.Name,
+                    InitiatedId = child.InitiatedEventId,
+                    ParentClosePolicy = child.Initiated.ParentClosePolicy,
+                });
+            }
             if (run.WorkflowTask is { } task)
             {
                 response.PendingWorkflowTask = new Temporalio.Api.Workflow.V1.PendingWorkflowTaskInfo
