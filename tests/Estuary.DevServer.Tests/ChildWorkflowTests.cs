@@ -96,6 +96,20 @@ public sealed class ChildWorkflowTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task ExecuteChildWorkflow_ChildContinuesAsNew_ParentGetsResultOfLastRun()
+    {
+        var childId = TestIds.New("child");
+        var (result, parentId, taskQueue) = await WithWorkerAsync(async taskQueue =>
+        {
+            var parent = await StartParentAsync(taskQueue, new ChildPlan(childId, "continue"));
+            return (await parent.GetResultAsync(), parent.Id, taskQueue);
+        });
+        Assert.Equal($"child says continued from {taskQueue}, parent {parentId}", result);
+        var parentEvents = await Client.GetWorkflowHandle(parentId).EventTypesAsync();
+        Assert.Single(parentEvents, t => t == EventType.ChildWorkflowExecutionCompleted);
+    }
+
+    [Fact]
     public async Task ExecuteChildWorkflow_ChildFails_ParentGetsChildWorkflowFailureWithCause()
     {
         var childId = TestIds.New("child");

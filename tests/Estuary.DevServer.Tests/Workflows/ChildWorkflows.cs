@@ -38,7 +38,7 @@ public sealed class ParentWorkflow
     }
 }
 
-/// <summary>A child that answers, fails, or waits until it is cancelled, terminated or timed out.</summary>
+/// <summary>A child that answers, fails, continues as new, or waits until it is cancelled, terminated or timed out.</summary>
 [Workflow]
 public sealed class ChildWorkflow
 {
@@ -49,6 +49,8 @@ public sealed class ChildWorkflow
         {
             case "fail":
                 throw new ApplicationFailureException("child broke", "ChildBroke");
+            case "continue":
+                throw Workflow.CreateContinueAsNewException((ChildWorkflow wf) => wf.RunAsync("continued"));
             case "wait":
                 await Workflow.WaitConditionAsync(() => false);
                 return "never";
