@@ -98,6 +98,10 @@ internal sealed partial class DevServerEngine
 
     private PollWorkflowTaskQueueResponse? StartWorkflowTask(WorkflowRun run, string queueName, string identity)
     {
+        if (StartQueryTask(run, queueName) is { } queryTask)
+        {
+            return queryTask;
+        }
         var task = run.WorkflowTask;
         if (!run.IsRunning || task is null || task.IsStarted || task.QueueName != queueName)
         {
@@ -317,6 +321,7 @@ internal sealed partial class DevServerEngine
         {
             ScheduleWorkflowTask(run, 1);
         }
+        DispatchQueries(run);
     }
 
     private static (WorkflowTaskFailedCause Cause, string Message)? ValidateCommands(WorkflowRun run, RespondWorkflowTaskCompletedRequest request)
@@ -375,6 +380,24 @@ internal sealed partial class DevServerEngine
                 case CommandType.RecordMarker:
                 case CommandType.UpsertWorkflowSearchAttributes:
                 case CommandType.ModifyWorkflowProperties:
+                    break;
+                case CommandType.SignalExternalWorkflowExecution:
+                    if (ValidateSignalExternal(command.SignalExternalWorkflowExecutionCommandAttributes) is { } badSignal)
+                    {
+                        return badSignal;
+                    }
+                    break;
+                case CommandType.RequestCancelExternalWorkflowExecution:
+                    if (ValidateRequestCancelExternal(run, command.RequestCancelExternalWorkflowExecutionCommandAttributes) is { } badCancel)
+                    {
+                        return badCancel;
+                    }
+                    break;
+                case CommandType.StartChildWorkflowExecution:
+                    if (ValidateStartChild(command.StartChildWorkflowExecutionCommandAttributes) is { } badChild)
+                    {
+                        return badChild;
+                    }
                     break;
                 case CommandType.ContinueAsNewWorkflowExecution:
                     if (!string.IsNullOrEmpty(command.ContinueAsNewWorkflowExecutionCommandAttributes?.CronSchedule))
@@ -450,6 +473,15 @@ internal sealed partial class DevServerEngine
                 return false;
             case CommandType.ContinueAsNewWorkflowExecution:
                 ContinueAsNew(run, command.ContinueAsNewWorkflowExecutionCommandAttributes, completedEventId);
+                return false;
+            case CommandType.SignalExternalWorkflowExecution:
+                SignalExternalWorkflow(run, command.SignalExternalWorkflowExecutionCommandAttributes, completedEventId);
+                return false;
+            case CommandType.RequestCancelExternalWorkflowExecution:
+                RequestCancelExternalWorkflow(run, command.RequestCancelExternalWorkflowExecutionCommandAttributes, completedEventId, identity);
+                return false;
+            case CommandType.StartChildWorkflowExecution:
+                StartChildWorkflow(run, command.StartChildWorkflowExecutionCommandAttributes, completedEventId, identity);
                 return false;
             case CommandType.RecordMarker:
                 var marker = command.RecordMarkerCommandAttributes;

@@ -177,8 +177,16 @@ internal sealed partial class DevServerEngine
 
     /// <summary>Creates a run, writes WorkflowExecutionStarted and schedules the first workflow task (after any backoff).</summary>
     private WorkflowRun CreateRun(NamespaceEntry ns, string workflowId, string runId, string requestId,
-        WorkflowExecutionStartedEventAttributes started, WorkflowRun? previous)
+        WorkflowExecutionStartedEventAttributes started, WorkflowRun? previous, ChildWorkflowState? child = null)
     {
+        var parentLink = child ?? previous?.ParentLink;
+        if (parentLink is not null)
+        {
+            started.ParentWorkflowNamespace = parentLink.Parent.Namespace.Name;
+            started.ParentWorkflowNamespaceId = parentLink.Parent.Namespace.Id;
+            started.ParentWorkflowExecution = parentLink.Parent.ToExecution();
+            started.ParentInitiatedEventId = parentLink.InitiatedEventId;
+        }
         var now = Clock.UtcNow;
         var taskTimeout = started.WorkflowTaskTimeout?.ToTimeSpan() ?? TimeSpan.Zero;
         if (taskTimeout <= TimeSpan.Zero)
@@ -217,7 +225,12 @@ internal sealed partial class DevServerEngine
             ExecutionTime = now + backoff,
             Memo = started.Memo?.Clone() ?? new Memo(),
             SearchAttributes = started.SearchAttributes?.Clone() ?? new SearchAttributes(),
+            ParentLink = parentLink,
         };
+        if (parentLink is not null)
+        {
+            parentLink.CurrentRun = run;
+        }
         ns.Runs[runId] = run;
         ns.LatestRuns[workflowId] = run;
         run.History.Append(new HistoryEvent { EventType = EventType.WorkflowExecutionStarted, WorkflowExecutionStartedEventAttributes = started }, now);
@@ -278,6 +291,9 @@ internal sealed partial class DevServerEngine
         run.Timers.Clear();
         run.History.ReleaseWaiters();
         _closedRuns.Enqueue(run);
+        NotifyParent(run);
+        ApplyParentClosePolicies(run);
+        DispatchQueries(run);
         EvictClosedRuns();
     }
 
@@ -352,26 +368,34 @@ internal sealed partial class DevServerEngine
             {
                 throw RpcErrors.NotFound("workflow execution already completed");
             }
-            if (run.CancelRequested)
-            {
-                return new RequestCancelWorkflowExecutionResponse();
-            }
             using (Track(run))
             {
-                run.CancelRequested = true;
-                run.AddExternalEvent(new HistoryEvent
-                {
-                    EventType = EventType.WorkflowExecutionCancelRequested,
-                    WorkflowExecutionCancelRequestedEventAttributes = new WorkflowExecutionCancelRequestedEventAttributes
-                    {
-                        Cause = request.Reason,
-                        Identity = request.Identity,
-                    },
-                }, Clock.UtcNow);
-                ScheduleWorkflowTaskIfIdle(run);
+                RequestCancel(run, request.Reason, request.Identity);
             }
             return new RequestCancelWorkflowExecutionResponse();
         }
+    }
+
+    /// <summary>Writes WorkflowExecutionCancelRequested once and lets the workflow see it.</summary>
+    private void RequestCancel(WorkflowRun run, string reason, string identity, WorkflowRun? requester = null, long requesterInitiatedEventId = 0)
+    {
+        if (run.CancelRequested)
+        {
+            return;
+        }
+        run.CancelRequested = true;
+        run.AddExternalEvent(new HistoryEvent
+        {
+            EventType = EventType.WorkflowExecutionCancelRequested,
+            WorkflowExecutionCancelRequestedEventAttributes = new WorkflowExecutionCancelRequestedEventAttributes
+            {
+                Cause = reason,
+                Identity = identity,
+                ExternalWorkflowExecution = requester?.ToExecution(),
+                ExternalInitiatedEventId = requesterInitiatedEventId,
+            },
+        }, Clock.UtcNow);
+        ScheduleWorkflowTaskIfIdle(run);
     }
 
     public SignalWorkflowExecutionResponse SignalWorkflowExecution(SignalWorkflowExecutionRequest request)
@@ -428,6 +452,11 @@ internal sealed partial class DevServerEngine
                 StateTransitionCount = run.History.LastEventId,
                 FirstRunId = run.FirstRunId,
             };
+            if (run.ParentLink is { } parentLink)
+            {
+                info.ParentNamespaceId = parentLink.Parent.Namespace.Id;
+                info.ParentExecution = parentLink.Parent.ToExecution();
+            }
             if (run.CloseTime is { } closed)
             {
                 info.CloseTime = Timestamp.FromDateTime(closed);
@@ -447,6 +476,17 @@ internal sealed partial class DevServerEngine
             foreach (var activity in run.Activities.Values)
             {
                 response.PendingActivities.Add(DescribeActivity(activity));
+            }
+            foreach (var child in run.Children.Values)
+            {
+                response.PendingChildren.Add(new Temporalio.Api.Workflow.V1.PendingChildExecutionInfo
+                {
+                    WorkflowId = child.Initiated.WorkflowId,
+                    RunId = child.FirstRun?.RunId ?? "",
+                    WorkflowTypeName = child.Initiated.WorkflowType.Name,
+                    InitiatedId = child.InitiatedEventId,
+                    ParentClosePolicy = child.Initiated.ParentClosePolicy,
+                });
             }
             if (run.WorkflowTask is { } task)
             {

@@ -58,6 +58,9 @@ internal sealed class WorkflowServiceHandler : ServiceHandler
         On<RespondActivityTaskCanceledByIdRequest, RespondActivityTaskCanceledByIdResponse>("RespondActivityTaskCanceledById", engine.RespondActivityTaskCanceledById);
         On<RecordActivityTaskHeartbeatRequest, RecordActivityTaskHeartbeatResponse>("RecordActivityTaskHeartbeat", engine.RecordActivityTaskHeartbeat);
         On<RecordActivityTaskHeartbeatByIdRequest, RecordActivityTaskHeartbeatByIdResponse>("RecordActivityTaskHeartbeatById", engine.RecordActivityTaskHeartbeatById);
+        OnAsync<QueryWorkflowRequest, QueryWorkflowResponse>("QueryWorkflow",
+            (request, context) => engine.QueryWorkflowAsync(request, context.Deadline, context.CancellationToken));
+        On<RespondQueryTaskCompletedRequest, RespondQueryTaskCompletedResponse>("RespondQueryTaskCompleted", engine.RespondQueryTaskCompleted);
         On<ShutdownWorkerRequest, ShutdownWorkerResponse>("ShutdownWorker", engine.ShutdownWorker);
         On<ResetStickyTaskQueueRequest, ResetStickyTaskQueueResponse>("ResetStickyTaskQueue", engine.ResetStickyTaskQueue);
     }

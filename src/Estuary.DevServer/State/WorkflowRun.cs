@@ -64,6 +64,15 @@ internal sealed class WorkflowRun
 
     public bool CancelRequested { get; set; }
 
+    /// <summary>Queries waiting for a worker to take them, oldest first.</summary>
+    public List<PendingQuery> Queries { get; } = [];
+
+    /// <summary>Set when this run is (a continuation of) a child workflow.</summary>
+    public ChildWorkflowState? ParentLink { get; init; }
+
+    /// <summary>Children this run started that have not closed yet, by initiated event id.</summary>
+    public Dictionary<long, ChildWorkflowState> Children { get; } = [];
+
     public ScheduledTimer? RunTimeout { get; set; }
 
     public ScheduledTimer? StartBackoff { get; set; }
@@ -110,6 +119,9 @@ internal sealed class WorkflowRun
             History.Append(evt, now);
         }
     }
+
+    /// <summary>Buffers an event produced while a workflow task's commands are applied, so it follows all their events.</summary>
+    public void AddAfterCommands(HistoryEvent evt) => _buffered.Add(evt);
 
     /// <summary>Writes buffered events; an activity's terminal event gets the id of the started event just before it.</summary>
     public void FlushBuffer(DateTime now)
