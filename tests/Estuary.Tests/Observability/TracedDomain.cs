@@ -15,7 +15,7 @@ internal sealed class TracedDomain : EstuaryDomain
     public override string Description => "Tracing fixtures";
 
     public override IEnumerable<Type> Types =>
-        [typeof(RetriedWorkflow), typeof(FailingWorkflow), typeof(PausingWorkflow), typeof(SignaledWorkflow), typeof(ContinuingWorkflow), typeof(TracedActivities)];
+        [typeof(RetriedWorkflow), typeof(FailingWorkflow), typeof(PausingWorkflow), typeof(SignaledWorkflow), typeof(ContinuingWorkflow), typeof(ParentWorkflow), typeof(TracedActivities)];
 
     // Retries fast, so a test sees a second attempt within milliseconds.
     public override void ConfigureActivityDefaults(ActivityDefaultsOptions defaults)
@@ -90,6 +90,18 @@ public sealed class ContinuingWorkflow : EstuaryWorkflow
     {
         var echoed = await ExecuteActivityAsync((TracedActivities a) => a.EchoAsync($"run {runsLeft}"));
         return runsLeft == 0 ? echoed : throw Workflow.CreateContinueAsNewException((ContinuingWorkflow wf) => wf.RunAsync(runsLeft - 1));
+    }
+}
+
+/// <summary>Runs <see cref="ContinuingWorkflow"/> as a child (one run) and echoes its result.</summary>
+[Workflow]
+public sealed class ParentWorkflow : EstuaryWorkflow
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync(string childId)
+    {
+        var child = await Workflow.ExecuteChildWorkflowAsync((ContinuingWorkflow wf) => wf.RunAsync(0), new() { Id = childId });
+        return await ExecuteActivityAsync((TracedActivities a) => a.EchoAsync($"child said {child}"));
     }
 }
 

@@ -191,6 +191,28 @@ public sealed class TracingEndToEndTests(EndToEndFixture fixture)
     }
 
     [Fact]
+    public async Task Run_ParentStartsChildWorkflow_ChildRunsAndActivitiesAreInTheParentsTrace()
+    {
+        var taskQueue = $"traced-child-{Guid.NewGuid():N}";
+        using var host = await StartWorkerAsync(taskQueue, new TracedDomain());
+        var workflowId = $"traced-parent-{Guid.NewGuid():N}";
+        var childId = $"traced-child-{Guid.NewGuid():N}";
+
+        var result = await (await ClientAsync()).ExecuteWorkflowAsync((ParentWorkflow wf) => wf.RunAsync(childId), new(workflowId, taskQueue));
+
+        Assert.Equal("child said run 0", result);
+        var trace = _capture.TraceOf(workflowId);
+        var parent = Single(trace, "RunWorkflow:ParentWorkflow");
+        var startChild = Single(trace, "StartChildWorkflow:ContinuingWorkflow");
+        Assert.Equal((ActivityKind.Client, parent.SpanId), (startChild.Kind, startChild.ParentSpanId));
+        var child = Single(trace, "RunWorkflow:ContinuingWorkflow");
+        Assert.Equal((startChild.SpanId, childId), (child.ParentSpanId, child.GetTagItem(TracingTags.WorkflowId)));
+        var echoes = trace.Where(s => s.OperationName == "StartActivity:traced_echo").Select(s => s.ParentSpanId).ToList();
+        Assert.Equal([child.SpanId, parent.SpanId], echoes);
+        Assert.DoesNotContain(trace, s => s.Status == ActivityStatusCode.Error);
+    }
+
+    [Fact]
     public async Task Run_WorkerWithoutWorkflowCache_ReplaysHistoryOnEveryTaskAndRecordsEachSpanOnce()
     {
         var taskQueue = $"traced-nocache-{Guid.NewGuid():N}";
