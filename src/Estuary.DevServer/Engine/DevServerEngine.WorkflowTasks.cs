@@ -1,6 +1,7 @@
 using Estuary.DevServer.Grpc;
 using Estuary.DevServer.State;
 using Estuary.DevServer.TaskQueues;
+using Google.Protobuf.Collections;
 using Google.Protobuf.WellKnownTypes;
 using Temporalio.Api.Command.V1;
 using Temporalio.Api.Common.V1;
@@ -500,17 +501,7 @@ internal sealed partial class DevServerEngine
                 return false;
             case CommandType.UpsertWorkflowSearchAttributes:
                 var upsert = command.UpsertWorkflowSearchAttributesCommandAttributes.SearchAttributes ?? new SearchAttributes();
-                foreach (var (key, value) in upsert.IndexedFields)
-                {
-                    if (value.Data.IsEmpty)
-                    {
-                        run.SearchAttributes.IndexedFields.Remove(key);
-                    }
-                    else
-                    {
-                        run.SearchAttributes.IndexedFields[key] = value;
-                    }
-                }
+                Upsert(run.SearchAttributes.IndexedFields, upsert.IndexedFields);
                 run.History.Append(new HistoryEvent
                 {
                     EventType = EventType.UpsertWorkflowSearchAttributes,
@@ -523,17 +514,7 @@ internal sealed partial class DevServerEngine
                 return false;
             case CommandType.ModifyWorkflowProperties:
                 var memo = command.ModifyWorkflowPropertiesCommandAttributes.UpsertedMemo ?? new Memo();
-                foreach (var (key, value) in memo.Fields)
-                {
-                    if (value.Data.IsEmpty)
-                    {
-                        run.Memo.Fields.Remove(key);
-                    }
-                    else
-                    {
-                        run.Memo.Fields[key] = value;
-                    }
-                }
+                Upsert(run.Memo.Fields, memo.Fields);
                 run.History.Append(new HistoryEvent
                 {
                     EventType = EventType.WorkflowPropertiesModified,
@@ -734,6 +715,22 @@ internal sealed partial class DevServerEngine
             var run = GetRun(ns, request.Execution?.WorkflowId ?? "", request.Execution?.RunId);
             run.StickyQueue = null;
             return new ResetStickyTaskQueueResponse();
+        }
+    }
+
+    // Search attributes and memo are upserted the same way: an empty payload removes the key.
+    private static void Upsert(MapField<string, Payload> target, MapField<string, Payload> changes)
+    {
+        foreach (var (key, value) in changes)
+        {
+            if (value.Data.IsEmpty)
+            {
+                target.Remove(key);
+            }
+            else
+            {
+                target[key] = value;
+            }
         }
     }
 }
