@@ -19,8 +19,7 @@ namespace Estuary.Temporal.Monitoring;
 public sealed class MonitoringInterceptor : IWorkerInterceptor
 {
     private readonly ILogger _activityLogger;
-    private readonly Dictionary<string, string> _domainByActivity = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> _domainByWorkflow = new(StringComparer.Ordinal);
+    private readonly DomainLookup _domains;
 
     /// <summary>Initializes a new instance of the <see cref="MonitoringInterceptor"/> class.</summary>
     /// <param name="loggerFactory">Creates the activity logger (workflows log through <see cref="Workflow.Logger"/>).</param>
@@ -28,18 +27,7 @@ public sealed class MonitoringInterceptor : IWorkerInterceptor
     public MonitoringInterceptor(ILoggerFactory loggerFactory, IEnumerable<DomainDescriptor> domains)
     {
         _activityLogger = loggerFactory.CreateLogger<MonitoringInterceptor>();
-        foreach (var domain in domains)
-        {
-            foreach (var activity in domain.Activities)
-            {
-                _domainByActivity[activity.Name] = domain.Domain.Name;
-            }
-
-            foreach (var workflow in domain.Workflows)
-            {
-                _domainByWorkflow[workflow.Name] = domain.Domain.Name;
-            }
-        }
+        _domains = new DomainLookup(domains);
     }
 
     /// <inheritdoc />
@@ -75,7 +63,7 @@ public sealed class MonitoringInterceptor : IWorkerInterceptor
         public override async Task<object?> ExecuteActivityAsync(ExecuteActivityInput input)
         {
             var info = ActivityExecutionContext.Current.Info;
-            var domain = owner._domainByActivity.GetValueOrDefault(info.ActivityType, string.Empty);
+            var domain = owner._domains.OfActivity(info.ActivityType) ?? string.Empty;
             var logger = owner._activityLogger;
             using var scope = logger.BeginScope(
                 "Domain:{Domain} TaskQueue:{TaskQueue} WorkflowId:{WorkflowId} RunId:{RunId} ActivityType:{ActivityType} ActivityId:{ActivityId} Attempt:{Attempt}",
@@ -126,7 +114,7 @@ public sealed class MonitoringInterceptor : IWorkerInterceptor
         public override async Task<object?> ExecuteWorkflowAsync(ExecuteWorkflowInput input)
         {
             var info = Workflow.Info;
-            var domain = owner._domainByWorkflow.GetValueOrDefault(info.WorkflowType, string.Empty);
+            var domain = owner._domains.OfWorkflow(info.WorkflowType) ?? string.Empty;
             var logger = Workflow.Logger;
             using var scope = logger.BeginScope(
                 "Domain:{Domain} TaskQueue:{TaskQueue} WorkflowId:{WorkflowId} RunId:{RunId} WorkflowType:{WorkflowType} Attempt:{Attempt}",

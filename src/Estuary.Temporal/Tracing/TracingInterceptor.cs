@@ -30,25 +30,13 @@ public sealed class TracingInterceptor : IClientInterceptor, IWorkerInterceptor
     // The span context workflow code runs under; flows with the workflow's awaits, one per handler.
     private static readonly AsyncLocal<ActivityContext?> WorkflowContext = new();
 
-    private readonly Dictionary<string, string> _domainByActivity = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> _domainByWorkflow = new(StringComparer.Ordinal);
+    private readonly DomainLookup _domains;
 
     /// <summary>Initializes a new instance of the <see cref="TracingInterceptor"/> class.</summary>
     /// <param name="domains">The domains whose workflows and activities are traced, to tag spans with their domain.</param>
     public TracingInterceptor(DomainCatalog? domains = null)
     {
-        foreach (var domain in domains?.Domains ?? [])
-        {
-            foreach (var activity in domain.Activities)
-            {
-                _domainByActivity[activity.Name] = domain.Domain.Name;
-            }
-
-            foreach (var workflow in domain.Workflows)
-            {
-                _domainByWorkflow[workflow.Name] = domain.Domain.Name;
-            }
-        }
+        _domains = new DomainLookup(domains?.Domains ?? []);
     }
 
     /// <inheritdoc />
@@ -75,9 +63,9 @@ public sealed class TracingInterceptor : IClientInterceptor, IWorkerInterceptor
         span.AddException(exception);
     }
 
-    private string? DomainOfWorkflow(string type) => _domainByWorkflow.GetValueOrDefault(type);
+    private string? DomainOfWorkflow(string type) => _domains.OfWorkflow(type);
 
-    private string? DomainOfActivity(string type) => _domainByActivity.GetValueOrDefault(type);
+    private string? DomainOfActivity(string type) => _domains.OfActivity(type);
 
     private static TagList WorkflowTags(string workflowId, string? runId, string workflowType, string? taskQueue, string? domain)
     {
