@@ -6,6 +6,7 @@ using Estuary.Worker.Example.Activities;
 using Estuary.Worker.Example.Data;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Temporalio.Activities;
 using Temporalio.Exceptions;
 
 namespace Estuary.Tests.Temporal;
@@ -16,6 +17,10 @@ public sealed class MonitoringTests(PostgresFixture postgres) : IAsyncLifetime, 
     private readonly RecordingLoggerProvider _logs = new();
     private readonly List<(string Instrument, Dictionary<string, object?> Tags)> _measurements = [];
     private readonly MeterListener _meterListener = new();
+
+    // The meter is process-wide and other test classes run activities in parallel: only measurements made
+    // inside this test's own activity runs are kept.
+    private static readonly AsyncLocal<MonitoringTests?> Running = new();
 
     private DomainHarness _harness = null!;
 
@@ -46,7 +51,7 @@ public sealed class MonitoringTests(PostgresFixture postgres) : IAsyncLifetime, 
     public async Task FailedActivity_LogsStartAndEndInAScopeNamingItsWorkflowAndDomain_AndCountsTheFailure()
     {
         await Assert.ThrowsAsync<ApplicationFailureException>(
-            () => _harness.RunActivityAsync<EntityDetails>(_harness.Info("get_entity_details", "wf-monitored", attempt: 3), 42));
+            () => RunMonitoredAsync<EntityDetails>(_harness.Info("get_entity_details", "wf-monitored", attempt: 3), 42));
 
         var entries = _logs.Entries.Where(e => e.Category == typeof(MonitoringInterceptor).FullName).ToList();
         Assert.Collection(
@@ -87,7 +92,7 @@ public sealed class MonitoringTests(PostgresFixture postgres) : IAsyncLifetime, 
             id = entity.Id;
         }
 
-        await _harness.RunActivityAsync<EntityDetails>(_harness.Info("get_entity_details", "wf-watched"), id);
+        await RunMonitoredAsync<EntityDetails>(_harness.Info("get_entity_details", "wf-watched"), id);
 
         var counted = Measurements("get_entity_details");
         Assert.Equal(["estuary.executions.started", "estuary.executions.completed", "estuary.executions.duration"], counted.Select(m => m.Instrument));
@@ -95,8 +100,19 @@ public sealed class MonitoringTests(PostgresFixture postgres) : IAsyncLifetime, 
         Assert.Contains(_logs.Entries, e => e.Level == LogLevel.Information && e.Message.StartsWith("Activity get_entity_details completed in ", StringComparison.Ordinal));
     }
 
+    private async Task<TResult> RunMonitoredAsync<TResult>(ActivityInfo info, params object?[] args)
+    {
+        Running.Value = this;
+        return await _harness.RunActivityAsync<TResult>(info, args);
+    }
+
     private void Record(Instrument instrument, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
+        if (Running.Value != this)
+        {
+            return;
+        }
+
         var values = new Dictionary<string, object?>(StringComparer.Ordinal);
         foreach (var (key, value) in tags)
         {
