@@ -42,7 +42,7 @@ public static class TemporalHostingExtensions
 
         var healthCheckKey = $"{name}-get-system-info";
         var healthCheck = new TemporalHealthCheck(server.Resource);
-        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthCheckKey, _ => healthCheck, failureStatus: null, tags: null));
+        builder.AddSettlingHealthCheck(healthCheckKey, _ => healthCheck);
         return server.WithHealthCheck(healthCheckKey);
     }
 
@@ -120,6 +120,7 @@ public static class TemporalHostingExtensions
             .WithAnnotation(new Projects.Estuary_DevServer())
             .WithProjectDefaults(new ProjectResourceOptions { ExcludeLaunchProfile = true })
 #pragma warning restore ASPIREPROJECTS001
+            .WithBuiltOutputLaunch(typeof(Projects.Estuary_DevServer).Assembly)
             .WithEndpoint(scheme: "tcp", name: EstuaryEndpoints.TemporalGrpc);
 
         // The same argv as the CLI's dev server: the DevServer listens where Aspire's endpoint points.

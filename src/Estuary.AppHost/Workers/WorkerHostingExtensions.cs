@@ -14,8 +14,10 @@ public static class WorkerHostingExtensions
     /// <param name="name">The resource name.</param>
     /// <returns>The worker.</returns>
     public static IResourceBuilder<ProjectResource> AddWorker<TProject>(this IDistributedApplicationBuilder builder, [ResourceName] string name)
-        where TProject : IProjectMetadata, new() =>
-        builder.AddProject<TProject>(name, options => options.ExcludeLaunchProfile = true)
+        where TProject : IProjectMetadata, new()
+    {
+        var worker = builder.AddProject<TProject>(name, options => options.ExcludeLaunchProfile = true)
+            .WithBuiltOutputLaunch(typeof(TProject).Assembly)
             .WithHttpEndpoint(name: EstuaryEndpoints.WorkerHttp)
             .WithEnvironment(context =>
             {
@@ -24,6 +26,11 @@ public static class WorkerHostingExtensions
                 {
                     context.EnvironmentVariables["DOTNET_ENVIRONMENT"] = builder.Environment.EnvironmentName;
                 }
-            })
-            .WithHttpHealthCheck(EstuaryEndpoints.WorkerHealthPath, endpointName: EstuaryEndpoints.WorkerHttp);
+            });
+
+        var healthCheckKey = $"{name}-health";
+        var endpoint = worker.GetEndpoint(EstuaryEndpoints.WorkerHttp);
+        builder.AddSettlingHealthCheck(healthCheckKey, _ => new WorkerHealthCheck(endpoint, EstuaryEndpoints.WorkerHealthPath));
+        return worker.WithHealthCheck(healthCheckKey);
+    }
 }
