@@ -123,8 +123,7 @@ public static class PostgresHostingExtensions
         });
 
         var healthCheckKey = $"{name}-select-1";
-        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
-            healthCheckKey, _ => new PostgresHealthCheck(_ => Task.FromResult(resource.SocketConnectionString())), failureStatus: null, tags: null));
+        builder.AddSettlingHealthCheck(healthCheckKey, _ => new PostgresHealthCheck(_ => Task.FromResult(resource.SocketConnectionString())));
         return server.WithHealthCheck(healthCheckKey);
     }
 
@@ -137,11 +136,9 @@ public static class PostgresHostingExtensions
 
         // Over TCP with the password: the way the workers connect.
         var healthCheckKey = $"{name}-select-1";
-        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+        builder.AddSettlingHealthCheck(
             healthCheckKey,
-            _ => new PostgresHealthCheck(async cancellationToken => $"{await connection.GetConnectionStringAsync(cancellationToken)};Pooling=false;Timeout=3"),
-            failureStatus: null,
-            tags: null));
+            _ => new PostgresHealthCheck(async cancellationToken => $"{await connection.GetConnectionStringAsync(cancellationToken)};Pooling=false;Timeout=3"));
         return builder.AddResource(database)
             .WithIconName("Database")
             .WithInitialState(new CustomResourceSnapshot
