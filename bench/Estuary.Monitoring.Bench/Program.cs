@@ -19,6 +19,7 @@ Monitors[] modes = args.Contains("--breakdown")
 if (args.Contains("--hot-paths"))
 {
     HotPaths.Run(iterations: 200_000);
+    HotPaths.RunSdkMetricsBridge(iterations: 50_000);
 }
 
 await using var server = await TemporalDevServer.StartAsync(new DevServerOptions());
