@@ -1,0 +1,33 @@
+using Temporalio.Api.Enums.V1;
+
+namespace Estuary.DevServer.Visibility;
+
+/// <summary>The search attributes every run has, named and typed as Temporal names them.</summary>
+internal static class SystemSearchAttributes
+{
+    public static readonly SearchAttributeRef WorkflowId = new("WorkflowId", IndexedValueType.Keyword);
+    public static readonly SearchAttributeRef RunId = new("RunId", IndexedValueType.Keyword);
+    public static readonly SearchAttributeRef WorkflowType = new("WorkflowType", IndexedValueType.Keyword);
+    public static readonly SearchAttributeRef ExecutionStatus = new("ExecutionStatus", IndexedValueType.Keyword);
+    public static readonly SearchAttributeRef TaskQueue = new("TaskQueue", IndexedValueType.Keyword);
+    public static readonly SearchAttributeRef StartTime = new("StartTime", IndexedValueType.Datetime);
+    public static readonly SearchAttributeRef CloseTime = new("CloseTime", IndexedValueType.Datetime);
+    public static readonly SearchAttributeRef ExecutionTime = new("ExecutionTime", IndexedValueType.Datetime);
+    public static readonly SearchAttributeRef HistoryLength = new("HistoryLength", IndexedValueType.Int);
+    public static readonly SearchAttributeRef HistorySizeBytes = new("HistorySizeBytes", IndexedValueType.Int);
+    public static readonly SearchAttributeRef ParentWorkflowId = new("ParentWorkflowId", IndexedValueType.Keyword);
+    public static readonly SearchAttributeRef ParentRunId = new("ParentRunId", IndexedValueType.Keyword);
+
+    /// <summary>Name → type of every system attribute.</summary>
+    public static readonly IReadOnlyDictionary<string, IndexedValueType> Types = new[]
+    {
+        WorkflowId, RunId, WorkflowType, ExecutionStatus, TaskQueue, StartTime, CloseTime, ExecutionTime,
+        HistoryLength, HistorySizeBytes, ParentWorkflowId, ParentRunId,
+    }.ToDictionary(attribute => attribute.Name, attribute => attribute.Type, StringComparer.Ordinal);
+
+    /// <summary>ExecutionStatus values as queries spell them.</summary>
+    public static readonly IReadOnlyList<string> StatusNames =
+        ["Running", "Completed", "Failed", "Canceled", "Terminated", "ContinuedAsNew", "TimedOut"];
+
+    public static string StatusName(WorkflowExecutionStatus status) => status.ToString();
+}
