@@ -44,7 +44,8 @@ public sealed class QueryParserTests
         ["Urgent"] = true,
         ["Due"] = new DateTime(2025, 3, 2, 0, 0, 0, DateTimeKind.Utc),
         ["Tags"] = new List<string> { "a", "b" },
-        ["Notes"] = "Ship to the Blue warehouse, quickly.",
+        ["Notes"] = "Ship my-business-id-foobar to the Blue warehouse, quickly.",
+        ["ExecutionDuration"] = 90_000_000_000L,
         ["My Field"] = "x",
     });
 
@@ -75,6 +76,15 @@ public sealed class QueryParserTests
     [InlineData("Tags IN ('c', 'b')", true)]
     [InlineData("Notes = 'blue WAREHOUSE'", true)]
     [InlineData("Notes = 'green'", false)]
+    [InlineData("Notes = 'green warehouse'", true)]
+    [InlineData("Notes = 'foobar'", true)]
+    [InlineData("Notes = 'foo'", false)]
+    [InlineData("Notes != 'foo'", true)]
+    [InlineData("ExecutionDuration > '1m'", true)]
+    [InlineData("ExecutionDuration < 1000000000", false)]
+    [InlineData("ExecutionDuration = '00:01:30'", true)]
+    [InlineData("ExecutionDuration BETWEEN '1m29s' AND '1.5m'", true)]
+    [InlineData("ExecutionDuration >= '1h'", false)]
     [InlineData("WorkflowId STARTS_WITH 'order-'", true)]
     [InlineData("WorkflowId NOT STARTS_WITH 'order-'", false)]
     [InlineData("ExecutionStatus = 'running'", true)]
@@ -136,6 +146,8 @@ public sealed class QueryParserTests
     [InlineData("Due > 'tomorrow'", "for Datetime search attribute 'Due'")]
     [InlineData("StartTime > 'yesterday'", "for Datetime search attribute 'StartTime'")]
     [InlineData("ExecutionStatus = 'Sleeping'", "invalid ExecutionStatus value 'Sleeping'")]
+    [InlineData("ExecutionDuration > 'soon'", "expected nanoseconds or a duration")]
+    [InlineData("ExecutionDuration > '5 minutes'", "for Int search attribute 'ExecutionDuration'")]
     [InlineData("Color = blue", "put string values in quotes")]
     [InlineData("Color 'blue'", "expected a comparison operator after 'Color'")]
     [InlineData("Color =", "expected a value for 'Color' but found end of query")]

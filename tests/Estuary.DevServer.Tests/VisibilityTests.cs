@@ -233,6 +233,8 @@ public sealed class VisibilityTests(ServerFixture fixture)
         Assert.Equal([third.Id, first.Id], await IdsAsync($"{inQueue} AND CloseTime BETWEEN '{Rfc3339(close1)}' AND '{Rfc3339(close3)}'"));
         Assert.Equal([second.Id], await IdsAsync($"{inQueue} AND CloseTime IS NULL"));
         Assert.Equal([third.Id, first.Id], await IdsAsync($"{inQueue} AND CloseTime IS NOT NULL"));
+        // Only closed runs have a duration; both of these ran for less than a minute.
+        Assert.Equal([third.Id, first.Id], await IdsAsync($"{inQueue} AND ExecutionDuration BETWEEN '0s' AND '1m'"));
     }
 
     [Fact]

@@ -251,11 +251,12 @@ internal sealed class QueryParser
             _ => throw new InvalidQueryException($"expected a value for '{attribute.Name}' but found {token.Describe()}"),
         };
         return value ?? throw new InvalidQueryException(
-            $"invalid value {token.Describe()} for {attribute.Type} search attribute '{attribute.Name}'{ExpectedForm(attribute.Type)}");
+            $"invalid value {token.Describe()} for {attribute.Type} search attribute '{attribute.Name}'{ExpectedForm(attribute)}");
     }
 
     private static object? FromString(SearchAttributeRef attribute, string text) => attribute.Type switch
     {
+        IndexedValueType.Int when attribute.Name == SystemSearchAttributes.ExecutionDuration.Name => QueryValues.ParseDurationNanos(text),
         IndexedValueType.Keyword or IndexedValueType.KeywordList or IndexedValueType.Text =>
             attribute.Name == SystemSearchAttributes.ExecutionStatus.Name ? ParseStatus(text) : text,
         IndexedValueType.Datetime =>
@@ -279,8 +280,10 @@ internal sealed class QueryParser
         }
     }
 
-    private static string ExpectedForm(IndexedValueType type) => type switch
+    private static string ExpectedForm(SearchAttributeRef attribute) => attribute.Type switch
     {
+        IndexedValueType.Int when attribute.Name == SystemSearchAttributes.ExecutionDuration.Name =>
+            ": expected nanoseconds or a duration in quotes, e.g. '1h30m', '250ms' or '01:30:00'",
         IndexedValueType.Int => ": expected an integer",
         IndexedValueType.Double => ": expected a number",
         IndexedValueType.Bool => ": expected true or false",

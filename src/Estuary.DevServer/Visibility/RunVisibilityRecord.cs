@@ -23,6 +23,7 @@ internal sealed class RunVisibilityRecord(WorkflowRun run) : IVisibilityRecord
         "StartTime" => run.StartTime,
         "CloseTime" => run.CloseTime,
         "ExecutionTime" => run.ExecutionTime,
+        "ExecutionDuration" => run.CloseTime is { } closed ? (closed - run.ExecutionTime).Ticks * 100 : null,
         "HistoryLength" => run.History.LastEventId,
         "HistorySizeBytes" => run.History.SizeBytes,
         "ParentWorkflowId" => run.ParentLink?.Parent.WorkflowId,

@@ -13,6 +13,8 @@ internal static class SystemSearchAttributes
     public static readonly SearchAttributeRef StartTime = new("StartTime", IndexedValueType.Datetime);
     public static readonly SearchAttributeRef CloseTime = new("CloseTime", IndexedValueType.Datetime);
     public static readonly SearchAttributeRef ExecutionTime = new("ExecutionTime", IndexedValueType.Datetime);
+    /// <summary>Close time minus execution time of a closed run, in nanoseconds (queries may also write it as a duration).</summary>
+    public static readonly SearchAttributeRef ExecutionDuration = new("ExecutionDuration", IndexedValueType.Int);
     public static readonly SearchAttributeRef HistoryLength = new("HistoryLength", IndexedValueType.Int);
     public static readonly SearchAttributeRef HistorySizeBytes = new("HistorySizeBytes", IndexedValueType.Int);
     public static readonly SearchAttributeRef ParentWorkflowId = new("ParentWorkflowId", IndexedValueType.Keyword);
@@ -21,7 +23,7 @@ internal static class SystemSearchAttributes
     /// <summary>Name → type of every system attribute.</summary>
     public static readonly IReadOnlyDictionary<string, IndexedValueType> Types = new[]
     {
-        WorkflowId, RunId, WorkflowType, ExecutionStatus, TaskQueue, StartTime, CloseTime, ExecutionTime,
+        WorkflowId, RunId, WorkflowType, ExecutionStatus, TaskQueue, StartTime, CloseTime, ExecutionTime, ExecutionDuration,
         HistoryLength, HistorySizeBytes, ParentWorkflowId, ParentRunId,
     }.ToDictionary(attribute => attribute.Name, attribute => attribute.Type, StringComparer.Ordinal);
 
