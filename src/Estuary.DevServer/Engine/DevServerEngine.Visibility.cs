@@ -132,8 +132,7 @@ internal sealed partial class DevServerEngine
     private static ByteString Page(NamespaceEntry ns, Func<RunVisibilityRecord, bool> filter, IReadOnlyList<OrderByItem> orderBy,
         int pageSize, ByteString pageToken, ICollection<WorkflowExecutionInfo> into)
     {
-        var records = ns.Runs.Values.Select(run => new RunVisibilityRecord(run)).Where(filter).ToList();
-        records.Sort(new VisibilityOrder(orderBy));
+        var records = new VisibilityOrder(orderBy).Sort(ns.Runs.Values.Select(run => new RunVisibilityRecord(run)).Where(filter));
         var size = pageSize <= 0 || pageSize > MaxVisibilityPageSize ? MaxVisibilityPageSize : pageSize;
         var start = 0;
         if (!pageToken.IsEmpty)
