@@ -288,7 +288,7 @@ public sealed class VisibilityTests(ServerFixture fixture)
     }
 
     [Fact]
-    public async Task ListWorkflowsPaginated_RunClosesBetweenPages_NextPageContinuesAfterLastListed()
+    public async Task ListWorkflowsPaginated_RunsCloseBetweenPages_NextPageContinuesAfterLastListedPosition()
     {
         var taskQueue = TestIds.New("tq");
         var handles = new List<WorkflowHandle<WaitForSignalWorkflow, string>>();
@@ -300,12 +300,17 @@ public sealed class VisibilityTests(ServerFixture fixture)
         var options = new WorkflowListPaginatedOptions { PageSize = 3 };
 
         var page1 = await Client.ListWorkflowsPaginatedAsync(query, null, options);
-        // Closing a run listed on the first page moves it behind the open ones in the default order.
+        // Closing runs listed on the first page (the last one among them) moves them behind the open ones.
+        await handles[3].TerminateAsync("moves to the end");
         await handles[5].TerminateAsync("moves to the end");
         var page2 = await Client.ListWorkflowsPaginatedAsync(query, page1.NextPageToken, options);
 
         Assert.Equal(handles.Skip(3).Reverse().Select(h => h.Id), page1.Workflows.Select(w => w.Id));
         Assert.Equal([handles[2].Id, handles[1].Id, handles[0].Id], page2.Workflows.Select(w => w.Id));
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            Client.ListWorkflowsPaginatedAsync($"{query} ORDER BY StartTime", page1.NextPageToken, options));
+        Assert.Equal(RpcException.StatusCode.InvalidArgument, error.Code);
+        Assert.Contains("next page token", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Estuary.DevServer.Grpc;
 using Estuary.DevServer.State;
 using Estuary.DevServer.Visibility;
@@ -124,41 +123,27 @@ internal sealed partial class DevServerEngine
         }
     }
 
-    /// <summary>
-    /// Fills one page of matching runs in list order and returns the token of the next page (empty after the last).
-    /// The token names the last run listed, so a page that follows a change (a run closing or being dropped) starts
-    /// right after it; the offset is the fallback when that run is gone.
-    /// </summary>
+    /// <summary>Fills one page of matching runs in list order and returns the token of the next page (empty after the last).</summary>
     private static ByteString Page(NamespaceEntry ns, Func<RunVisibilityRecord, bool> filter, IReadOnlyList<OrderByItem> orderBy,
         int pageSize, ByteString pageToken, ICollection<WorkflowExecutionInfo> into)
     {
-        var records = new VisibilityOrder(orderBy).Sort(ns.Runs.Values.Select(run => new RunVisibilityRecord(run)).Where(filter));
         var size = pageSize <= 0 || pageSize > MaxVisibilityPageSize ? MaxVisibilityPageSize : pageSize;
-        var start = 0;
-        if (!pageToken.IsEmpty)
+        List<RunVisibilityRecord> page;
+        byte[]? next;
+        try
         {
-            var (offset, lastRunId) = ReadPageToken(pageToken);
-            var last = records.FindIndex(record => record.Run.RunId == lastRunId);
-            start = last >= 0 ? last + 1 : Math.Min(offset, records.Count);
+            (page, next) = new VisibilityOrder(orderBy).Page(
+                ns.Runs.Values.Select(run => new RunVisibilityRecord(run)).Where(filter), size, pageToken.IsEmpty ? null : pageToken.ToByteArray());
         }
-        var end = Math.Min(start + size, records.Count);
-        for (var i = start; i < end; i++)
+        catch (FormatException)
         {
-            into.Add(ExecutionInfo(records[i].Run));
+            throw RpcErrors.InvalidArgument("invalid next page token: it does not come from this query");
         }
-        return end < records.Count ? PageToken(end, records[end - 1].Run.RunId) : ByteString.Empty;
-    }
-
-    private static ByteString PageToken(int offset, string lastRunId) =>
-        ByteString.CopyFromUtf8(string.Create(CultureInfo.InvariantCulture, $"{offset}:{lastRunId}"));
-
-    private static (int Offset, string LastRunId) ReadPageToken(ByteString token)
-    {
-        var text = token.ToStringUtf8();
-        var colon = text.IndexOf(':', StringComparison.Ordinal);
-        return colon > 0 && int.TryParse(text.AsSpan(0, colon), NumberStyles.None, CultureInfo.InvariantCulture, out var offset)
-            ? (offset, text[(colon + 1)..])
-            : throw RpcErrors.InvalidArgument("invalid next page token");
+        foreach (var record in page)
+        {
+            into.Add(ExecutionInfo(record.Run));
+        }
+        return next is null ? ByteString.Empty : ByteString.CopyFrom(next);
     }
 
     private VisibilityQuery ParseQuery(string query)
