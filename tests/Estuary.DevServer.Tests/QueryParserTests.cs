@@ -91,6 +91,8 @@ public sealed class QueryParserTests
     [InlineData("ExecutionStatus IN ('Completed', 'Failed')", false)]
     [InlineData("CloseTime IS NULL", true)]
     [InlineData("CloseTime IS NOT NULL", false)]
+    [InlineData("TemporalChangeVersion IS NULL AND BuildIds != 'v1'", false)]
+    [InlineData("TemporalChangeVersion IS NULL OR StateTransitionCount > 3", true)]
     [InlineData("`My Field` = 'x'", true)]
     [InlineData("WorkflowId = 'it''s' OR WorkflowId = 'it\\'s' OR Color = 'blue'", true)]
     [InlineData("(Color = 'red' OR Color = 'blue') AND (Size = 1 OR Size = 7)", true)]

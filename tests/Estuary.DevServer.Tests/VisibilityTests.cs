@@ -379,6 +379,12 @@ public sealed class VisibilityTests(ServerFixture fixture)
             Namespace = "default",
             SearchAttributes = { [name] = IndexedValueType.Keyword },
         });
+        var reserved = await Assert.ThrowsAsync<RpcException>(() => Client.Connection.OperatorService.AddSearchAttributesAsync(new()
+        {
+            Namespace = "default",
+            SearchAttributes = { ["BuildIds"] = IndexedValueType.Keyword },
+        }));
+        Assert.Equal(RpcException.StatusCode.InvalidArgument, reserved.Code);
         var listed = await Client.Connection.OperatorService.ListSearchAttributesAsync(new() { Namespace = "default" });
         Assert.Equal(IndexedValueType.Keyword, listed.CustomAttributes[name]);
         Assert.Equal(IndexedValueType.Keyword, listed.SystemAttributes["WorkflowId"]);
@@ -490,6 +496,14 @@ public sealed class VisibilityTests(ServerFixture fixture)
             Assert.Equal(parent.ResultRunId, child.ParentRunId);
             Assert.Equal(WorkflowExecutionStatus.Completed, child.Status);
             Assert.Equal([childId], await IdsAsync($"TaskQueue = '{taskQueue}' AND ParentWorkflowId IS NOT NULL"));
+            var raw = await Client.Connection.WorkflowService.ListWorkflowExecutionsAsync(new()
+            {
+                Namespace = "default",
+                Query = $"WorkflowId = '{childId}'",
+            });
+            Assert.Equal(parent.ResultRunId, Assert.Single(raw.Executions).RootExecution.RunId);
+            // The parent closes after its child: newest close first.
+            Assert.Equal([parent.Id, childId], await IdsAsync($"RootWorkflowId = '{parent.Id}'"));
         });
     }
 }

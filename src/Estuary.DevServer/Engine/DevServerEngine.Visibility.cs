@@ -202,6 +202,7 @@ internal sealed partial class DevServerEngine
             TaskQueue = run.TaskQueue,
             StateTransitionCount = run.History.LastEventId,
             FirstRunId = run.FirstRunId,
+            RootExecution = RunVisibilityRecord.Root(run).ToExecution(),
         };
         if (run.ParentLink is { } parentLink)
         {

@@ -26,10 +26,23 @@ internal sealed class RunVisibilityRecord(WorkflowRun run) : IVisibilityRecord
         "ExecutionDuration" => run.CloseTime is { } closed ? (closed - run.ExecutionTime).Ticks * 100 : null,
         "HistoryLength" => run.History.LastEventId,
         "HistorySizeBytes" => run.History.SizeBytes,
+        "StateTransitionCount" => run.History.LastEventId,
         "ParentWorkflowId" => run.ParentLink?.Parent.WorkflowId,
         "ParentRunId" => run.ParentLink?.Parent.RunId,
+        "RootWorkflowId" => Root(run).WorkflowId,
+        "RootRunId" => Root(run).RunId,
         _ => Custom(attribute),
     };
+
+    /// <summary>The run at the top of a chain of parents (a run without a parent is its own root, as in Temporal).</summary>
+    public static WorkflowRun Root(WorkflowRun run)
+    {
+        while (run.ParentLink is { } link)
+        {
+            run = link.Parent;
+        }
+        return run;
+    }
 
     private object? Custom(SearchAttributeRef attribute)
     {

@@ -19,13 +19,32 @@ internal static class SystemSearchAttributes
     public static readonly SearchAttributeRef HistorySizeBytes = new("HistorySizeBytes", IndexedValueType.Int);
     public static readonly SearchAttributeRef ParentWorkflowId = new("ParentWorkflowId", IndexedValueType.Keyword);
     public static readonly SearchAttributeRef ParentRunId = new("ParentRunId", IndexedValueType.Keyword);
+    public static readonly SearchAttributeRef RootWorkflowId = new("RootWorkflowId", IndexedValueType.Keyword);
+    public static readonly SearchAttributeRef RootRunId = new("RootRunId", IndexedValueType.Keyword);
+    public static readonly SearchAttributeRef StateTransitionCount = new("StateTransitionCount", IndexedValueType.Int);
+
+    /// <summary>
+    /// Attributes Temporal predefines but keeps with a run's own search attributes (SDKs and Temporal's own
+    /// workflows upsert them); reserved like the others and read from the run's search attributes.
+    /// </summary>
+    private static readonly SearchAttributeRef[] Predefined =
+    [
+        new("TemporalChangeVersion", IndexedValueType.KeywordList),
+        new("BinaryChecksums", IndexedValueType.KeywordList),
+        new("BuildIds", IndexedValueType.KeywordList),
+        new("BatcherNamespace", IndexedValueType.Keyword),
+        new("BatcherUser", IndexedValueType.Keyword),
+        new("TemporalScheduledById", IndexedValueType.Keyword),
+        new("TemporalScheduledStartTime", IndexedValueType.Datetime),
+        new("TemporalSchedulePaused", IndexedValueType.Bool),
+    ];
 
     /// <summary>Name → type of every system attribute.</summary>
     public static readonly IReadOnlyDictionary<string, IndexedValueType> Types = new[]
     {
         WorkflowId, RunId, WorkflowType, ExecutionStatus, TaskQueue, StartTime, CloseTime, ExecutionTime, ExecutionDuration,
-        HistoryLength, HistorySizeBytes, ParentWorkflowId, ParentRunId,
-    }.ToDictionary(attribute => attribute.Name, attribute => attribute.Type, StringComparer.Ordinal);
+        HistoryLength, HistorySizeBytes, StateTransitionCount, ParentWorkflowId, ParentRunId, RootWorkflowId, RootRunId,
+    }.Concat(Predefined).ToDictionary(attribute => attribute.Name, attribute => attribute.Type, StringComparer.Ordinal);
 
     /// <summary>ExecutionStatus values as queries spell them.</summary>
     public static readonly IReadOnlyList<string> StatusNames =
