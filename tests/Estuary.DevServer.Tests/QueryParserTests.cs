@@ -16,6 +16,7 @@ public sealed class QueryParserTests
         ["Tags"] = IndexedValueType.KeywordList,
         ["Notes"] = IndexedValueType.Text,
         ["My Field"] = IndexedValueType.Keyword,
+        ["Region"] = IndexedValueType.Keyword,
     };
 
     private static IndexedValueType? Resolve(string name) =>
@@ -47,6 +48,8 @@ public sealed class QueryParserTests
         ["Notes"] = "Ship my-business-id-foobar to the Blue warehouse, quickly.",
         ["ExecutionDuration"] = 90_000_000_000L,
         ["My Field"] = "x",
+        // A Keyword written as several values (older SDKs allowed it).
+        ["Region"] = new List<string> { "us", "eu" },
     });
 
     private static bool Matches(string query) => Parse(query).Matches(Sample);
@@ -69,11 +72,17 @@ public sealed class QueryParserTests
     [InlineData("Urgent = FALSE", false)]
     [InlineData("Due > '2025-03-01T23:59:59Z'", true)]
     [InlineData("Due = '2025-03-02T01:00:00+01:00'", true)]
+    [InlineData("Due = '2025-03-02T00:00:00.000000000Z'", true)]
+    [InlineData("Due < '2025-03-01T23:59:59.999999999-00:00'", false)]
     [InlineData("StartTime BETWEEN '2025-03-01T00:00:00Z' AND '2025-03-01T12:00:00Z'", true)]
     [InlineData("Tags = 'a'", true)]
     [InlineData("Tags = 'c'", false)]
     [InlineData("Tags != 'c'", true)]
     [InlineData("Tags IN ('c', 'b')", true)]
+    [InlineData("Region = 'eu' AND Region != 'ap'", true)]
+    [InlineData("Region > 'u'", true)]
+    [InlineData("Region BETWEEN 'a' AND 'f'", true)]
+    [InlineData("Region BETWEEN 'f' AND 'r'", false)]
     [InlineData("Notes = 'blue WAREHOUSE'", true)]
     [InlineData("Notes = 'green'", false)]
     [InlineData("Notes = 'green warehouse'", true)]
@@ -186,5 +195,28 @@ public sealed class QueryParserTests
         Assert.False(tokens[0].IsKeyword("AND"));
         Assert.Equal("a \"b\"", tokens[2].Text);
         Assert.Equal("-12.5e1", tokens[4].Text);
+    }
+
+    [Fact]
+    public void Parse_RandomFragments_FailOnlyWithInvalidQueryException()
+    {
+        string[] fragments =
+        [
+            "Color", "Size", "Due", "Tags", "Notes", "Region", "`My Field`", "Nope", "ExecutionStatus", "StartTime", "=", "!=", "<", ">=",
+            "AND", "OR", "NOT", "IN", "BETWEEN", "IS", "NULL", "STARTS_WITH", "ORDER", "BY", "GROUP", "DESC", "(", ")", ",",
+            "'blue'", "\"x\"", "7", "-1.5e3", "true", "'2025-01-01T00:00:00Z'", "'", "`", "-", ";",
+        ];
+        var random = new Random(20261126);
+        for (var i = 0; i < 5000; i++)
+        {
+            var query = string.Join(" ", Enumerable.Range(0, random.Next(1, 10)).Select(_ => fragments[random.Next(fragments.Length)]));
+            try
+            {
+                Parse(query).Matches(Sample);
+            }
+            catch (InvalidQueryException)
+            {
+            }
+        }
     }
 }

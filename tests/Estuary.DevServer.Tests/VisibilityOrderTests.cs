@@ -15,6 +15,7 @@ public sealed class VisibilityOrderTests
             "StartTime" => T0.AddMinutes(StartMinute),
             "CloseTime" => CloseMinute is { } close ? T0.AddMinutes(close) : null,
             "Size" => Size,
+            "Region" => new List<string> { RunId == "a" ? "zz" : "mm", RunId },
             _ => null,
         };
     }
@@ -44,6 +45,13 @@ public sealed class VisibilityOrderTests
         Assert.Equal(["d", "c", "a", "e", "b"], Sorted(new OrderByItem(size, Descending: false)));
         Assert.Equal(["e", "c", "a", "d", "b"], Sorted(new OrderByItem(size, Descending: true)));
         Assert.Equal(["a", "b", "c", "e", "d"], Sorted(new OrderByItem(SystemSearchAttributes.StartTime, Descending: false), new OrderByItem(SystemSearchAttributes.RunId, Descending: true)));
+    }
+
+    [Fact]
+    public void Sort_OrderByKeywordWithSeveralValues_SortsBySmallest()
+    {
+        var region = new SearchAttributeRef("Region", IndexedValueType.Keyword);
+        Assert.Equal(["a", "b", "c", "d", "e"], Sorted(new OrderByItem(region, Descending: false)));
     }
 
     [Fact]

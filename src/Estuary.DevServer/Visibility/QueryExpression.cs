@@ -81,25 +81,31 @@ internal sealed record ComparisonExpression(SearchAttributeRef Attribute, Compar
         }
         if (actual is IReadOnlyList<string> list)
         {
-            var contains = list.Contains((string)Value, StringComparer.Ordinal);
-            return Operator == ComparisonOperator.NotEqual ? !contains : contains;
+            return Operator switch
+            {
+                ComparisonOperator.Equal => list.Contains((string)Value, StringComparer.Ordinal),
+                ComparisonOperator.NotEqual => !list.Contains((string)Value, StringComparer.Ordinal),
+                // Only a Keyword written as several values gets here: a range holds when it holds for any of them.
+                _ => list.Any(element => Holds(QueryValues.Compare(element, Value))),
+            };
         }
         if (Attribute.Type == IndexedValueType.Text)
         {
             var matches = QueryValues.TextMatches((string)actual, (string)Value);
             return Operator == ComparisonOperator.NotEqual ? !matches : matches;
         }
-        var order = QueryValues.Compare(actual, Value);
-        return Operator switch
-        {
-            ComparisonOperator.Equal => order == 0,
-            ComparisonOperator.NotEqual => order != 0,
-            ComparisonOperator.Less => order < 0,
-            ComparisonOperator.LessOrEqual => order <= 0,
-            ComparisonOperator.Greater => order > 0,
-            _ => order >= 0,
-        };
+        return Holds(QueryValues.Compare(actual, Value));
     }
+
+    private bool Holds(int order) => Operator switch
+    {
+        ComparisonOperator.Equal => order == 0,
+        ComparisonOperator.NotEqual => order != 0,
+        ComparisonOperator.Less => order < 0,
+        ComparisonOperator.LessOrEqual => order <= 0,
+        ComparisonOperator.Greater => order > 0,
+        _ => order >= 0,
+    };
 }
 
 /// <summary><c>Attr [NOT] IN (v1, v2, …)</c>; on a keyword list: whether any element is one of the values.</summary>
@@ -129,9 +135,11 @@ internal sealed record BetweenExpression(SearchAttributeRef Attribute, object Lo
         {
             return null;
         }
-        var inside = QueryValues.Compare(actual, Low) >= 0 && QueryValues.Compare(actual, High) <= 0;
+        var inside = actual is IReadOnlyList<string> list ? list.Any(Inside) : Inside(actual);
         return inside != Negated;
     }
+
+    private bool Inside(object value) => QueryValues.Compare(value, Low) >= 0 && QueryValues.Compare(value, High) <= 0;
 }
 
 /// <summary><c>Attr [NOT] STARTS_WITH 'prefix'</c> on keywords (case-sensitive).</summary>

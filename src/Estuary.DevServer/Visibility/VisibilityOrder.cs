@@ -59,10 +59,14 @@ internal sealed class VisibilityOrder(IReadOnlyList<OrderByItem> orderBy)
     private readonly record struct SortKey(object?[] Values, DateTime CloseTime, DateTime StartTime, string RunId);
 
     private SortKey Key(IVisibilityRecord record) => new(
-        orderBy.Count == 0 ? [] : orderBy.Select(item => record.Get(item.Attribute)).ToArray(),
+        orderBy.Count == 0 ? [] : orderBy.Select(item => SortValue(record.Get(item.Attribute))).ToArray(),
         record.Get(SystemSearchAttributes.CloseTime) as DateTime? ?? DateTime.MaxValue,
         (DateTime)record.Get(SystemSearchAttributes.StartTime)!,
         (string)record.Get(SystemSearchAttributes.RunId)!);
+
+    /// <summary>A Keyword written as several values sorts by its smallest, as Elasticsearch sorts multi-valued fields.</summary>
+    private static object? SortValue(object? value) =>
+        value is IReadOnlyList<string> list ? list.Order(StringComparer.Ordinal).FirstOrDefault() : value;
 
     private int Compare(SortKey x, SortKey y)
     {
