@@ -467,6 +467,25 @@ public sealed class VisibilityTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task ListAndCountWorkflows_OtherNamespace_SeeOnlyTheirOwnRuns()
+    {
+        var secondClient = new TemporalClient(Client.Connection, new TemporalClientOptions { Namespace = "second" });
+        var taskQueue = TestIds.New("tq");
+        var inSecond = await secondClient.StartWorkflowAsync((WaitForSignalWorkflow wf) => wf.RunAsync(1), new(TestIds.New("wf"), taskQueue));
+        var query = $"TaskQueue = '{taskQueue}'";
+
+        Assert.Empty(await IdsAsync(query));
+        Assert.Equal(0, (await Client.CountWorkflowsAsync(query)).Count);
+        var listed = new List<string>();
+        await foreach (var execution in secondClient.ListWorkflowsAsync(query))
+        {
+            listed.Add(execution.Id);
+        }
+        Assert.Equal([inSecond.Id], listed);
+        Assert.Equal(1, (await secondClient.CountWorkflowsAsync(query)).Count);
+    }
+
+    [Fact]
     public async Task ScanWorkflowExecutions_Query_ReturnsMatchingRuns()
     {
         var taskQueue = TestIds.New("tq");
