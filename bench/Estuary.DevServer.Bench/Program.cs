@@ -77,4 +77,41 @@ await worker.ExecuteAsync(async () =>
         $"server_cpu={serverCpu.TotalSeconds:F2}s ({100 * serverCpu.TotalSeconds / capacity:F1}% of machine) " +
         $"worker+client_cpu={benchCpu.TotalSeconds:F2}s ({100 * benchCpu.TotalSeconds / capacity:F1}% of machine)"));
 });
+
+// Visibility over the runs just closed (warm-up + measured): each call filters every run the namespace holds.
+async Task MeasureVisibilityAsync(string name, int repeats, Func<Task<long>> call)
+{
+    await call();
+    var elapsed = new List<double>(repeats);
+    var serverCpuBefore = server.CpuTime();
+    long result = 0;
+    for (var i = 0; i < repeats; i++)
+    {
+        var started = Stopwatch.GetTimestamp();
+        result = await call();
+        elapsed.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+    var serverCpu = server.CpuTime() - serverCpuBefore;
+    elapsed.Sort();
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"visibility {name}: result={result} p50={elapsed[elapsed.Count / 2]:F1}ms max={elapsed[^1]:F1}ms " +
+        $"server_cpu_per_call={1000 * serverCpu.TotalSeconds / repeats:F1}ms"));
+}
+
+await MeasureVisibilityAsync("count all", 20, async () => (await client.CountWorkflowsAsync("")).Count);
+await MeasureVisibilityAsync("count filtered", 20, async () =>
+    (await client.CountWorkflowsAsync($"TaskQueue = '{taskQueue}' AND WorkflowId STARTS_WITH 'run-' AND ExecutionStatus = 'Completed'")).Count);
+await MeasureVisibilityAsync("count group-by", 20, async () =>
+    (await client.CountWorkflowsAsync("GROUP BY ExecutionStatus")).Groups.Sum(g => g.Count));
+await MeasureVisibilityAsync("list first page of 100", 20, async () =>
+    (await client.ListWorkflowsPaginatedAsync("WorkflowType = 'BenchWorkflow' ORDER BY StartTime DESC", null, new() { PageSize = 100 })).Workflows.Count);
+await MeasureVisibilityAsync("list all (pages of 1000)", 3, async () =>
+{
+    long listed = 0;
+    await foreach (var execution in client.ListWorkflowsAsync("WorkflowType = 'BenchWorkflow'"))
+    {
+        listed++;
+    }
+    return listed;
+});
 return 0;

@@ -74,13 +74,13 @@ public sealed class ServiceTests(ServerFixture fixture)
     }
 
     [Fact]
-    public async Task ListWorkflowExecutions_NotSupported_ThrowsUnimplementedWithClearMessage()
+    public async Task ListSchedules_NotSupported_ThrowsUnimplementedWithClearMessage()
     {
         var error = await Assert.ThrowsAsync<RpcException>(async () =>
         {
-            await foreach (var execution in fixture.Client.ListWorkflowsAsync("WorkflowType = 'Anything'"))
+            await foreach (var schedule in fixture.Client.ListSchedulesAsync())
             {
-                Assert.Fail($"listed {execution.Id}");
+                Assert.Fail($"listed {schedule.Id}");
             }
         });
         Assert.Equal(RpcException.StatusCode.Unimplemented, error.Code);

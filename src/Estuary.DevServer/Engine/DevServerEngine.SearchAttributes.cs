@@ -1,4 +1,5 @@
 using Estuary.DevServer.Grpc;
+using Estuary.DevServer.Visibility;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Api.OperatorService.V1;
 
@@ -6,17 +7,6 @@ namespace Estuary.DevServer.Engine;
 
 internal sealed partial class DevServerEngine
 {
-    private static readonly Dictionary<string, IndexedValueType> SystemSearchAttributes = new(StringComparer.Ordinal)
-    {
-        ["WorkflowId"] = IndexedValueType.Keyword,
-        ["RunId"] = IndexedValueType.Keyword,
-        ["WorkflowType"] = IndexedValueType.Keyword,
-        ["StartTime"] = IndexedValueType.Datetime,
-        ["CloseTime"] = IndexedValueType.Datetime,
-        ["ExecutionStatus"] = IndexedValueType.Keyword,
-        ["TaskQueue"] = IndexedValueType.Keyword,
-    };
-
     /// <summary>Parses a search attribute type as the CLI spells it (<c>Keyword</c>, <c>Text</c>, <c>Int</c>, …).</summary>
     public static IndexedValueType ParseSearchAttributeType(string text) => text.ToUpperInvariant() switch
     {
@@ -36,7 +26,7 @@ internal sealed partial class DevServerEngine
         {
             foreach (var (name, type) in request.SearchAttributes)
             {
-                if (SystemSearchAttributes.ContainsKey(name))
+                if (SystemSearchAttributes.Types.ContainsKey(name))
                 {
                     throw RpcErrors.InvalidArgument($"Search attribute {name} is reserved by the system.");
                 }
@@ -55,7 +45,7 @@ internal sealed partial class DevServerEngine
             {
                 response.CustomAttributes[name] = type;
             }
-            foreach (var (name, type) in SystemSearchAttributes)
+            foreach (var (name, type) in SystemSearchAttributes.Types)
             {
                 response.SystemAttributes[name] = type;
             }

@@ -437,31 +437,7 @@ internal sealed partial class DevServerEngine
         {
             var ns = GetNamespace(request.Namespace);
             var run = GetRun(ns, request.Execution?.WorkflowId ?? "", request.Execution?.RunId);
-            var info = new Temporalio.Api.Workflow.V1.WorkflowExecutionInfo
-            {
-                Execution = run.ToExecution(),
-                Type = run.Started.WorkflowType,
-                StartTime = Timestamp.FromDateTime(run.StartTime),
-                ExecutionTime = Timestamp.FromDateTime(run.ExecutionTime),
-                Status = run.Status,
-                HistoryLength = run.History.LastEventId,
-                HistorySizeBytes = run.History.SizeBytes,
-                Memo = run.Memo,
-                SearchAttributes = run.SearchAttributes,
-                TaskQueue = run.TaskQueue,
-                StateTransitionCount = run.History.LastEventId,
-                FirstRunId = run.FirstRunId,
-            };
-            if (run.ParentLink is { } parentLink)
-            {
-                info.ParentNamespaceId = parentLink.Parent.Namespace.Id;
-                info.ParentExecution = parentLink.Parent.ToExecution();
-            }
-            if (run.CloseTime is { } closed)
-            {
-                info.CloseTime = Timestamp.FromDateTime(closed);
-                info.ExecutionDuration = Duration.FromTimeSpan(closed - run.ExecutionTime);
-            }
+            var info = ExecutionInfo(run);
             var response = new DescribeWorkflowExecutionResponse
             {
                 ExecutionConfig = new Temporalio.Api.Workflow.V1.WorkflowExecutionConfig

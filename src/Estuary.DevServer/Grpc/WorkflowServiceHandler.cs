@@ -63,5 +63,11 @@ internal sealed class WorkflowServiceHandler : ServiceHandler
         On<RespondQueryTaskCompletedRequest, RespondQueryTaskCompletedResponse>("RespondQueryTaskCompleted", engine.RespondQueryTaskCompleted);
         On<ShutdownWorkerRequest, ShutdownWorkerResponse>("ShutdownWorker", engine.ShutdownWorker);
         On<ResetStickyTaskQueueRequest, ResetStickyTaskQueueResponse>("ResetStickyTaskQueue", engine.ResetStickyTaskQueue);
+        On<ListWorkflowExecutionsRequest, ListWorkflowExecutionsResponse>("ListWorkflowExecutions", engine.ListWorkflowExecutions);
+        On<ScanWorkflowExecutionsRequest, ScanWorkflowExecutionsResponse>("ScanWorkflowExecutions", engine.ScanWorkflowExecutions);
+        On<CountWorkflowExecutionsRequest, CountWorkflowExecutionsResponse>("CountWorkflowExecutions", engine.CountWorkflowExecutions);
+        On<ListOpenWorkflowExecutionsRequest, ListOpenWorkflowExecutionsResponse>("ListOpenWorkflowExecutions", engine.ListOpenWorkflowExecutions);
+        On<ListClosedWorkflowExecutionsRequest, ListClosedWorkflowExecutionsResponse>("ListClosedWorkflowExecutions", engine.ListClosedWorkflowExecutions);
+        On<GetSearchAttributesRequest, GetSearchAttributesResponse>("GetSearchAttributes", engine.GetSearchAttributes);
     }
 }
