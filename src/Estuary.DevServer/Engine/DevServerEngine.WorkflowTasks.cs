@@ -139,7 +139,7 @@ internal sealed partial class DevServerEngine
         {
             history.Events.Add(events[i]);
         }
-        return new PollWorkflowTaskQueueResponse
+        var response = new PollWorkflowTaskQueueResponse
         {
             TaskToken = new TaskToken(run.Namespace.Name, run.WorkflowId, run.RunId, task.ScheduledEventId, task.Attempt).ToByteString(),
             WorkflowExecution = run.ToExecution(),
@@ -152,6 +152,8 @@ internal sealed partial class DevServerEngine
             ScheduledTime = Timestamp.FromDateTime(task.ScheduledTime),
             StartedTime = Timestamp.FromDateTime(now),
         };
+        AttachUpdates(run, task.StartedEventId, response);
+        return response;
     }
 
     public async Task<PollWorkflowTaskQueueResponse> PollWorkflowTaskQueueAsync(PollWorkflowTaskQueueRequest request, DateTime deadline, CancellationToken cancellationToken)
@@ -261,9 +263,9 @@ internal sealed partial class DevServerEngine
         }
         var closes = request.Commands.Any(c => c.CommandType is CommandType.CompleteWorkflowExecution or CommandType.FailWorkflowExecution
             or CommandType.CancelWorkflowExecution or CommandType.ContinueAsNewWorkflowExecution);
-        if (closes && run.HasBufferedEvents)
+        if (closes && (run.HasBufferedEvents || run.PendingUpdates.Any(u => !u.IsSent)))
         {
-            // New events arrived while the worker decided to close: it must see them first (Temporal's UnhandledCommand).
+            // New events or updates arrived while the worker decided to close: it must see them first (Temporal's UnhandledCommand).
             FailWorkflowTask(run, task, WorkflowTaskFailedCause.UnhandledCommand,
                 new Failure { Message = "UnhandledCommand: new events arrived while the workflow task was running." }, request.Identity);
             return;
@@ -299,11 +301,23 @@ internal sealed partial class DevServerEngine
 
         var needsTask = request.ForceCreateNewWorkflowTask;
         var eager = new List<PollActivityTaskQueueResponse>();
+        // A ProtocolMessage command places its message's event among the commands' events; rejections write nothing.
+        var placed = request.Commands.Where(c => c.CommandType == CommandType.ProtocolMessage)
+            .ToDictionary(c => c.ProtocolMessageCommandAttributes.MessageId, c => request.Messages.First(m => m.Id == c.ProtocolMessageCommandAttributes.MessageId));
+        foreach (var rejection in request.Messages.Where(m => !placed.ContainsKey(m.Id) && m.Body.Is(Temporalio.Api.Update.V1.Rejection.Descriptor)))
+        {
+            ApplyUpdateMessage(run, rejection);
+        }
         run.ApplyingCommands = true;
         try
         {
             foreach (var command in request.Commands)
             {
+                if (command.CommandType == CommandType.ProtocolMessage)
+                {
+                    ApplyUpdateMessage(run, placed[command.ProtocolMessageCommandAttributes.MessageId]);
+                    continue;
+                }
                 needsTask |= ApplyCommand(run, command, completed.EventId, request.Identity, eager);
                 if (!run.IsRunning)
                 {
@@ -315,8 +329,9 @@ internal sealed partial class DevServerEngine
         {
             run.ApplyingCommands = false;
         }
+        ApplyUnplacedUpdateMessages(run, request.Messages.Where(m => !placed.ContainsKey(m.Id) && !m.Body.Is(Temporalio.Api.Update.V1.Rejection.Descriptor)));
         eagerActivities.AddRange(eager);
-        needsTask |= run.HasBufferedEvents;
+        needsTask |= run.HasBufferedEvents || run.PendingUpdates.Count > 0;
         run.FlushBuffer(Clock.UtcNow);
         if (needsTask)
         {
@@ -327,9 +342,9 @@ internal sealed partial class DevServerEngine
 
     private static (WorkflowTaskFailedCause Cause, string Message)? ValidateCommands(WorkflowRun run, RespondWorkflowTaskCompletedRequest request)
     {
-        if (request.Messages.Count > 0)
+        if (ValidateMessages(run, request) is { } badMessage)
         {
-            return (WorkflowTaskFailedCause.Unspecified, "Workflow updates (protocol messages) are not supported by the Estuary dev server.");
+            return badMessage;
         }
         var activityIds = new HashSet<string>(run.Activities.Values.Select(a => a.Attributes.ActivityId), StringComparer.Ordinal);
         var timerIds = new HashSet<string>(run.Timers.Keys, StringComparer.Ordinal);
@@ -381,6 +396,7 @@ internal sealed partial class DevServerEngine
                 case CommandType.RecordMarker:
                 case CommandType.UpsertWorkflowSearchAttributes:
                 case CommandType.ModifyWorkflowProperties:
+                case CommandType.ProtocolMessage:
                     break;
                 case CommandType.SignalExternalWorkflowExecution:
                     if (ValidateSignalExternal(command.SignalExternalWorkflowExecutionCommandAttributes) is { } badSignal)
@@ -583,6 +599,8 @@ internal sealed partial class DevServerEngine
                 SearchAttributes = searchAttributes,
             },
         }, Clock.UtcNow);
+        var carried = run.PendingUpdates.ToList();
+        run.PendingUpdates.Clear();
         CloseRun(run, WorkflowExecutionStatus.ContinuedAsNew);
         var started = new WorkflowExecutionStartedEventAttributes
         {
@@ -606,6 +624,7 @@ internal sealed partial class DevServerEngine
         };
         var next = CreateRun(run.Namespace, run.WorkflowId, newRunId, Guid.NewGuid().ToString(), started, run);
         run.NextRunId = next.RunId;
+        CarryPendingUpdates(carried, next);
     }
 
     public RespondWorkflowTaskFailedResponse RespondWorkflowTaskFailed(RespondWorkflowTaskFailedRequest request)
@@ -664,6 +683,11 @@ internal sealed partial class DevServerEngine
         run.WorkflowTask = null;
         run.StickyQueue = null;
         run.FlushBuffer(Clock.UtcNow);
+        foreach (var update in run.PendingUpdates)
+        {
+            // The failed task's updates go out again with the next attempt.
+            update.IsSent = false;
+        }
         var attempt = task.Attempt + 1;
         var delay = TimeSpan.FromSeconds(Math.Clamp(task.Attempt - 2, 0, 10));
         if (delay == TimeSpan.Zero)

@@ -290,6 +290,7 @@ internal sealed partial class DevServerEngine
         }
         run.Timers.Clear();
         run.History.ReleaseWaiters();
+        AbortUpdates(run);
         _closedRuns.Enqueue(run);
         NotifyParent(run);
         ApplyParentClosePolicies(run);

@@ -1,0 +1,237 @@
+using Estuary.DevServer.Tests.Workflows;
+using Temporalio.Api.Enums.V1;
+using Temporalio.Client;
+using Temporalio.Exceptions;
+using Temporalio.Worker;
+
+namespace Estuary.DevServer.Tests;
+
+[Collection(ServerGroup.Name)]
+public sealed class UpdateTests(ServerFixture fixture)
+{
+    private TemporalClient Client => fixture.Client;
+
+    private static readonly EventType[] UpdateEvents = [EventType.WorkflowExecutionUpdateAccepted, EventType.WorkflowExecutionUpdateCompleted];
+
+    private static TemporalWorkerOptions ListWork(string taskQueue) => new TemporalWorkerOptions(taskQueue).AddWorkflow<ListWorkflow>();
+
+    private Task<WorkflowHandle<ListWorkflow, string>> StartListAsync(string taskQueue) =>
+        Client.StartWorkflowAsync((ListWorkflow wf) => wf.RunAsync(), new(TestIds.New("wf"), taskQueue));
+
+    private async Task<T> WithListAsync<T>(Func<WorkflowHandle<ListWorkflow, string>, Task<T>> body)
+    {
+        var taskQueue = TestIds.New("tq");
+        using var worker = new TemporalWorker(Client, ListWork(taskQueue));
+        return await worker.ExecuteAsync(async () => await body(await StartListAsync(taskQueue)));
+    }
+
+    [Fact]
+    public async Task ExecuteUpdate_RunningWorkflow_ReturnsResultAndWritesAcceptedThenCompleted()
+    {
+        var (first, second, result, events) = await WithListAsync(async handle =>
+        {
+            var first = await handle.ExecuteUpdateAsync(wf => wf.AddAsync("a"));
+            var second = await handle.ExecuteUpdateAsync(wf => wf.AddAsync("b"));
+            await handle.SignalAsync(wf => wf.FinishAsync());
+            return (first, second, await handle.GetResultAsync(), await handle.HistoryAsync());
+        });
+        Assert.Equal((1, 2, "a,b"), (first, second, result));
+        var updateEvents = events.Where(e => UpdateEvents.Contains(e.EventType)).ToList();
+        Assert.Equal(UpdateEvents.Concat(UpdateEvents), updateEvents.Select(e => e.EventType));
+        var accepted = updateEvents[0].WorkflowExecutionUpdateAcceptedEventAttributes;
+        Assert.Equal("Add", accepted.AcceptedRequest.Input.Name);
+        Assert.Equal(accepted.ProtocolInstanceId + "/request", accepted.AcceptedRequestMessageId);
+        var completed = updateEvents[1].WorkflowExecutionUpdateCompletedEventAttributes;
+        Assert.Equal(updateEvents[0].EventId, completed.AcceptedEventId);
+        Assert.Equal(accepted.ProtocolInstanceId, completed.Meta.UpdateId);
+    }
+
+    [Fact]
+    public async Task StartUpdate_WaitForAccepted_ReturnsBeforeCompletionAndHandleGetsResult()
+    {
+        var (eventsWhileWaiting, result) = await WithListAsync(async handle =>
+        {
+            var update = await handle.StartUpdateAsync(wf => wf.AddAfterReleaseAsync("late"), new(WorkflowUpdateStage.Accepted));
+            var eventsWhileWaiting = await handle.EventTypesAsync();
+            await handle.SignalAsync(wf => wf.ReleaseAsync());
+            var result = await update.GetResultAsync();
+            await handle.SignalAsync(wf => wf.FinishAsync());
+            await handle.GetResultAsync();
+            return (eventsWhileWaiting, result);
+        });
+        Assert.Contains(EventType.WorkflowExecutionUpdateAccepted, eventsWhileWaiting);
+        Assert.DoesNotContain(EventType.WorkflowExecutionUpdateCompleted, eventsWhileWaiting);
+        Assert.Equal(1, result);
+    }
+
+    [Fact]
+    public async Task UpdateWorkflowExecution_WaitForAdmittedWithoutWorker_AnswersAdmittedAndLaterCompletes()
+    {
+        var taskQueue = TestIds.New("tq");
+        var handle = await StartListAsync(taskQueue);
+        var updateId = TestIds.New("update");
+        var response = await Client.Connection.WorkflowService.UpdateWorkflowExecutionAsync(new()
+        {
+            Namespace = "default",
+            WorkflowExecution = new() { WorkflowId = handle.Id },
+            Request = new()
+            {
+                Meta = new() { UpdateId = updateId, Identity = "test" },
+                Input = new() { Name = "Add", Args = new() { Payloads_ = { Client.Options.DataConverter.PayloadConverter.ToPayload("queued") } } },
+            },
+            WaitPolicy = new() { LifecycleStage = UpdateWorkflowExecutionLifecycleStage.Admitted },
+        });
+        Assert.Equal(UpdateWorkflowExecutionLifecycleStage.Admitted, response.Stage);
+        Assert.Null(response.Outcome);
+
+        using var worker = new TemporalWorker(Client, ListWork(taskQueue));
+        var result = await worker.ExecuteAsync(async () =>
+        {
+            var result = await handle.GetUpdateHandle<int>(updateId).GetResultAsync();
+            await handle.TerminateAsync("test done");
+            return result;
+        });
+        Assert.Equal(1, result);
+    }
+
+    [Fact]
+    public async Task ExecuteUpdate_ValidatorRejects_ThrowsUpdateFailedAndWritesNoUpdateEvents()
+    {
+        var (error, count, events) = await WithListAsync(async handle =>
+        {
+            var error = await Assert.ThrowsAsync<WorkflowUpdateFailedException>(() => handle.ExecuteUpdateAsync(wf => wf.AddAsync("")));
+            var count = await handle.QueryAsync(wf => wf.Count);
+            await handle.TerminateAsync("test done");
+            return (error, count, await handle.EventTypesAsync());
+        });
+        var cause = Assert.IsType<ApplicationFailureException>(error.InnerException);
+        Assert.Equal("an item must not be empty", cause.Message);
+        Assert.Equal(0, count);
+        Assert.DoesNotContain(events, UpdateEvents.Contains);
+    }
+
+    [Fact]
+    public async Task ExecuteUpdate_UnknownUpdateName_RejectedByWorker()
+    {
+        var (error, events) = await WithListAsync(async handle =>
+        {
+            var error = await Assert.ThrowsAsync<WorkflowUpdateFailedException>(() => handle.ExecuteUpdateAsync<int>("NoSuchUpdate", []));
+            await handle.TerminateAsync("test done");
+            return (error, await handle.EventTypesAsync());
+        });
+        Assert.Contains("NoSuchUpdate", error.InnerException?.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(events, UpdateEvents.Contains);
+    }
+
+    [Fact]
+    public async Task ExecuteUpdate_HandlerThrows_ThrowsUpdateFailedAndCompletedEventHoldsFailure()
+    {
+        var (error, events) = await WithListAsync(async handle =>
+        {
+            var error = await Assert.ThrowsAsync<WorkflowUpdateFailedException>(() => handle.ExecuteUpdateAsync(wf => wf.BrokenAsync()));
+            await handle.TerminateAsync("test done");
+            return (error, await handle.HistoryAsync());
+        });
+        Assert.Equal("the update broke", Assert.IsType<ApplicationFailureException>(error.InnerException).Message);
+        var completed = Assert.Single(events, e => e.EventType == EventType.WorkflowExecutionUpdateCompleted);
+        Assert.Equal("the update broke", completed.WorkflowExecutionUpdateCompletedEventAttributes.Outcome.Failure.Message);
+    }
+
+    [Fact]
+    public async Task ExecuteUpdate_SameUpdateIdTwice_HandlerRunsOnceAndBothGetItsResult()
+    {
+        var (first, second, events) = await WithListAsync(async handle =>
+        {
+            var options = new WorkflowUpdateOptions(TestIds.New("update"));
+            var first = await handle.ExecuteUpdateAsync(wf => wf.AddAsync("once"), options);
+            var second = await handle.ExecuteUpdateAsync(wf => wf.AddAsync("twice"), options);
+            await handle.TerminateAsync("test done");
+            return (first, second, await handle.EventTypesAsync());
+        });
+        Assert.Equal((1, 1), (first, second));
+        Assert.Single(events, t => t == EventType.WorkflowExecutionUpdateAccepted);
+    }
+
+    [Fact]
+    public async Task ExecuteUpdate_ClosedWorkflow_ThrowsNotFoundButKnownUpdateIdGetsItsOutcome()
+    {
+        var (error, again) = await WithListAsync(async handle =>
+        {
+            var options = new WorkflowUpdateOptions(TestIds.New("update"));
+            await handle.ExecuteUpdateAsync(wf => wf.AddAsync("before close"), options);
+            await handle.SignalAsync(wf => wf.FinishAsync());
+            await handle.GetResultAsync();
+            var error = await Assert.ThrowsAsync<RpcException>(() => handle.ExecuteUpdateAsync(wf => wf.AddAsync("after close")));
+            var again = await handle.ExecuteUpdateAsync(wf => wf.AddAsync("after close"), options);
+            return (error, again);
+        });
+        Assert.Equal(RpcException.StatusCode.NotFound, error.Code);
+        Assert.Contains("workflow execution already completed", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, again);
+    }
+
+    [Fact]
+    public async Task ExecuteUpdate_UnknownWorkflow_ThrowsNotFound()
+    {
+        var handle = Client.GetWorkflowHandle<ListWorkflow>(TestIds.New("missing"));
+        var error = await Assert.ThrowsAsync<RpcException>(() => handle.ExecuteUpdateAsync(wf => wf.AddAsync("x")));
+        Assert.Equal(RpcException.StatusCode.NotFound, error.Code);
+    }
+
+    [Fact]
+    public async Task StartUpdate_WorkflowCompletesBeforeAcceptedUpdate_UpdateFailsWithServerFailure()
+    {
+        var error = await WithListAsync(async handle =>
+        {
+            var update = await handle.StartUpdateAsync(wf => wf.AddAfterReleaseAsync("never"), new(WorkflowUpdateStage.Accepted));
+            await handle.SignalAsync(wf => wf.FinishAsync());
+            await handle.GetResultAsync();
+            return await Assert.ThrowsAsync<WorkflowUpdateFailedException>(() => update.GetResultAsync());
+        });
+        Assert.Equal("AcceptedUpdateCompletedWorkflow", Assert.IsType<ApplicationFailureException>(error.InnerException).ErrorType);
+    }
+
+    [Fact]
+    public async Task ExecuteUpdate_StickyWorker_UpdateTasksGoToStickyQueue()
+    {
+        var (results, events) = await WithListAsync(async handle =>
+        {
+            var results = new List<int>();
+            for (var i = 0; i < 3; i++)
+            {
+                results.Add(await handle.ExecuteUpdateAsync(wf => wf.AddAsync($"item{i}")));
+            }
+            await handle.SignalAsync(wf => wf.FinishAsync());
+            await handle.GetResultAsync();
+            return (results, await handle.HistoryAsync());
+        });
+        Assert.Equal(Enumerable.Range(1, 3), results);
+        var lastUpdateTask = events.Last(e => e.EventType == EventType.WorkflowExecutionUpdateAccepted).EventId;
+        var scheduled = events.Last(e => e.EventType == EventType.WorkflowTaskScheduled && e.EventId < lastUpdateTask);
+        Assert.Equal(TaskQueueKind.Sticky, scheduled.WorkflowTaskScheduledEventAttributes.TaskQueue.Kind);
+    }
+
+    [Fact]
+    public async Task ExecuteUpdate_WorkerReplaced_NewWorkerReplaysUpdateEventsAndContinues()
+    {
+        var taskQueue = TestIds.New("tq");
+        WorkflowHandle<ListWorkflow, string> handle;
+        int first;
+        using (var worker = new TemporalWorker(Client, ListWork(taskQueue)))
+        {
+            (handle, first) = await worker.ExecuteAsync(async () =>
+            {
+                var started = await StartListAsync(taskQueue);
+                return (started, await started.ExecuteUpdateAsync(wf => wf.AddAsync("one")));
+            });
+        }
+        using var replacement = new TemporalWorker(Client, ListWork(taskQueue));
+        var (second, result) = await replacement.ExecuteAsync(async () =>
+        {
+            var second = await handle.ExecuteUpdateAsync(wf => wf.AddAsync("two"));
+            await handle.SignalAsync(wf => wf.FinishAsync());
+            return (second, await handle.GetResultAsync());
+        });
+        Assert.Equal((1, 2, "one,two"), (first, second, result));
+    }
+}
