@@ -95,6 +95,21 @@ public sealed class UpdateTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task ExecuteUpdate_ManyAtOnce_EachAppliedOnceInSomeOrder()
+    {
+        var (results, count, accepted) = await WithListAsync(async handle =>
+        {
+            // Most of these arrive while another update's workflow task is running and wait for the next task.
+            var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => handle.ExecuteUpdateAsync(wf => wf.AddAsync($"item{i}"))));
+            var count = await handle.QueryAsync(wf => wf.Count);
+            await handle.TerminateAsync("test done");
+            return (results, count, (await handle.EventTypesAsync()).Count(t => t == EventType.WorkflowExecutionUpdateAccepted));
+        });
+        Assert.Equal(Enumerable.Range(1, 20), results.Order());
+        Assert.Equal((20, 20), (count, accepted));
+    }
+
+    [Fact]
     public async Task ExecuteUpdate_ValidatorRejects_ThrowsUpdateFailedAndWritesNoUpdateEvents()
     {
         var (error, count, events) = await WithListAsync(async handle =>
@@ -168,6 +183,14 @@ public sealed class UpdateTests(ServerFixture fixture)
         Assert.Equal(RpcException.StatusCode.NotFound, error.Code);
         Assert.Contains("workflow execution already completed", error.Message, StringComparison.Ordinal);
         Assert.Equal(1, again);
+    }
+
+    [Fact]
+    public async Task DescribeNamespace_Default_AdvertisesSyncAndAsyncUpdates()
+    {
+        var response = await Client.Connection.WorkflowService.DescribeNamespaceAsync(new() { Namespace = "default" });
+        Assert.True(response.NamespaceInfo.Capabilities.SyncUpdate);
+        Assert.True(response.NamespaceInfo.Capabilities.AsyncUpdate);
     }
 
     [Fact]

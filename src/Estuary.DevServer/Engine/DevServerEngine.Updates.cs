@@ -269,25 +269,13 @@ internal sealed partial class DevServerEngine
         run.PendingUpdates.Clear();
         foreach (var update in run.Updates.Values)
         {
-            if (update.Stage == UpdateWorkflowExecutionLifecycleStage.Accepted && !update.IsFinished && update.Run == run)
+            if (update.Stage == UpdateWorkflowExecutionLifecycleStage.Accepted && !update.IsFinished)
             {
                 update.Complete(new Outcome
                 {
                     Failure = ServerFailure("Workflow Update failed because the Workflow completed before the Update completed.", "AcceptedUpdateCompletedWorkflow"),
                 });
             }
-        }
-    }
-
-    /// <summary>Updates a run had not accepted when it continued as new go to the new run's first workflow task.</summary>
-    private static void CarryPendingUpdates(List<WorkflowUpdate> pending, WorkflowRun next)
-    {
-        foreach (var update in pending)
-        {
-            update.Run = next;
-            update.IsSent = false;
-            next.Updates[update.UpdateId] = update;
-            next.PendingUpdates.Add(update);
         }
     }
 

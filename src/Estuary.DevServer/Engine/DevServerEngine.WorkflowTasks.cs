@@ -599,8 +599,6 @@ internal sealed partial class DevServerEngine
                 SearchAttributes = searchAttributes,
             },
         }, Clock.UtcNow);
-        var carried = run.PendingUpdates.ToList();
-        run.PendingUpdates.Clear();
         CloseRun(run, WorkflowExecutionStatus.ContinuedAsNew);
         var started = new WorkflowExecutionStartedEventAttributes
         {
@@ -624,7 +622,6 @@ internal sealed partial class DevServerEngine
         };
         var next = CreateRun(run.Namespace, run.WorkflowId, newRunId, Guid.NewGuid().ToString(), started, run);
         run.NextRunId = next.RunId;
-        CarryPendingUpdates(carried, next);
     }
 
     public RespondWorkflowTaskFailedResponse RespondWorkflowTaskFailed(RespondWorkflowTaskFailedRequest request)

@@ -17,8 +17,7 @@ internal sealed class WorkflowUpdate
 
     public required Request Request { get; init; }
 
-    /// <summary>The run the update belongs to (moves to the next run when a run continues as new before accepting it).</summary>
-    public required WorkflowRun Run { get; set; }
+    public required WorkflowRun Run { get; init; }
 
     public UpdateWorkflowExecutionLifecycleStage Stage { get; private set; } = UpdateWorkflowExecutionLifecycleStage.Admitted;
 
