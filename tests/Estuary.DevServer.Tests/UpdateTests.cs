@@ -257,4 +257,45 @@ public sealed class UpdateTests(ServerFixture fixture)
         });
         Assert.Equal((1, 2, "one,two"), (first, second, result));
     }
+
+    [Fact]
+    public async Task ExecuteUpdateWithStart_NoWorkflow_StartsItAndDeliversUpdateOnFirstTask()
+    {
+        var taskQueue = TestIds.New("tq");
+        using var worker = new TemporalWorker(Client, ListWork(taskQueue));
+        var (first, second, result, events) = await worker.ExecuteAsync(async () =>
+        {
+            var workflowId = TestIds.New("wf");
+            WithStartWorkflowOperation<WorkflowHandle<ListWorkflow, string>> StartOperation() =>
+                WithStartWorkflowOperation.Create((ListWorkflow wf) => wf.RunAsync(), new(workflowId, taskQueue) { IdConflictPolicy = WorkflowIdConflictPolicy.UseExisting });
+            var firstStart = StartOperation();
+            var first = await Client.ExecuteUpdateWithStartWorkflowAsync((ListWorkflow wf) => wf.AddAsync("a"), new(firstStart));
+            var secondStart = StartOperation();
+            var second = await Client.ExecuteUpdateWithStartWorkflowAsync((ListWorkflow wf) => wf.AddAsync("b"), new(secondStart));
+            var handle = await firstStart.GetHandleAsync();
+            Assert.Equal(handle.ResultRunId, (await secondStart.GetHandleAsync()).ResultRunId);
+            await handle.SignalAsync(wf => wf.FinishAsync());
+            return (first, second, await handle.GetResultAsync(), await handle.EventTypesAsync());
+        });
+        Assert.Equal((1, 2, "a,b"), (first, second, result));
+        // The update rode on the workflow's first task: accepted before any second task was scheduled.
+        Assert.Equal(1, events.Take(events.IndexOf(EventType.WorkflowExecutionUpdateAccepted)).Count(t => t == EventType.WorkflowTaskScheduled));
+    }
+
+    [Fact]
+    public async Task StartUpdateWithStart_RunningWorkflowAndConflictPolicyFail_ThrowsWorkflowAlreadyStarted()
+    {
+        var (error, running, count) = await WithListAsync(async handle =>
+        {
+            var start = WithStartWorkflowOperation.Create((ListWorkflow wf) => wf.RunAsync(),
+                new(handle.Id, TestIds.New("other-tq")) { IdConflictPolicy = WorkflowIdConflictPolicy.Fail });
+            var error = await Assert.ThrowsAsync<WorkflowAlreadyStartedException>(() =>
+                Client.StartUpdateWithStartWorkflowAsync((ListWorkflow wf) => wf.AddAsync("x"), new(start, WorkflowUpdateStage.Accepted)));
+            var count = await handle.QueryAsync(wf => wf.Count);
+            await handle.TerminateAsync("test done");
+            return (error, handle, count);
+        });
+        Assert.Equal((running.Id, running.ResultRunId), (error.WorkflowId, error.RunId));
+        Assert.Equal(0, count);
+    }
 }

@@ -21,47 +21,65 @@ internal sealed partial class DevServerEngine
     /// </summary>
     public async Task<UpdateWorkflowExecutionResponse> UpdateWorkflowExecutionAsync(UpdateWorkflowExecutionRequest request, DateTime deadline, CancellationToken cancellationToken)
     {
-        var updateId = request.Request?.Meta?.UpdateId;
-        if (string.IsNullOrEmpty(updateId))
-        {
-            throw RpcErrors.InvalidArgument("Update ID is not set on request.");
-        }
-        if (string.IsNullOrEmpty(request.Request!.Input?.Name))
-        {
-            throw RpcErrors.InvalidArgument("Update name is not set on request.");
-        }
+        ValidateUpdateRequest(request);
         WorkflowUpdate update;
         lock (_gate)
         {
-            var ns = GetNamespace(request.Namespace);
-            var run = GetRun(ns, request.WorkflowExecution?.WorkflowId ?? "", request.WorkflowExecution?.RunId);
-            if (!string.IsNullOrEmpty(request.FirstExecutionRunId) && request.FirstExecutionRunId != run.FirstRunId)
-            {
-                throw RpcErrors.NotFound($"workflow not found for ID: {run.WorkflowId} and first execution run ID {request.FirstExecutionRunId}");
-            }
-            if (!run.Updates.TryGetValue(updateId, out update!))
-            {
-                if (!run.IsRunning)
-                {
-                    throw RpcErrors.NotFound(WorkflowCompletedMessage);
-                }
-                update = new WorkflowUpdate { UpdateId = updateId, Request = request.Request, Run = run };
-                run.Updates[updateId] = update;
-                run.PendingUpdates.Add(update);
-                using (Track(run))
-                {
-                    ScheduleWorkflowTaskIfIdle(run);
-                }
-            }
+            update = AdmitUpdate(request);
         }
-        var (stage, outcome, execution) = await WaitForStageAsync(update, request.WaitPolicy?.LifecycleStage ?? UpdateWorkflowExecutionLifecycleStage.Unspecified,
+        return await UpdateResponseAsync(update, request.WaitPolicy, deadline, cancellationToken);
+    }
+
+    private static void ValidateUpdateRequest(UpdateWorkflowExecutionRequest request)
+    {
+        if (string.IsNullOrEmpty(request.Request?.Meta?.UpdateId))
+        {
+            throw RpcErrors.InvalidArgument("Update ID is not set on request.");
+        }
+        if (string.IsNullOrEmpty(request.Request.Input?.Name))
+        {
+            throw RpcErrors.InvalidArgument("Update name is not set on request.");
+        }
+    }
+
+    private async Task<UpdateWorkflowExecutionResponse> UpdateResponseAsync(WorkflowUpdate update, WaitPolicy? waitPolicy, DateTime deadline, CancellationToken cancellationToken)
+    {
+        var (stage, outcome, execution) = await WaitForStageAsync(update, waitPolicy?.LifecycleStage ?? UpdateWorkflowExecutionLifecycleStage.Unspecified,
             deadline, cancellationToken);
         return new UpdateWorkflowExecutionResponse
         {
-            UpdateRef = new UpdateRef { WorkflowExecution = execution, UpdateId = updateId },
+            UpdateRef = new UpdateRef { WorkflowExecution = execution, UpdateId = update.UpdateId },
             Stage = stage,
             Outcome = outcome,
         };
+    }
+
+    /// <summary>Finds the run's update with the request's update id, or admits a new one and gets a workflow task going. Under the gate.</summary>
+    private WorkflowUpdate AdmitUpdate(UpdateWorkflowExecutionRequest request)
+    {
+        var updateId = request.Request.Meta.UpdateId;
+        var ns = GetNamespace(request.Namespace);
+        var run = GetRun(ns, request.WorkflowExecution?.WorkflowId ?? "", request.WorkflowExecution?.RunId);
+        if (!string.IsNullOrEmpty(request.FirstExecutionRunId) && request.FirstExecutionRunId != run.FirstRunId)
+        {
+            throw RpcErrors.NotFound($"workflow not found for ID: {run.WorkflowId} and first execution run ID {request.FirstExecutionRunId}");
+        }
+        if (run.Updates.TryGetValue(updateId, out var update))
+        {
+            return update;
+        }
+        if (!run.IsRunning)
+        {
+            throw RpcErrors.NotFound(WorkflowCompletedMessage);
+        }
+        update = new WorkflowUpdate { UpdateId = updateId, Request = request.Request, Run = run };
+        run.Updates[updateId] = update;
+        run.PendingUpdates.Add(update);
+        using (Track(run))
+        {
+            ScheduleWorkflowTaskIfIdle(run);
+        }
+        return update;
     }
 
     /// <summary>The SDK's WorkflowUpdateHandle.GetResultAsync: waits for an admitted update's stage, as UpdateWorkflowExecution does.</summary>

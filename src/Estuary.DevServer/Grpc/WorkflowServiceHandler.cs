@@ -65,6 +65,8 @@ internal sealed class WorkflowServiceHandler : ServiceHandler
             (request, context) => engine.UpdateWorkflowExecutionAsync(request, context.Deadline, context.CancellationToken));
         OnAsync<PollWorkflowExecutionUpdateRequest, PollWorkflowExecutionUpdateResponse>("PollWorkflowExecutionUpdate",
             (request, context) => engine.PollWorkflowExecutionUpdateAsync(request, context.Deadline, context.CancellationToken));
+        OnAsync<ExecuteMultiOperationRequest, ExecuteMultiOperationResponse>("ExecuteMultiOperation",
+            (request, context) => engine.ExecuteMultiOperationAsync(request, context.Deadline, context.CancellationToken));
         On<ShutdownWorkerRequest, ShutdownWorkerResponse>("ShutdownWorker", engine.ShutdownWorker);
         On<ResetStickyTaskQueueRequest, ResetStickyTaskQueueResponse>("ResetStickyTaskQueue", engine.ResetStickyTaskQueue);
     }
