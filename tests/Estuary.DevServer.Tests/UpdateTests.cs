@@ -1,5 +1,8 @@
 using Estuary.DevServer.Tests.Workflows;
+using Temporalio.Api.Command.V1;
 using Temporalio.Api.Enums.V1;
+using Temporalio.Api.Update.V1;
+using Temporalio.Api.WorkflowService.V1;
 using Temporalio.Client;
 using Temporalio.Exceptions;
 using Temporalio.Worker;
@@ -297,5 +300,53 @@ public sealed class UpdateTests(ServerFixture fixture)
         });
         Assert.Equal((running.Id, running.ResultRunId), (error.WorkflowId, error.RunId));
         Assert.Equal(0, count);
+    }
+
+    [Fact]
+    public async Task RespondWorkflowTaskCompleted_CloseWhileUpdateAwaitsDelivery_FailsTaskThenUnansweredUpdateIsRejected()
+    {
+        // A bare-protocol "worker", to see the messages on the wire and to misbehave in ways the SDK never does.
+        var taskQueue = TestIds.New("tq");
+        var handle = await StartListAsync(taskQueue);
+        var service = Client.Connection.WorkflowService;
+        var poll = new PollWorkflowTaskQueueRequest { Namespace = "default", TaskQueue = new() { Name = taskQueue }, Identity = "bare" };
+        var first = await service.PollWorkflowTaskQueueAsync(poll);
+        var updateId = TestIds.New("update");
+        var admitted = await service.UpdateWorkflowExecutionAsync(new()
+        {
+            Namespace = "default",
+            WorkflowExecution = new() { WorkflowId = handle.Id },
+            Request = new() { Meta = new() { UpdateId = updateId }, Input = new() { Name = "Add" } },
+            WaitPolicy = new() { LifecycleStage = UpdateWorkflowExecutionLifecycleStage.Admitted },
+        });
+        Assert.Empty(first.Messages);
+
+        await service.RespondWorkflowTaskCompletedAsync(new()
+        {
+            Namespace = "default",
+            TaskToken = first.TaskToken,
+            Identity = "bare",
+            Commands = { new Command { CommandType = CommandType.CompleteWorkflowExecution, CompleteWorkflowExecutionCommandAttributes = new() } },
+        });
+        var second = await service.PollWorkflowTaskQueueAsync(poll);
+        var message = Assert.Single(second.Messages);
+        Assert.Equal((updateId + "/request", updateId, second.StartedEventId - 1), (message.Id, message.ProtocolInstanceId, message.EventId));
+        Assert.Equal("Add", message.Body.Unpack<Request>().Input.Name);
+
+        await service.RespondWorkflowTaskCompletedAsync(new() { Namespace = "default", TaskToken = second.TaskToken, Identity = "bare" });
+        var outcome = await service.PollWorkflowExecutionUpdateAsync(new()
+        {
+            Namespace = "default",
+            UpdateRef = admitted.UpdateRef,
+            WaitPolicy = new() { LifecycleStage = UpdateWorkflowExecutionLifecycleStage.Completed },
+        });
+        var events = await handle.HistoryAsync();
+        await handle.TerminateAsync("test done");
+
+        Assert.Equal(UpdateWorkflowExecutionLifecycleStage.Completed, outcome.Stage);
+        Assert.Equal("UnprocessedUpdate", outcome.Outcome.Failure.ApplicationFailureInfo.Type);
+        var failed = Assert.Single(events, e => e.EventType == EventType.WorkflowTaskFailed);
+        Assert.Equal(WorkflowTaskFailedCause.UnhandledCommand, failed.WorkflowTaskFailedEventAttributes.Cause);
+        Assert.DoesNotContain(events, e => UpdateEvents.Contains(e.EventType));
     }
 }
