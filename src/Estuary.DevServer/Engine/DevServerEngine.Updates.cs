@@ -1,6 +1,7 @@
 using Estuary.DevServer.Grpc;
 using Estuary.DevServer.State;
 using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
 using Temporalio.Api.Command.V1;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Api.Failure.V1;
@@ -123,7 +124,8 @@ internal sealed partial class DevServerEngine
             {
                 if (update.Error is { } error)
                 {
-                    throw error;
+                    // Every waiter gets its own exception: one instance thrown on several threads would share a stack trace.
+                    throw new RpcException(error.Status, error.Trailers);
                 }
                 var remaining = giveUpAt - DateTime.UtcNow;
                 // Unspecified and Admitted ask for the current stage; a completed update answers every stage.
