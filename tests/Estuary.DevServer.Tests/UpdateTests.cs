@@ -262,6 +262,29 @@ public sealed class UpdateTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Replay_HistoryWithAcceptedRejectedAndFailedUpdates_ReplaysDeterministically()
+    {
+        var history = await WithListAsync(async handle =>
+        {
+            await handle.ExecuteUpdateAsync(wf => wf.AddAsync("kept"));
+            await Assert.ThrowsAsync<WorkflowUpdateFailedException>(() => handle.ExecuteUpdateAsync(wf => wf.AddAsync("")));
+            await Assert.ThrowsAsync<WorkflowUpdateFailedException>(() => handle.ExecuteUpdateAsync(wf => wf.BrokenAsync()));
+            var waiting = await handle.StartUpdateAsync(wf => wf.AddAfterReleaseAsync("released"), new(WorkflowUpdateStage.Accepted));
+            await handle.SignalAsync(wf => wf.ReleaseAsync());
+            await waiting.GetResultAsync();
+            await handle.SignalAsync(wf => wf.FinishAsync());
+            await handle.GetResultAsync();
+            return await handle.FetchHistoryAsync();
+        });
+
+        var replayer = new WorkflowReplayer(new WorkflowReplayerOptions().AddWorkflow<ListWorkflow>());
+        var replay = await replayer.ReplayWorkflowAsync(history);
+
+        Assert.Null(replay.ReplayFailure);
+        Assert.Equal(3, history.Events.Count(e => e.EventType == EventType.WorkflowExecutionUpdateAccepted));
+    }
+
+    [Fact]
     public async Task ExecuteUpdateWithStart_NoWorkflow_StartsItAndDeliversUpdateOnFirstTask()
     {
         var taskQueue = TestIds.New("tq");
