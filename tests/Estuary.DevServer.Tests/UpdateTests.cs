@@ -113,19 +113,92 @@ public sealed class UpdateTests(ServerFixture fixture)
     }
 
     [Fact]
-    public async Task ExecuteUpdate_ValidatorRejects_ThrowsUpdateFailedAndWritesNoUpdateEvents()
+    public async Task ExecuteUpdate_ValidatorRejects_ThrowsUpdateFailedAndLeavesHistoryUntouched()
     {
-        var (error, count, events) = await WithListAsync(async handle =>
+        var (error, before, after) = await WithListAsync(async handle =>
         {
+            // A query is answered once the first workflow task completed: the update then needs a task of its own.
+            await handle.QueryAsync(wf => wf.Count);
+            var before = await handle.EventTypesAsync();
             var error = await Assert.ThrowsAsync<WorkflowUpdateFailedException>(() => handle.ExecuteUpdateAsync(wf => wf.AddAsync("")));
-            var count = await handle.QueryAsync(wf => wf.Count);
+            var after = await handle.EventTypesAsync();
+            Assert.Equal(1, await handle.ExecuteUpdateAsync(wf => wf.AddAsync("accepted after a rejection")));
             await handle.TerminateAsync("test done");
-            return (error, count, await handle.EventTypesAsync());
+            return (error, before, after);
         });
         var cause = Assert.IsType<ApplicationFailureException>(error.InnerException);
         Assert.Equal("an item must not be empty", cause.Message);
-        Assert.Equal(0, count);
-        Assert.DoesNotContain(events, UpdateEvents.Contains);
+        // The task that carried only the rejected update was speculative: not even its Scheduled/Started/Completed stay.
+        Assert.Equal(before, after);
+    }
+
+    [Fact]
+    public async Task ExecuteUpdate_RejectedWhileTimerIsPending_HistoryUntouchedAndWorkflowCarriesOn()
+    {
+        // The last task left a TimerStarted after its WorkflowTaskCompleted, so the speculative task carries it too.
+        var taskQueue = TestIds.New("tq");
+        using var worker = new TemporalWorker(Client, WorkerHelpers.AllTestWork(taskQueue));
+        var (before, after, timerFired) = await worker.ExecuteAsync(async () =>
+        {
+            var handle = await Client.StartWorkflowAsync((SleepWorkflow wf) => wf.RunAsync(TimeSpan.FromSeconds(2)), new(TestIds.New("wf"), taskQueue));
+            while (!(await handle.EventTypesAsync()).Contains(EventType.TimerStarted))
+            {
+                await Task.Delay(20);
+            }
+            var before = await handle.EventTypesAsync();
+            await Assert.ThrowsAsync<WorkflowUpdateFailedException>(() => handle.ExecuteUpdateAsync<int>("NoSuchUpdate", []));
+            var after = await handle.EventTypesAsync();
+            await handle.GetResultAsync();
+            return (before, after, (await handle.EventTypesAsync()).Contains(EventType.TimerFired));
+        });
+        Assert.Equal(before, after);
+        Assert.True(timerFired);
+    }
+
+    [Fact]
+    public async Task ExecuteUpdate_RejectionsMixedWithSignalsAndAcceptedUpdates_WorkflowStateStaysConsistent()
+    {
+        var (results, rejected, result) = await WithListAsync(async handle =>
+        {
+            var calls = Enumerable.Range(0, 30).Select(async i =>
+            {
+                if (i % 10 == 5)
+                {
+                    await handle.SignalAsync(wf => wf.ReleaseAsync());
+                }
+                try
+                {
+                    return await handle.ExecuteUpdateAsync(wf => wf.AddAsync(i % 3 == 0 ? "" : $"item{i}"));
+                }
+                catch (WorkflowUpdateFailedException)
+                {
+                    return -1;
+                }
+            });
+            var results = await Task.WhenAll(calls);
+            await handle.SignalAsync(wf => wf.FinishAsync());
+            return (results.Where(r => r > 0).Order().ToList(), results.Count(r => r < 0), await handle.GetResultAsync());
+        });
+        Assert.Equal(10, rejected);
+        Assert.Equal(Enumerable.Range(1, 20), results);
+        Assert.Equal(20, result.Split(',').Length);
+    }
+
+    [Fact]
+    public async Task ExecuteUpdate_WorkerWithoutCache_RejectionAndAcceptanceReplayFullHistory()
+    {
+        var taskQueue = TestIds.New("tq");
+        using var worker = new TemporalWorker(Client, new TemporalWorkerOptions(taskQueue) { MaxCachedWorkflows = 0 }.AddWorkflow<ListWorkflow>());
+        var (accepted, result) = await worker.ExecuteAsync(async () =>
+        {
+            var handle = await StartListAsync(taskQueue);
+            await handle.QueryAsync(wf => wf.Count);
+            await Assert.ThrowsAsync<WorkflowUpdateFailedException>(() => handle.ExecuteUpdateAsync(wf => wf.AddAsync("")));
+            var accepted = await handle.ExecuteUpdateAsync(wf => wf.AddAsync("uncached"));
+            await handle.SignalAsync(wf => wf.FinishAsync());
+            return (accepted, await handle.GetResultAsync());
+        });
+        Assert.Equal((1, "uncached"), (accepted, result));
     }
 
     [Fact]
@@ -134,7 +207,8 @@ public sealed class UpdateTests(ServerFixture fixture)
         var (error, events) = await WithListAsync(async handle =>
         {
             var error = await Assert.ThrowsAsync<WorkflowUpdateFailedException>(() => handle.ExecuteUpdateAsync<int>("NoSuchUpdate", []));
-            await handle.TerminateAsync("test done");
+            await handle.SignalAsync(wf => wf.FinishAsync());
+            await handle.GetResultAsync();
             return (error, await handle.EventTypesAsync());
         });
         Assert.Contains("NoSuchUpdate", error.InnerException?.Message, StringComparison.Ordinal);

@@ -78,7 +78,8 @@ internal sealed partial class DevServerEngine
         run.PendingUpdates.Add(update);
         using (Track(run))
         {
-            ScheduleWorkflowTaskIfIdle(run);
+            // Once the workflow has state, a task that only carries updates is speculative (see WorkflowTaskState).
+            ScheduleWorkflowTaskIfIdle(run, speculative: run.CompletedWorkflowTasks > 0);
         }
         return update;
     }
@@ -297,6 +298,63 @@ internal sealed partial class DevServerEngine
                 });
             }
         }
+    }
+
+    /// <summary>Gives an event of a speculative task the id and time it will have if it is written.</summary>
+    private static void HoldSpeculativeEvent(HistoryEvent evt, long eventId, DateTime now)
+    {
+        evt.EventId = eventId;
+        evt.TaskId = eventId;
+        evt.EventTime = Timestamp.FromDateTime(now);
+    }
+
+    /// <summary>Writes a speculative task's events (with the ids and times the worker saw): the task is a normal one from now on.</summary>
+    private static void PersistSpeculativeEvents(WorkflowRun run, WorkflowTaskState task)
+    {
+        if (run.WorkflowTask != task || !task.IsSpeculative)
+        {
+            return;
+        }
+        task.IsSpeculative = false;
+        foreach (var evt in task.SpeculativeEvents)
+        {
+            run.History.Append(evt, evt.EventTime.ToDateTime());
+        }
+        task.SpeculativeEvents.Clear();
+    }
+
+    /// <summary>
+    /// Temporal's rule for dropping a speculative task: no commands, only rejections, nothing new arrived, and the
+    /// task carried no events besides its own unless the worker can take them again.
+    /// </summary>
+    private static bool CanDiscard(WorkflowRun run, RespondWorkflowTaskCompletedRequest request) =>
+        request.Commands.Count == 0
+        && !request.ForceCreateNewWorkflowTask
+        && !run.HasBufferedEvents
+        && request.Messages.All(m => m.Body.Is(Rejection.Descriptor))
+        && (run.History.LastEventId == run.PreviousStartedEventId + 1 || request.Capabilities?.DiscardSpeculativeWorkflowTaskWithEvents == true);
+
+    /// <summary>
+    /// Drops a speculative task that only rejected updates: nothing is written, and the worker is told to roll its
+    /// history back to the last completed task (<c>reset_history_event_id</c>).
+    /// </summary>
+    private void DiscardSpeculativeTask(WorkflowRun run, WorkflowTaskState task, RespondWorkflowTaskCompletedRequest request, RespondWorkflowTaskCompletedResponse response)
+    {
+        task.Timeout?.Cancel();
+        run.History.BeforeAppend = null;
+        run.WorkflowTask = null;
+        ApplyStickiness(run, request);
+        foreach (var rejection in request.Messages)
+        {
+            ApplyUpdateMessage(run, rejection);
+        }
+        ApplyUnplacedUpdateMessages(run, []);
+        response.ResetHistoryEventId = run.PreviousStartedEventId;
+        if (run.PendingUpdates.Count > 0)
+        {
+            ScheduleWorkflowTask(run, 1, speculative: true);
+        }
+        DispatchQueries(run);
     }
 
     private static Failure UnprocessedUpdateFailure() =>

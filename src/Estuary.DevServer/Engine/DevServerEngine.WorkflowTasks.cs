@@ -18,16 +18,16 @@ internal sealed partial class DevServerEngine
     private static readonly TimeSpan DefaultStickyScheduleToStartTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>Schedules a workflow task unless one is already pending (its history will include the new events).</summary>
-    private void ScheduleWorkflowTaskIfIdle(WorkflowRun run)
+    private void ScheduleWorkflowTaskIfIdle(WorkflowRun run, bool speculative = false)
     {
         if (run.IsRunning && run.WorkflowTask is null && !run.ApplyingCommands)
         {
             run.StartBackoff?.Cancel();
-            ScheduleWorkflowTask(run, 1);
+            ScheduleWorkflowTask(run, 1, speculative);
         }
     }
 
-    private void ScheduleWorkflowTask(WorkflowRun run, int attempt)
+    private void ScheduleWorkflowTask(WorkflowRun run, int attempt, bool speculative = false)
     {
         if (!run.IsRunning || run.WorkflowTask is not null)
         {
@@ -41,7 +41,7 @@ internal sealed partial class DevServerEngine
         }
         var isSticky = run.StickyQueue is not null;
         var queueName = run.StickyQueue ?? run.TaskQueue;
-        var scheduled = run.History.Append(new HistoryEvent
+        var scheduled = new HistoryEvent
         {
             EventType = EventType.WorkflowTaskScheduled,
             WorkflowTaskScheduledEventAttributes = new WorkflowTaskScheduledEventAttributes
@@ -52,7 +52,15 @@ internal sealed partial class DevServerEngine
                 StartToCloseTimeout = run.Started.WorkflowTaskTimeout,
                 Attempt = attempt,
             },
-        }, now);
+        };
+        if (speculative)
+        {
+            HoldSpeculativeEvent(scheduled, run.History.NextEventId, now);
+        }
+        else
+        {
+            run.History.Append(scheduled, now);
+        }
         var task = new WorkflowTaskState
         {
             ScheduledEventId = scheduled.EventId,
@@ -60,8 +68,14 @@ internal sealed partial class DevServerEngine
             QueueName = queueName,
             IsSticky = isSticky,
             ScheduledTime = now,
+            IsSpeculative = speculative,
         };
         run.WorkflowTask = task;
+        if (speculative)
+        {
+            task.SpeculativeEvents.Add(scheduled);
+            run.History.BeforeAppend = () => PersistSpeculativeEvents(run, task);
+        }
         if (isSticky)
         {
             task.Timeout = Clock.After(run.StickyScheduleToStartTimeout, () =>
@@ -111,7 +125,7 @@ internal sealed partial class DevServerEngine
         var now = Clock.UtcNow;
         task.Timeout?.Cancel();
         task.RequestId = Guid.NewGuid().ToString();
-        var started = run.History.Append(new HistoryEvent
+        var started = new HistoryEvent
         {
             EventType = EventType.WorkflowTaskStarted,
             WorkflowTaskStartedEventAttributes = new WorkflowTaskStartedEventAttributes
@@ -121,7 +135,16 @@ internal sealed partial class DevServerEngine
                 RequestId = task.RequestId,
                 HistorySizeBytes = run.History.SizeBytes,
             },
-        }, now);
+        };
+        if (task.IsSpeculative)
+        {
+            HoldSpeculativeEvent(started, task.ScheduledEventId + 1, now);
+            task.SpeculativeEvents.Add(started);
+        }
+        else
+        {
+            run.History.Append(started, now);
+        }
         task.StartedEventId = started.EventId;
         task.StartedTime = now;
         task.Timeout = Clock.After(run.WorkflowTaskTimeout, () =>
@@ -139,6 +162,7 @@ internal sealed partial class DevServerEngine
         {
             history.Events.Add(events[i]);
         }
+        history.Events.AddRange(task.SpeculativeEvents);
         var response = new PollWorkflowTaskQueueResponse
         {
             TaskToken = new TaskToken(run.Namespace.Name, run.WorkflowId, run.RunId, task.ScheduledEventId, task.Attempt).ToByteString(),
@@ -244,14 +268,13 @@ internal sealed partial class DevServerEngine
             using (Track(run))
             {
                 var response = new RespondWorkflowTaskCompletedResponse();
-                CompleteWorkflowTask(run, task, request, response.ActivityTasks);
+                CompleteWorkflowTask(run, task, request, response);
                 return response;
             }
         }
     }
 
-    private void CompleteWorkflowTask(WorkflowRun run, WorkflowTaskState task, RespondWorkflowTaskCompletedRequest request,
-        Google.Protobuf.Collections.RepeatedField<PollActivityTaskQueueResponse> eagerActivities)
+    private void CompleteWorkflowTask(WorkflowRun run, WorkflowTaskState task, RespondWorkflowTaskCompletedRequest request, RespondWorkflowTaskCompletedResponse response)
     {
         var now = Clock.UtcNow;
         if (ValidateCommands(run, request) is { } invalid)
@@ -271,6 +294,12 @@ internal sealed partial class DevServerEngine
             return;
         }
 
+        if (task.IsSpeculative && CanDiscard(run, request))
+        {
+            DiscardSpeculativeTask(run, task, request, response);
+            return;
+        }
+
         task.Timeout?.Cancel();
         var completed = run.History.Append(new HistoryEvent
         {
@@ -287,17 +316,7 @@ internal sealed partial class DevServerEngine
         run.WorkflowTask = null;
         run.PreviousStartedEventId = task.StartedEventId;
         run.CompletedWorkflowTasks++;
-        if (request.StickyAttributes?.WorkerTaskQueue?.Name is { Length: > 0 } sticky
-            && !_shutDownStickyQueues.Contains((run.Namespace.Name, sticky)))
-        {
-            run.StickyQueue = sticky;
-            var timeout = request.StickyAttributes.ScheduleToStartTimeout?.ToTimeSpan() ?? TimeSpan.Zero;
-            run.StickyScheduleToStartTimeout = timeout > TimeSpan.Zero ? timeout : DefaultStickyScheduleToStartTimeout;
-        }
-        else
-        {
-            run.StickyQueue = null;
-        }
+        ApplyStickiness(run, request);
 
         var needsTask = request.ForceCreateNewWorkflowTask;
         var eager = new List<PollActivityTaskQueueResponse>();
@@ -330,7 +349,7 @@ internal sealed partial class DevServerEngine
             run.ApplyingCommands = false;
         }
         ApplyUnplacedUpdateMessages(run, request.Messages.Where(m => !placed.ContainsKey(m.Id) && !m.Body.Is(Temporalio.Api.Update.V1.Rejection.Descriptor)));
-        eagerActivities.AddRange(eager);
+        response.ActivityTasks.AddRange(eager);
         needsTask |= run.HasBufferedEvents || run.PendingUpdates.Count > 0;
         run.FlushBuffer(Clock.UtcNow);
         if (needsTask)
@@ -338,6 +357,21 @@ internal sealed partial class DevServerEngine
             ScheduleWorkflowTask(run, 1);
         }
         DispatchQueries(run);
+    }
+
+    private void ApplyStickiness(WorkflowRun run, RespondWorkflowTaskCompletedRequest request)
+    {
+        if (request.StickyAttributes?.WorkerTaskQueue?.Name is { Length: > 0 } sticky
+            && !_shutDownStickyQueues.Contains((run.Namespace.Name, sticky)))
+        {
+            run.StickyQueue = sticky;
+            var timeout = request.StickyAttributes.ScheduleToStartTimeout?.ToTimeSpan() ?? TimeSpan.Zero;
+            run.StickyScheduleToStartTimeout = timeout > TimeSpan.Zero ? timeout : DefaultStickyScheduleToStartTimeout;
+        }
+        else
+        {
+            run.StickyQueue = null;
+        }
     }
 
     private static (WorkflowTaskFailedCause Cause, string Message)? ValidateCommands(WorkflowRun run, RespondWorkflowTaskCompletedRequest request)
