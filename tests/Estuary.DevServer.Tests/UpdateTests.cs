@@ -446,4 +446,64 @@ public sealed class UpdateTests(ServerFixture fixture)
         Assert.Equal(WorkflowTaskFailedCause.UnhandledCommand, failed.WorkflowTaskFailedEventAttributes.Cause);
         Assert.DoesNotContain(events, e => UpdateEvents.Contains(e.EventType));
     }
+
+    [Fact]
+    public async Task RespondWorkflowTaskCompleted_OnlyRejection_DropsSpeculativeTaskAndRefusesItsTokenLater()
+    {
+        var taskQueue = TestIds.New("tq");
+        var handle = await StartListAsync(taskQueue);
+        var service = Client.Connection.WorkflowService;
+        var poll = new PollWorkflowTaskQueueRequest { Namespace = "default", TaskQueue = new() { Name = taskQueue }, Identity = "bare" };
+        var first = await service.PollWorkflowTaskQueueAsync(poll);
+        await service.RespondWorkflowTaskCompletedAsync(new() { Namespace = "default", TaskToken = first.TaskToken, Identity = "bare" });
+        var before = await handle.EventTypesAsync();
+
+        async Task<PollWorkflowTaskQueueResponse> UpdateAndPollAsync(string updateId)
+        {
+            await service.UpdateWorkflowExecutionAsync(new()
+            {
+                Namespace = "default",
+                WorkflowExecution = new() { WorkflowId = handle.Id },
+                Request = new() { Meta = new() { UpdateId = updateId }, Input = new() { Name = "Add" } },
+                WaitPolicy = new() { LifecycleStage = UpdateWorkflowExecutionLifecycleStage.Admitted },
+            });
+            return await service.PollWorkflowTaskQueueAsync(poll);
+        }
+
+        var speculative = await UpdateAndPollAsync(TestIds.New("update"));
+        var message = Assert.Single(speculative.Messages);
+        // The worker sees the held Scheduled/Started events after the completed task; the history does not have them.
+        Assert.Equal(first.StartedEventId + 3, speculative.StartedEventId);
+        Assert.Equal(EventType.WorkflowTaskStarted, speculative.History.Events[^1].EventType);
+        var rejected = await service.RespondWorkflowTaskCompletedAsync(new()
+        {
+            Namespace = "default",
+            TaskToken = speculative.TaskToken,
+            Identity = "bare",
+            Messages =
+            {
+                new Temporalio.Api.Protocol.V1.Message
+                {
+                    Id = message.Id + "/reject",
+                    ProtocolInstanceId = message.ProtocolInstanceId,
+                    Body = Google.Protobuf.WellKnownTypes.Any.Pack(new Rejection
+                    {
+                        RejectedRequestMessageId = message.Id,
+                        RejectedRequest = message.Body.Unpack<Request>(),
+                        Failure = new() { Message = "not now" },
+                    }),
+                },
+            },
+        });
+        Assert.Equal(first.StartedEventId, rejected.ResetHistoryEventId);
+        Assert.Equal(before, await handle.EventTypesAsync());
+
+        // The next update's task gets the same scheduled event id; the dropped task's token must not complete it.
+        var next = await UpdateAndPollAsync(TestIds.New("update"));
+        Assert.Equal(speculative.StartedEventId, next.StartedEventId);
+        var stale = await Assert.ThrowsAsync<RpcException>(() => service.RespondWorkflowTaskCompletedAsync(
+            new() { Namespace = "default", TaskToken = speculative.TaskToken, Identity = "bare" }));
+        Assert.Equal(RpcException.StatusCode.NotFound, stale.Code);
+        await handle.TerminateAsync("test done");
+    }
 }

@@ -124,7 +124,8 @@ internal sealed partial class DevServerEngine
         }
         var now = Clock.UtcNow;
         task.Timeout?.Cancel();
-        task.RequestId = Guid.NewGuid().ToString();
+        var requestId = Guid.NewGuid().ToString();
+        task.RequestId = requestId;
         var started = new HistoryEvent
         {
             EventType = EventType.WorkflowTaskStarted,
@@ -165,7 +166,7 @@ internal sealed partial class DevServerEngine
         history.Events.AddRange(task.SpeculativeEvents);
         var response = new PollWorkflowTaskQueueResponse
         {
-            TaskToken = new TaskToken(run.Namespace.Name, run.WorkflowId, run.RunId, task.ScheduledEventId, task.Attempt).ToByteString(),
+            TaskToken = new TaskToken(run.Namespace.Name, run.WorkflowId, run.RunId, task.ScheduledEventId, task.Attempt, requestId).ToByteString(),
             WorkflowExecution = run.ToExecution(),
             WorkflowType = run.Started.WorkflowType,
             PreviousStartedEventId = run.PreviousStartedEventId,
@@ -253,7 +254,7 @@ internal sealed partial class DevServerEngine
         var token = TaskToken.Parse(tokenBytes);
         var ns = GetNamespace(string.IsNullOrEmpty(requestNamespace) ? token.Namespace : requestNamespace);
         if (!ns.Runs.TryGetValue(token.RunId, out var run) || !run.IsRunning
-            || run.WorkflowTask is not { IsStarted: true } task || task.ScheduledEventId != token.ScheduledEventId)
+            || run.WorkflowTask is not { IsStarted: true } task || task.ScheduledEventId != token.ScheduledEventId || task.RequestId != token.RequestId)
         {
             throw RpcErrors.NotFound("Workflow task not found.");
         }
