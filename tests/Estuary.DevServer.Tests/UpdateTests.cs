@@ -506,4 +506,27 @@ public sealed class UpdateTests(ServerFixture fixture)
         Assert.Equal(RpcException.StatusCode.NotFound, stale.Code);
         await handle.TerminateAsync("test done");
     }
+
+    [Fact]
+    public async Task RespondWorkflowTaskCompleted_ProtocolMessageCommandWithoutItsMessage_FailsTaskAsBadUpdateMessage()
+    {
+        var taskQueue = TestIds.New("tq");
+        var handle = await StartListAsync(taskQueue);
+        var service = Client.Connection.WorkflowService;
+        var task = await service.PollWorkflowTaskQueueAsync(new() { Namespace = "default", TaskQueue = new() { Name = taskQueue }, Identity = "bare" });
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => service.RespondWorkflowTaskCompletedAsync(new()
+        {
+            Namespace = "default",
+            TaskToken = task.TaskToken,
+            Identity = "bare",
+            Commands = { new Command { CommandType = CommandType.ProtocolMessage, ProtocolMessageCommandAttributes = new() { MessageId = "missing/accept" } } },
+        }));
+        var events = await handle.HistoryAsync();
+        await handle.TerminateAsync("test done");
+
+        Assert.Equal(RpcException.StatusCode.InvalidArgument, error.Code);
+        var failed = Assert.Single(events, e => e.EventType == EventType.WorkflowTaskFailed);
+        Assert.Equal(WorkflowTaskFailedCause.BadUpdateWorkflowExecutionMessage, failed.WorkflowTaskFailedEventAttributes.Cause);
+    }
 }

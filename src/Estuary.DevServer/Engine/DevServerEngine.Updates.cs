@@ -205,12 +205,18 @@ internal sealed partial class DevServerEngine
                 return (WorkflowTaskFailedCause.BadUpdateWorkflowExecutionMessage, $"Message {message.Id} has a body of unknown type {message.Body?.TypeUrl}.");
             }
         }
+        var placed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var command in request.Commands)
         {
-            if (command.CommandType == CommandType.ProtocolMessage && !ids.Contains(command.ProtocolMessageCommandAttributes?.MessageId ?? ""))
+            if (command.CommandType != CommandType.ProtocolMessage)
+            {
+                continue;
+            }
+            var messageId = command.ProtocolMessageCommandAttributes?.MessageId ?? "";
+            if (!ids.Contains(messageId) || !placed.Add(messageId))
             {
                 return (WorkflowTaskFailedCause.BadUpdateWorkflowExecutionMessage,
-                    $"ProtocolMessage command refers to message {command.ProtocolMessageCommandAttributes?.MessageId}, which is not in the request.");
+                    $"ProtocolMessage command refers to message {messageId}, which is not in the request or already placed by another command.");
             }
         }
         return null;
