@@ -4,10 +4,31 @@ using Estuary.DevServer.Bench;
 using Temporalio.Client;
 using Temporalio.Worker;
 
-// Usage: Estuary.DevServer.Bench [workflows=1000] [concurrency=500] [warmup=1000]
-var workflows = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1000;
-var concurrency = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 500;
-var warmup = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1000;
+// Usage: Estuary.DevServer.Bench [--scenario workflows|signals|queries|updates] [count] [concurrency] [warmup]
+//   workflows: count workflows each running one activity (defaults 1000, concurrency 500, warmup 1000);
+//   signals / queries / updates: count operations on one running workflow (defaults 2000, concurrency 50, warmup 200).
+var scenario = "workflows";
+var positional = new List<int>();
+for (var i = 0; i < args.Length; i++)
+{
+    if (args[i] == "--scenario" && i + 1 < args.Length)
+    {
+        scenario = args[++i];
+    }
+    else
+    {
+        positional.Add(int.Parse(args[i], CultureInfo.InvariantCulture));
+    }
+}
+if (scenario is not ("workflows" or "signals" or "queries" or "updates"))
+{
+    Console.Error.WriteLine($"Unknown scenario '{scenario}': use workflows, signals, queries or updates.");
+    return 2;
+}
+var perWorkflow = scenario == "workflows";
+var count = positional.Count > 0 ? positional[0] : perWorkflow ? 1000 : 2000;
+var concurrency = positional.Count > 1 ? positional[1] : perWorkflow ? 500 : 50;
+var warmup = positional.Count > 2 ? positional[2] : perWorkflow ? 1000 : 200;
 
 using var server = ServerProcess.Start();
 TemporalClient client = null!;
@@ -27,19 +48,21 @@ for (var attempt = 0; ; attempt++)
 var taskQueue = $"bench-{Guid.NewGuid():N}";
 using var worker = new TemporalWorker(client, new TemporalWorkerOptions(taskQueue)
     .AddWorkflow<BenchWorkflow>()
+    .AddWorkflow<BenchTargetWorkflow>()
     .AddAllActivities(new BenchActivities()));
 
-async Task<List<double>> RunBatchAsync(int count, string prefix)
+// Runs n operations, at most `concurrency` at once, and returns each one's latency in milliseconds.
+async Task<List<double>> RunBatchAsync(int n, Func<int, Task> operation)
 {
-    var latencies = new List<double>(count);
+    var latencies = new List<double>(n);
     using var gate = new SemaphoreSlim(concurrency);
-    var tasks = Enumerable.Range(0, count).Select(async i =>
+    var tasks = Enumerable.Range(0, n).Select(async i =>
     {
         await gate.WaitAsync();
         try
         {
             var started = Stopwatch.GetTimestamp();
-            var result = await client.ExecuteWorkflowAsync((BenchWorkflow wf) => wf.RunAsync("x"), new($"{prefix}-{i}", taskQueue));
+            await operation(i);
             var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             lock (latencies)
             {
@@ -57,13 +80,32 @@ async Task<List<double>> RunBatchAsync(int count, string prefix)
 
 await worker.ExecuteAsync(async () =>
 {
+    Func<string, Func<int, Task>> operation;
+    Func<Task<string>> check = () => Task.FromResult("");
+    if (perWorkflow)
+    {
+        operation = prefix => i => client.ExecuteWorkflowAsync((BenchWorkflow wf) => wf.RunAsync("x"), new($"{prefix}-{i}", taskQueue));
+    }
+    else
+    {
+        var target = await client.StartWorkflowAsync((BenchTargetWorkflow wf) => wf.RunAsync(), new($"target-{Guid.NewGuid():N}", taskQueue));
+        operation = scenario switch
+        {
+            "signals" => _ => _ => target.SignalAsync(wf => wf.AddAsync()),
+            "queries" => _ => _ => target.QueryAsync(wf => wf.Count),
+            _ => _ => _ => target.ExecuteUpdateAsync(wf => wf.IncrementAsync()),
+        };
+        // Every signal and update must have reached the workflow: the count proves none was lost.
+        check = async () => $" workflow_count={await target.QueryAsync(wf => wf.Count)}";
+    }
+
     // Warm-up: JIT tiering and connection setup of a long-running server are not what is measured.
-    await RunBatchAsync(warmup, "warmup");
+    await RunBatchAsync(warmup, operation("warmup"));
 
     var serverCpuBefore = server.CpuTime();
     var benchCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
     var wall = Stopwatch.StartNew();
-    var latencies = await RunBatchAsync(workflows, "run");
+    var latencies = await RunBatchAsync(count, operation("run"));
     wall.Stop();
     var serverCpu = server.CpuTime() - serverCpuBefore;
     var benchCpu = Process.GetCurrentProcess().TotalProcessorTime - benchCpuBefore;
@@ -71,11 +113,12 @@ await worker.ExecuteAsync(async () =>
     latencies.Sort();
     double Percentile(double p) => latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(p * latencies.Count) - 1)];
     var capacity = wall.Elapsed.TotalSeconds * Environment.ProcessorCount;
+    var unit = perWorkflow ? "wf/s" : "ops/s";
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"workflows={workflows} concurrency={concurrency} warmup={warmup} cores={Environment.ProcessorCount} wall={wall.Elapsed.TotalSeconds:F2}s " +
-        $"throughput={workflows / wall.Elapsed.TotalSeconds:F0} wf/s p50={Percentile(0.50):F1}ms p99={Percentile(0.99):F1}ms " +
-        $"server_cpu={serverCpu.TotalSeconds:F2}s ({100 * serverCpu.TotalSeconds / capacity:F1}% of machine) " +
-        $"worker+client_cpu={benchCpu.TotalSeconds:F2}s ({100 * benchCpu.TotalSeconds / capacity:F1}% of machine)"));
+        $"scenario={scenario} count={count} concurrency={concurrency} warmup={warmup} cores={Environment.ProcessorCount} wall={wall.Elapsed.TotalSeconds:F2}s " +
+        $"throughput={count / wall.Elapsed.TotalSeconds:F0} {unit} p50={Percentile(0.50):F1}ms p99={Percentile(0.99):F1}ms " +
+        $"server_cpu={serverCpu.TotalSeconds:F2}s ({100 * serverCpu.TotalSeconds / capacity:F1}% of machine, {1000 * serverCpu.TotalSeconds / count:F2} ms/op) " +
+        $"worker+client_cpu={benchCpu.TotalSeconds:F2}s ({100 * benchCpu.TotalSeconds / capacity:F1}% of machine)") + await check());
 });
 
 // Visibility over the runs just closed (warm-up + measured): each call filters every run the namespace holds.
@@ -98,20 +141,25 @@ async Task MeasureVisibilityAsync(string name, int repeats, Func<Task<long>> cal
         $"server_cpu_per_call={1000 * serverCpu.TotalSeconds / repeats:F1}ms"));
 }
 
-await MeasureVisibilityAsync("count all", 20, async () => (await client.CountWorkflowsAsync("")).Count);
-await MeasureVisibilityAsync("count filtered", 20, async () =>
-    (await client.CountWorkflowsAsync($"TaskQueue = '{taskQueue}' AND WorkflowId STARTS_WITH 'run-' AND ExecutionStatus = 'Completed'")).Count);
-await MeasureVisibilityAsync("count group-by", 20, async () =>
-    (await client.CountWorkflowsAsync("GROUP BY ExecutionStatus")).Groups.Sum(g => g.Count));
-await MeasureVisibilityAsync("list first page of 100", 20, async () =>
-    (await client.ListWorkflowsPaginatedAsync("WorkflowType = 'BenchWorkflow' ORDER BY StartTime DESC", null, new() { PageSize = 100 })).Workflows.Count);
-await MeasureVisibilityAsync("list all (pages of 1000)", 3, async () =>
+// Only the workflows scenario closes enough runs for these figures to mean something.
+if (perWorkflow)
 {
-    long listed = 0;
-    await foreach (var execution in client.ListWorkflowsAsync("WorkflowType = 'BenchWorkflow'"))
+    await MeasureVisibilityAsync("count all", 20, async () => (await client.CountWorkflowsAsync("")).Count);
+    await MeasureVisibilityAsync("count filtered", 20, async () =>
+        (await client.CountWorkflowsAsync($"TaskQueue = '{taskQueue}' AND WorkflowId STARTS_WITH 'run-' AND ExecutionStatus = 'Completed'")).Count);
+    await MeasureVisibilityAsync("count group-by", 20, async () =>
+        (await client.CountWorkflowsAsync("GROUP BY ExecutionStatus")).Groups.Sum(g => g.Count));
+    await MeasureVisibilityAsync("list first page of 100", 20, async () =>
+        (await client.ListWorkflowsPaginatedAsync("WorkflowType = 'BenchWorkflow' ORDER BY StartTime DESC", null, new() { PageSize = 100 })).Workflows.Count);
+    await MeasureVisibilityAsync("list all (pages of 1000)", 3, async () =>
     {
-        listed++;
-    }
-    return listed;
-});
+        long listed = 0;
+        await foreach (var execution in client.ListWorkflowsAsync("WorkflowType = 'BenchWorkflow'"))
+        {
+            listed++;
+        }
+        return listed;
+    });
+}
+
 return 0;

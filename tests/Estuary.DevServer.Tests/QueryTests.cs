@@ -38,6 +38,20 @@ public sealed class QueryTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Query_FiftyAtOnceFromStart_EveryOneAnswered()
+    {
+        var counts = await WithCounterAsync(100, async handle =>
+        {
+            // Sent before the first workflow task completes and while other query tasks are with the worker.
+            var counts = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => handle.QueryAsync(wf => wf.Count)));
+            await handle.TerminateAsync("test done");
+            return counts;
+        });
+        Assert.Equal(50, counts.Length);
+        Assert.All(counts, count => Assert.Equal(0, count));
+    }
+
+    [Fact]
     public async Task Query_CompletedWorkflow_AnsweredFromReplayedHistory()
     {
         var (result, count) = await WithCounterAsync(5, async handle =>

@@ -55,28 +55,37 @@ internal sealed partial class DevServerEngine
             {
                 _queries.Remove(query.Id);
                 query.Run.Queries.Remove(query);
+                ReleaseQueryTask(query);
             }
             throw new RpcException(new Status(StatusCode.DeadlineExceeded, "No worker answered the query before the deadline."));
         }
     }
 
-    /// <summary>Offers the run's waiting queries (one backlog entry each) to its task queue once it can answer them.</summary>
+    /// <summary>Offers the run's oldest waiting query to its task queue once it can answer it (the next goes out after its answer).</summary>
     private void DispatchQueries(WorkflowRun run)
     {
-        if (!CanAnswerQueries(run))
+        if (CanAnswerQueries(run))
         {
-            return;
-        }
-        var queue = WorkflowQueue(run.Namespace.Name, run.TaskQueue);
-        for (var i = 0; i < run.Queries.Count; i++)
-        {
-            queue.Add(run);
+            WorkflowQueue(run.Namespace.Name, run.TaskQueue).Add(run);
         }
     }
 
-    /// <summary>No workflow task scheduled or running, and (while running) at least one completed, so a worker has state to query.</summary>
+    /// <summary>The query's task is no longer in a worker's hands (answered or abandoned): the next query may go out.</summary>
+    private void ReleaseQueryTask(PendingQuery query)
+    {
+        if (query.Run.QueryInWorker == query)
+        {
+            query.Run.QueryInWorker = null;
+            DispatchQueries(query.Run);
+        }
+    }
+
+    /// <summary>
+    /// No workflow task scheduled or running, no other query task out, and (while running) at least one completed
+    /// workflow task, so a worker has state to query.
+    /// </summary>
     private static bool CanAnswerQueries(WorkflowRun run) =>
-        run.Queries.Count > 0 && run.WorkflowTask is null && (!run.IsRunning || run.CompletedWorkflowTasks > 0);
+        run.Queries.Count > 0 && run.WorkflowTask is null && run.QueryInWorker is null && (!run.IsRunning || run.CompletedWorkflowTasks > 0);
 
     /// <summary>The run's oldest waiting query as a query task, when the run can answer it.</summary>
     private static PollWorkflowTaskQueueResponse? StartQueryTask(WorkflowRun run, string queueName)
@@ -87,6 +96,7 @@ internal sealed partial class DevServerEngine
         }
         var query = run.Queries[0];
         run.Queries.RemoveAt(0);
+        run.QueryInWorker = query;
         var history = new Temporalio.Api.History.V1.History();
         history.Events.AddRange(run.History.Events);
         return new PollWorkflowTaskQueueResponse
@@ -112,6 +122,7 @@ internal sealed partial class DevServerEngine
             {
                 throw RpcErrors.NotFound("Query not found: it was answered already or its caller gave up.");
             }
+            ReleaseQueryTask(query);
             if (request.CompletedType == QueryResultType.Answered)
             {
                 query.Completion.TrySetResult(new QueryWorkflowResponse { QueryResult = request.QueryResult });

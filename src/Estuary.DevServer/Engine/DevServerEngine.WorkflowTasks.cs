@@ -18,16 +18,16 @@ internal sealed partial class DevServerEngine
     private static readonly TimeSpan DefaultStickyScheduleToStartTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>Schedules a workflow task unless one is already pending (its history will include the new events).</summary>
-    private void ScheduleWorkflowTaskIfIdle(WorkflowRun run)
+    private void ScheduleWorkflowTaskIfIdle(WorkflowRun run, bool speculative = false)
     {
         if (run.IsRunning && run.WorkflowTask is null && !run.ApplyingCommands)
         {
             run.StartBackoff?.Cancel();
-            ScheduleWorkflowTask(run, 1);
+            ScheduleWorkflowTask(run, 1, speculative);
         }
     }
 
-    private void ScheduleWorkflowTask(WorkflowRun run, int attempt)
+    private void ScheduleWorkflowTask(WorkflowRun run, int attempt, bool speculative = false)
     {
         if (!run.IsRunning || run.WorkflowTask is not null)
         {
@@ -41,7 +41,7 @@ internal sealed partial class DevServerEngine
         }
         var isSticky = run.StickyQueue is not null;
         var queueName = run.StickyQueue ?? run.TaskQueue;
-        var scheduled = run.History.Append(new HistoryEvent
+        var scheduled = new HistoryEvent
         {
             EventType = EventType.WorkflowTaskScheduled,
             WorkflowTaskScheduledEventAttributes = new WorkflowTaskScheduledEventAttributes
@@ -52,7 +52,15 @@ internal sealed partial class DevServerEngine
                 StartToCloseTimeout = run.Started.WorkflowTaskTimeout,
                 Attempt = attempt,
             },
-        }, now);
+        };
+        if (speculative)
+        {
+            HoldSpeculativeEvent(scheduled, run.History.NextEventId, now);
+        }
+        else
+        {
+            run.History.Append(scheduled, now);
+        }
         var task = new WorkflowTaskState
         {
             ScheduledEventId = scheduled.EventId,
@@ -60,8 +68,14 @@ internal sealed partial class DevServerEngine
             QueueName = queueName,
             IsSticky = isSticky,
             ScheduledTime = now,
+            IsSpeculative = speculative,
         };
         run.WorkflowTask = task;
+        if (speculative)
+        {
+            task.SpeculativeEvents.Add(scheduled);
+            run.History.BeforeAppend = () => PersistSpeculativeEvents(run, task);
+        }
         if (isSticky)
         {
             task.Timeout = Clock.After(run.StickyScheduleToStartTimeout, () =>
@@ -110,8 +124,9 @@ internal sealed partial class DevServerEngine
         }
         var now = Clock.UtcNow;
         task.Timeout?.Cancel();
-        task.RequestId = Guid.NewGuid().ToString();
-        var started = run.History.Append(new HistoryEvent
+        var requestId = Guid.NewGuid().ToString();
+        task.RequestId = requestId;
+        var started = new HistoryEvent
         {
             EventType = EventType.WorkflowTaskStarted,
             WorkflowTaskStartedEventAttributes = new WorkflowTaskStartedEventAttributes
@@ -121,7 +136,16 @@ internal sealed partial class DevServerEngine
                 RequestId = task.RequestId,
                 HistorySizeBytes = run.History.SizeBytes,
             },
-        }, now);
+        };
+        if (task.IsSpeculative)
+        {
+            HoldSpeculativeEvent(started, task.ScheduledEventId + 1, now);
+            task.SpeculativeEvents.Add(started);
+        }
+        else
+        {
+            run.History.Append(started, now);
+        }
         task.StartedEventId = started.EventId;
         task.StartedTime = now;
         task.Timeout = Clock.After(run.WorkflowTaskTimeout, () =>
@@ -139,9 +163,10 @@ internal sealed partial class DevServerEngine
         {
             history.Events.Add(events[i]);
         }
-        return new PollWorkflowTaskQueueResponse
+        history.Events.AddRange(task.SpeculativeEvents);
+        var response = new PollWorkflowTaskQueueResponse
         {
-            TaskToken = new TaskToken(run.Namespace.Name, run.WorkflowId, run.RunId, task.ScheduledEventId, task.Attempt).ToByteString(),
+            TaskToken = new TaskToken(run.Namespace.Name, run.WorkflowId, run.RunId, task.ScheduledEventId, task.Attempt, requestId).ToByteString(),
             WorkflowExecution = run.ToExecution(),
             WorkflowType = run.Started.WorkflowType,
             PreviousStartedEventId = run.PreviousStartedEventId,
@@ -152,6 +177,8 @@ internal sealed partial class DevServerEngine
             ScheduledTime = Timestamp.FromDateTime(task.ScheduledTime),
             StartedTime = Timestamp.FromDateTime(now),
         };
+        AttachUpdates(run, task.StartedEventId, response);
+        return response;
     }
 
     public async Task<PollWorkflowTaskQueueResponse> PollWorkflowTaskQueueAsync(PollWorkflowTaskQueueRequest request, DateTime deadline, CancellationToken cancellationToken)
@@ -227,7 +254,7 @@ internal sealed partial class DevServerEngine
         var token = TaskToken.Parse(tokenBytes);
         var ns = GetNamespace(string.IsNullOrEmpty(requestNamespace) ? token.Namespace : requestNamespace);
         if (!ns.Runs.TryGetValue(token.RunId, out var run) || !run.IsRunning
-            || run.WorkflowTask is not { IsStarted: true } task || task.ScheduledEventId != token.ScheduledEventId)
+            || run.WorkflowTask is not { IsStarted: true } task || task.ScheduledEventId != token.ScheduledEventId || task.RequestId != token.RequestId)
         {
             throw RpcErrors.NotFound("Workflow task not found.");
         }
@@ -242,14 +269,13 @@ internal sealed partial class DevServerEngine
             using (Track(run))
             {
                 var response = new RespondWorkflowTaskCompletedResponse();
-                CompleteWorkflowTask(run, task, request, response.ActivityTasks);
+                CompleteWorkflowTask(run, task, request, response);
                 return response;
             }
         }
     }
 
-    private void CompleteWorkflowTask(WorkflowRun run, WorkflowTaskState task, RespondWorkflowTaskCompletedRequest request,
-        Google.Protobuf.Collections.RepeatedField<PollActivityTaskQueueResponse> eagerActivities)
+    private void CompleteWorkflowTask(WorkflowRun run, WorkflowTaskState task, RespondWorkflowTaskCompletedRequest request, RespondWorkflowTaskCompletedResponse response)
     {
         var now = Clock.UtcNow;
         if (ValidateCommands(run, request) is { } invalid)
@@ -261,11 +287,17 @@ internal sealed partial class DevServerEngine
         }
         var closes = request.Commands.Any(c => c.CommandType is CommandType.CompleteWorkflowExecution or CommandType.FailWorkflowExecution
             or CommandType.CancelWorkflowExecution or CommandType.ContinueAsNewWorkflowExecution);
-        if (closes && run.HasBufferedEvents)
+        if (closes && (run.HasBufferedEvents || run.PendingUpdates.Any(u => !u.IsSent)))
         {
-            // New events arrived while the worker decided to close: it must see them first (Temporal's UnhandledCommand).
+            // New events or updates arrived while the worker decided to close: it must see them first (Temporal's UnhandledCommand).
             FailWorkflowTask(run, task, WorkflowTaskFailedCause.UnhandledCommand,
                 new Failure { Message = "UnhandledCommand: new events arrived while the workflow task was running." }, request.Identity);
+            return;
+        }
+
+        if (task.IsSpeculative && CanDiscard(run, request))
+        {
+            DiscardSpeculativeTask(run, task, request, response);
             return;
         }
 
@@ -285,25 +317,27 @@ internal sealed partial class DevServerEngine
         run.WorkflowTask = null;
         run.PreviousStartedEventId = task.StartedEventId;
         run.CompletedWorkflowTasks++;
-        if (request.StickyAttributes?.WorkerTaskQueue?.Name is { Length: > 0 } sticky
-            && !_shutDownStickyQueues.Contains((run.Namespace.Name, sticky)))
-        {
-            run.StickyQueue = sticky;
-            var timeout = request.StickyAttributes.ScheduleToStartTimeout?.ToTimeSpan() ?? TimeSpan.Zero;
-            run.StickyScheduleToStartTimeout = timeout > TimeSpan.Zero ? timeout : DefaultStickyScheduleToStartTimeout;
-        }
-        else
-        {
-            run.StickyQueue = null;
-        }
+        ApplyStickiness(run, request);
 
         var needsTask = request.ForceCreateNewWorkflowTask;
         var eager = new List<PollActivityTaskQueueResponse>();
+        // A ProtocolMessage command places its message's event among the commands' events; rejections write nothing.
+        var placed = request.Commands.Where(c => c.CommandType == CommandType.ProtocolMessage)
+            .ToDictionary(c => c.ProtocolMessageCommandAttributes.MessageId, c => request.Messages.First(m => m.Id == c.ProtocolMessageCommandAttributes.MessageId));
+        foreach (var rejection in request.Messages.Where(m => !placed.ContainsKey(m.Id) && m.Body.Is(Temporalio.Api.Update.V1.Rejection.Descriptor)))
+        {
+            ApplyUpdateMessage(run, rejection);
+        }
         run.ApplyingCommands = true;
         try
         {
             foreach (var command in request.Commands)
             {
+                if (command.CommandType == CommandType.ProtocolMessage)
+                {
+                    ApplyUpdateMessage(run, placed[command.ProtocolMessageCommandAttributes.MessageId]);
+                    continue;
+                }
                 needsTask |= ApplyCommand(run, command, completed.EventId, request.Identity, eager);
                 if (!run.IsRunning)
                 {
@@ -315,8 +349,9 @@ internal sealed partial class DevServerEngine
         {
             run.ApplyingCommands = false;
         }
-        eagerActivities.AddRange(eager);
-        needsTask |= run.HasBufferedEvents;
+        ApplyUnplacedUpdateMessages(run, request.Messages.Where(m => !placed.ContainsKey(m.Id) && !m.Body.Is(Temporalio.Api.Update.V1.Rejection.Descriptor)));
+        response.ActivityTasks.AddRange(eager);
+        needsTask |= run.HasBufferedEvents || run.PendingUpdates.Count > 0;
         run.FlushBuffer(Clock.UtcNow);
         if (needsTask)
         {
@@ -325,11 +360,26 @@ internal sealed partial class DevServerEngine
         DispatchQueries(run);
     }
 
+    private void ApplyStickiness(WorkflowRun run, RespondWorkflowTaskCompletedRequest request)
+    {
+        if (request.StickyAttributes?.WorkerTaskQueue?.Name is { Length: > 0 } sticky
+            && !_shutDownStickyQueues.Contains((run.Namespace.Name, sticky)))
+        {
+            run.StickyQueue = sticky;
+            var timeout = request.StickyAttributes.ScheduleToStartTimeout?.ToTimeSpan() ?? TimeSpan.Zero;
+            run.StickyScheduleToStartTimeout = timeout > TimeSpan.Zero ? timeout : DefaultStickyScheduleToStartTimeout;
+        }
+        else
+        {
+            run.StickyQueue = null;
+        }
+    }
+
     private static (WorkflowTaskFailedCause Cause, string Message)? ValidateCommands(WorkflowRun run, RespondWorkflowTaskCompletedRequest request)
     {
-        if (request.Messages.Count > 0)
+        if (ValidateMessages(run, request) is { } badMessage)
         {
-            return (WorkflowTaskFailedCause.Unspecified, "Workflow updates (protocol messages) are not supported by the Estuary dev server.");
+            return badMessage;
         }
         var activityIds = new HashSet<string>(run.Activities.Values.Select(a => a.Attributes.ActivityId), StringComparer.Ordinal);
         var timerIds = new HashSet<string>(run.Timers.Keys, StringComparer.Ordinal);
@@ -381,6 +431,7 @@ internal sealed partial class DevServerEngine
                 case CommandType.RecordMarker:
                 case CommandType.UpsertWorkflowSearchAttributes:
                 case CommandType.ModifyWorkflowProperties:
+                case CommandType.ProtocolMessage:
                     break;
                 case CommandType.SignalExternalWorkflowExecution:
                     if (ValidateSignalExternal(command.SignalExternalWorkflowExecutionCommandAttributes) is { } badSignal)
@@ -664,6 +715,11 @@ internal sealed partial class DevServerEngine
         run.WorkflowTask = null;
         run.StickyQueue = null;
         run.FlushBuffer(Clock.UtcNow);
+        foreach (var update in run.PendingUpdates)
+        {
+            // The failed task's updates go out again with the next attempt.
+            update.IsSent = false;
+        }
         var attempt = task.Attempt + 1;
         var delay = TimeSpan.FromSeconds(Math.Clamp(task.Attempt - 2, 0, 10));
         if (delay == TimeSpan.Zero)

@@ -279,6 +279,7 @@ internal sealed partial class DevServerEngine
         run.StartBackoff?.Cancel();
         run.WorkflowTask?.Timeout?.Cancel();
         run.WorkflowTask = null;
+        run.History.BeforeAppend = null;
         foreach (var activity in run.Activities.Values)
         {
             activity.CancelTimers();
@@ -290,6 +291,7 @@ internal sealed partial class DevServerEngine
         }
         run.Timers.Clear();
         run.History.ReleaseWaiters();
+        AbortUpdates(run);
         _closedRuns.Enqueue(run);
         NotifyParent(run);
         ApplyParentClosePolicies(run);

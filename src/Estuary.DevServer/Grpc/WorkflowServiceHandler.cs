@@ -61,6 +61,12 @@ internal sealed class WorkflowServiceHandler : ServiceHandler
         OnAsync<QueryWorkflowRequest, QueryWorkflowResponse>("QueryWorkflow",
             (request, context) => engine.QueryWorkflowAsync(request, context.Deadline, context.CancellationToken));
         On<RespondQueryTaskCompletedRequest, RespondQueryTaskCompletedResponse>("RespondQueryTaskCompleted", engine.RespondQueryTaskCompleted);
+        OnAsync<UpdateWorkflowExecutionRequest, UpdateWorkflowExecutionResponse>("UpdateWorkflowExecution",
+            (request, context) => engine.UpdateWorkflowExecutionAsync(request, context.Deadline, context.CancellationToken));
+        OnAsync<PollWorkflowExecutionUpdateRequest, PollWorkflowExecutionUpdateResponse>("PollWorkflowExecutionUpdate",
+            (request, context) => engine.PollWorkflowExecutionUpdateAsync(request, context.Deadline, context.CancellationToken));
+        OnAsync<ExecuteMultiOperationRequest, ExecuteMultiOperationResponse>("ExecuteMultiOperation",
+            (request, context) => engine.ExecuteMultiOperationAsync(request, context.Deadline, context.CancellationToken));
         On<ShutdownWorkerRequest, ShutdownWorkerResponse>("ShutdownWorker", engine.ShutdownWorker);
         On<ResetStickyTaskQueueRequest, ResetStickyTaskQueueResponse>("ResetStickyTaskQueue", engine.ResetStickyTaskQueue);
         On<ListWorkflowExecutionsRequest, ListWorkflowExecutionsResponse>("ListWorkflowExecutions", engine.ListWorkflowExecutions);

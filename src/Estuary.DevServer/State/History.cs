@@ -17,9 +17,20 @@ internal sealed class History
 
     public long SizeBytes { get; private set; }
 
+    /// <summary>
+    /// Runs once before the next event is appended: a speculative workflow task writes its events there first, so
+    /// any new event turns it into a normal one.
+    /// </summary>
+    public Action? BeforeAppend { get; set; }
+
     /// <summary>Adds an event, giving it the next id and the event time.</summary>
     public HistoryEvent Append(HistoryEvent evt, DateTime now)
     {
+        if (BeforeAppend is { } beforeAppend)
+        {
+            BeforeAppend = null;
+            beforeAppend();
+        }
         evt.EventId = NextEventId;
         evt.EventTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(now);
         evt.TaskId = evt.EventId;

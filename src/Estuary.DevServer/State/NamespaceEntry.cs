@@ -31,6 +31,6 @@ internal sealed class NamespaceEntry
         Description = Description,
         OwnerEmail = OwnerEmail,
         Data = { Data },
-        Capabilities = new NamespaceInfo.Types.Capabilities { SyncUpdate = false, AsyncUpdate = false, EagerWorkflowStart = false },
+        Capabilities = new NamespaceInfo.Types.Capabilities { SyncUpdate = true, AsyncUpdate = true, EagerWorkflowStart = false },
     };
 }

@@ -5,11 +5,12 @@ namespace Estuary.DevServer.State;
 
 /// <summary>
 /// The opaque token a worker gets with a task and sends back with its answer: which run, which task
-/// (scheduled event id) and which attempt, so late answers to a superseded attempt are recognised.
+/// (scheduled event id), which attempt and, for workflow tasks, which start of it (request id), so late answers
+/// to a superseded attempt, or to a dropped speculative task whose scheduled id went to the next one, are recognised.
 /// </summary>
-internal readonly record struct TaskToken(string Namespace, string WorkflowId, string RunId, long ScheduledEventId, int Attempt)
+internal readonly record struct TaskToken(string Namespace, string WorkflowId, string RunId, long ScheduledEventId, int Attempt, string RequestId = "")
 {
-    private const byte Version = 1;
+    private const byte Version = 2;
 
     public ByteString ToByteString()
     {
@@ -22,6 +23,7 @@ internal readonly record struct TaskToken(string Namespace, string WorkflowId, s
             writer.Write(RunId);
             writer.Write(ScheduledEventId);
             writer.Write(Attempt);
+            writer.Write(RequestId);
         }
         return ByteString.CopyFrom(stream.ToArray());
     }
@@ -35,7 +37,7 @@ internal readonly record struct TaskToken(string Namespace, string WorkflowId, s
             {
                 throw RpcErrors.InvalidArgument("Error deserializing task token: unknown version.");
             }
-            return new TaskToken(reader.ReadString(), reader.ReadString(), reader.ReadString(), reader.ReadInt64(), reader.ReadInt32());
+            return new TaskToken(reader.ReadString(), reader.ReadString(), reader.ReadString(), reader.ReadInt64(), reader.ReadInt32(), reader.ReadString());
         }
         catch (EndOfStreamException)
         {

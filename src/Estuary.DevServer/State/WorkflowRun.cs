@@ -67,6 +67,15 @@ internal sealed class WorkflowRun
     /// <summary>Queries waiting for a worker to take them, oldest first.</summary>
     public List<PendingQuery> Queries { get; } = [];
 
+    /// <summary>The query task in a worker's hands; the SDK worker drops query tasks that overlap, so they go out one at a time.</summary>
+    public PendingQuery? QueryInWorker { get; set; }
+
+    /// <summary>Every update addressed to this run, by update id (a repeated update id gets the same update).</summary>
+    public Dictionary<string, WorkflowUpdate> Updates { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Updates neither accepted nor rejected yet, in admission order; each rides on the next workflow task.</summary>
+    public List<WorkflowUpdate> PendingUpdates { get; } = [];
+
     /// <summary>Set when this run is (a continuation of) a child workflow.</summary>
     public ChildWorkflowState? ParentLink { get; init; }
 

@@ -24,6 +24,15 @@ internal sealed class WorkflowTaskState
 
     public string? RequestId { get; set; }
 
+    /// <summary>
+    /// Set for a task scheduled only to deliver updates: its Scheduled/Started events go to the worker but not to the
+    /// history until something makes them stay; a task that only rejects updates leaves no trace, as in Temporal.
+    /// </summary>
+    public bool IsSpeculative { get; set; }
+
+    /// <summary>The Scheduled (and, once started, Started) event of a speculative task, not yet in the history.</summary>
+    public List<Temporalio.Api.History.V1.HistoryEvent> SpeculativeEvents { get; } = [];
+
     /// <summary>Sticky schedule-to-start timeout, or start-to-close once started.</summary>
     public ScheduledTimer? Timeout { get; set; }
 }

@@ -15,7 +15,7 @@ internal sealed class TracedDomain : EstuaryDomain
     public override string Description => "Tracing fixtures";
 
     public override IEnumerable<Type> Types =>
-        [typeof(RetriedWorkflow), typeof(FailingWorkflow), typeof(PausingWorkflow), typeof(SignaledWorkflow), typeof(ContinuingWorkflow), typeof(ParentWorkflow), typeof(TracedActivities)];
+        [typeof(RetriedWorkflow), typeof(FailingWorkflow), typeof(PausingWorkflow), typeof(SignaledWorkflow), typeof(ContinuingWorkflow), typeof(ParentWorkflow), typeof(UpdatedWorkflow), typeof(TracedActivities)];
 
     // Retries fast, so a test sees a second attempt within milliseconds.
     public override void ConfigureActivityDefaults(ActivityDefaultsOptions defaults)
@@ -102,6 +102,39 @@ public sealed class ParentWorkflow : EstuaryWorkflow
     {
         var child = await Workflow.ExecuteChildWorkflowAsync((ContinuingWorkflow wf) => wf.RunAsync(0), new() { Id = childId });
         return await ExecuteActivityAsync((TracedActivities a) => a.EchoAsync($"child said {child}"));
+    }
+}
+
+/// <summary>Collects items through a validated update until it has the number asked for, then echoes them; answers a query.</summary>
+[Workflow]
+public sealed class UpdatedWorkflow : EstuaryWorkflow
+{
+    private readonly List<string> _items = [];
+
+    [WorkflowRun]
+    public async Task<string> RunAsync(int expected)
+    {
+        await Workflow.WaitConditionAsync(() => _items.Count >= expected);
+        return await ExecuteActivityAsync((TracedActivities a) => a.EchoAsync(string.Join(",", _items)));
+    }
+
+    [WorkflowQuery]
+    public int Count => _items.Count;
+
+    [WorkflowUpdate]
+    public Task<int> AddAsync(string item)
+    {
+        _items.Add(item);
+        return Task.FromResult(_items.Count);
+    }
+
+    [WorkflowUpdateValidator(nameof(AddAsync))]
+    public void ValidateAdd(string item)
+    {
+        if (string.IsNullOrEmpty(item))
+        {
+            throw new ApplicationFailureException("an item must not be empty");
+        }
     }
 }
 

@@ -172,6 +172,55 @@ public sealed class TracingEndToEndTests(EndToEndFixture fixture)
     }
 
     [Fact]
+    public async Task Query_FromAClient_HandledInTheWorkflowsTraceAndLinkedToTheQueryingSpan()
+    {
+        var taskQueue = $"traced-query-{Guid.NewGuid():N}";
+        using var host = await StartWorkerAsync(taskQueue, new TracedDomain());
+        var workflowId = $"traced-query-{Guid.NewGuid():N}";
+        var handle = await (await ClientAsync()).StartWorkflowAsync((UpdatedWorkflow wf) => wf.RunAsync(1), new(workflowId, taskQueue));
+
+        Assert.Equal(0, await handle.QueryAsync(wf => wf.Count));
+
+        await handle.ExecuteUpdateAsync(wf => wf.AddAsync("done"));
+        await handle.GetResultAsync();
+        var query = Assert.Single(_capture.Spans, s => s.OperationName == "QueryWorkflow:Count" && Equals(s.GetTagItem(TracingTags.WorkflowId), workflowId));
+        Assert.Equal(ActivityKind.Client, query.Kind);
+        var trace = _capture.TraceOf(workflowId);
+        var handled = Single(trace, "HandleQuery:Count");
+        Assert.Equal((ActivityKind.Server, Single(trace, "StartWorkflow:UpdatedWorkflow").SpanId), (handled.Kind, handled.ParentSpanId));
+        Assert.Equal(query.Context.SpanId, Assert.Single(handled.Links).Context.SpanId);
+    }
+
+    [Fact]
+    public async Task Update_RejectedThenAccepted_ValidatedAndHandledInTheWorkflowsTraceAndLinkedToTheUpdatingSpans()
+    {
+        var taskQueue = $"traced-update-{Guid.NewGuid():N}";
+        using var host = await StartWorkerAsync(taskQueue, new TracedDomain());
+        var workflowId = $"traced-update-{Guid.NewGuid():N}";
+        var handle = await (await ClientAsync()).StartWorkflowAsync((UpdatedWorkflow wf) => wf.RunAsync(1), new(workflowId, taskQueue));
+
+        await Assert.ThrowsAsync<WorkflowUpdateFailedException>(() => handle.ExecuteUpdateAsync(wf => wf.AddAsync(string.Empty)));
+        Assert.Equal(1, await handle.ExecuteUpdateAsync(wf => wf.AddAsync("traced")));
+
+        Assert.Equal("traced", await handle.GetResultAsync());
+        var updates = _capture.Spans.Where(s => s.OperationName == "UpdateWorkflow:Add" && Equals(s.GetTagItem(TracingTags.WorkflowId), workflowId)).ToList();
+        Assert.Equal(2, updates.Count);
+        Assert.All(updates, u => Assert.Equal(ActivityKind.Client, u.Kind));
+        var trace = _capture.TraceOf(workflowId);
+        var start = Single(trace, "StartWorkflow:UpdatedWorkflow");
+        var validations = trace.Where(s => s.OperationName == "ValidateUpdate:Add").ToList();
+        Assert.Equal(2, validations.Count);
+        Assert.All(validations, v => Assert.Equal((ActivityKind.Server, start.SpanId), (v.Kind, v.ParentSpanId)));
+        Assert.Equal(updates.Select(u => u.Context.SpanId), validations.Select(v => Assert.Single(v.Links).Context.SpanId));
+        var rejected = Single(trace, "ValidateUpdateFailure:Add");
+        Assert.Equal((ActivityStatusCode.Error, "an item must not be empty", validations[0].SpanId), (rejected.Status, rejected.StatusDescription, rejected.ParentSpanId));
+        var handled = Single(trace, "HandleUpdate:Add");
+        Assert.Equal((ActivityKind.Server, start.SpanId, updates[1].Context.SpanId), (handled.Kind, handled.ParentSpanId, Assert.Single(handled.Links).Context.SpanId));
+        // The activity is the workflow's own work, resumed by the update: it stays under RunWorkflow.
+        Assert.Equal(Single(trace, "RunWorkflow:UpdatedWorkflow").SpanId, Single(trace, "StartActivity:traced_echo").ParentSpanId);
+    }
+
+    [Fact]
     public async Task Run_WorkflowContinuesAsNew_EachRunIsAChildOfThePreviousRunInOneTrace()
     {
         var taskQueue = $"traced-continue-{Guid.NewGuid():N}";
