@@ -13,6 +13,7 @@ namespace Estuary.Tests.Infrastructure;
 public sealed class EndToEndFixture : IAsyncLifetime
 {
     private readonly Dictionary<string, WorkerProcess> _workers = new(StringComparer.Ordinal);
+    private readonly Lazy<Task<TimeSkippingServer>> _timeSkipping = new(TimeSkippingServer.StartAsync);
     private TemporalDevServer? _server;
 
     /// <summary>Gets the PostgreSQL server.</summary>
@@ -57,9 +58,18 @@ public sealed class EndToEndFixture : IAsyncLifetime
         return worker;
     }
 
+    /// <summary>Gets the time-skipping server (always embedded), started on first use: for workflows that sleep for days.</summary>
+    /// <returns>The server.</returns>
+    public Task<TimeSkippingServer> TimeSkippingAsync() => _timeSkipping.Value;
+
     /// <inheritdoc />
     public async Task DisposeAsync()
     {
+        if (_timeSkipping.IsValueCreated)
+        {
+            await (await _timeSkipping.Value).DisposeAsync();
+        }
+
         foreach (var worker in _workers.Values)
         {
             await worker.DisposeAsync();
