@@ -22,12 +22,10 @@ public enum BookingStatus
     NoShow,
 }
 
-/// <summary>A booking of a practitioner's session by a client.</summary>
+/// <summary>A booking of a practitioner's session by a client. While <see cref="BookingStatus.Requested"/> or
+/// <see cref="BookingStatus.Confirmed"/> it holds the practitioner's slot: no other such booking may overlap it.</summary>
 public sealed class Booking
 {
-    /// <summary>The statuses that hold the practitioner's slot: no other active booking may overlap it.</summary>
-    public static readonly IReadOnlyList<BookingStatus> ActiveStatuses = [BookingStatus.Requested, BookingStatus.Confirmed];
-
     /// <summary>Gets or sets the id.</summary>
     public int Id { get; set; }
 
