@@ -50,6 +50,27 @@ public sealed class BookingActivitiesTests(PostgresFixture postgres) : IAsyncLif
     }
 
     [Fact]
+    public async Task ReserveSlot_TwoOverlappingRequestsAtOnce_ReservesExactlyOne()
+    {
+        var practitioner = NewId("dr");
+
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 2).Select(async i =>
+        {
+            try
+            {
+                return (await ReserveAsync(Slot(NewId($"race-{i}"), practitioner, Monday.AddMinutes(i * 10), TimeSpan.FromHours(1)))).Reference;
+            }
+            catch (ApplicationFailureException e) when (e.ErrorType == BookingActivities.SlotUnavailable)
+            {
+                return null;
+            }
+        }));
+
+        var reserved = Assert.Single(attempts, a => a is not null);
+        Assert.Equal([reserved], (await BookingsAsync(practitioner)).Select(b => b.Reference));
+    }
+
+    [Fact]
     public async Task ReserveSlot_AdjacentSlotOtherPractitionerOrCancelledBooking_IsAccepted()
     {
         var practitioner = NewId("dr");
