@@ -204,13 +204,13 @@ public sealed class BookingWorkflow : EstuaryWorkflow
         catch (ChildWorkflowFailureException e)
         {
             // Nothing was taken (Payments voids what it authorized): give the slot back before failing.
-            await CancelAsync(bookingId, $"Payment failed: {e.InnerException?.Message ?? e.Message}", refundId: null);
+            await CancelBookingAsync(bookingId, $"Payment failed: {e.InnerException?.Message ?? e.Message}", refundId: null);
             throw;
         }
 
         if (payment is not { Status: PaymentsContract.Captured, CaptureId: { } captureId })
         {
-            await CancelAsync(bookingId, $"Payment {payment.Status}: {payment.DeclineReason}", refundId: null);
+            await CancelBookingAsync(bookingId, $"Payment {payment.Status}: {payment.DeclineReason}", refundId: null);
             return false;
         }
 
@@ -249,7 +249,7 @@ public sealed class BookingWorkflow : EstuaryWorkflow
                 refundId = refund.RefundId;
             }
 
-            await CancelAsync(bookingId, cancel.Reason, refundId);
+            await CancelBookingAsync(bookingId, cancel.Reason, refundId);
             return true;
         }
 
@@ -283,7 +283,7 @@ public sealed class BookingWorkflow : EstuaryWorkflow
         }
     }
 
-    private async Task CancelAsync(int bookingId, string reason, long? refundId)
+    private async Task CancelBookingAsync(int bookingId, string reason, long? refundId)
     {
         var cancelled = await ExecuteActivityAsync((BookingActivities a) => a.CancelBookingAsync(new CancelBookingInput(bookingId, reason, refundId)));
         _state = _state with { Status = cancelled.Status, CancellationReason = reason, RefundId = refundId };

@@ -8,7 +8,7 @@ namespace Estuary.Tests.Infrastructure;
 /// Everything an end-to-end test needs, started once for the collection: a Temporal server (the embedded
 /// <see cref="TemporalDevServer"/>, or the server at <c>ESTUARY_TEMPORAL_ADDRESS</c> when set, so the same tests run
 /// against a real Temporal dev server), a real PostgreSQL, and one running worker per domain, each on its own task
-/// queue and database.
+/// queue and database; and, on first use, a second embedded server in time-skipping mode (<see cref="TimeSkippingAsync"/>).
 /// </summary>
 public sealed class EndToEndFixture : IAsyncLifetime
 {
