@@ -18,8 +18,8 @@ builder.AddWorker<Projects.Estuary_Worker_Example>("example-worker")
 builder.AddWorker<Projects.Estuary_Worker_Bookings>("bookings-worker")
     .WithReference(temporal).WaitFor(temporal)
     .WithReference(bookingsDb).WaitFor(bookingsDb)
-    .WithWorkflowCommand(temporal, "RequestBookingWorkflow", taskQueue: "bookings", argumentLabel: "Booking request",
-        example: """{"Reference": "B-1", "CustomerEmail": "ada@example.com", "StartsAt": "2030-01-01T09:00:00Z"}""");
+    .WithWorkflowCommand(temporal, "BookingWorkflow", taskQueue: "bookings", argumentLabel: "Booking",
+        example: """{"Reference": "B-1", "Client": "ada@example.com", "Practitioner": "dr-bob", "Service": "massage-60", "StartsAt": "2030-01-01T09:00:00Z", "Duration": "01:00:00", "PriceMinor": 6000, "Currency": "EUR"}""");
 
 builder.AddWorker<Projects.Estuary_Worker_Payments>("payments-worker")
     .WithReference(temporal).WaitFor(temporal)

@@ -58,7 +58,7 @@ public sealed class ModelTests
         await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Estuary_AppHost>(
             ["Temporal:Mode=Embedded", "Postgres:Mode=Local"]);
 
-        foreach (var (worker, workflow) in new[] { ("example-worker", "ExampleWorkflow"), ("bookings-worker", "RequestBookingWorkflow"), ("payments-worker", "RecordPaymentWorkflow") })
+        foreach (var (worker, workflow) in new[] { ("example-worker", "ExampleWorkflow"), ("bookings-worker", "BookingWorkflow"), ("payments-worker", "RecordPaymentWorkflow") })
         {
             var resource = Resource(builder, worker);
             Assert.Contains(resource.Annotations.OfType<EndpointAnnotation>(), e => e.Name == "http" && e.UriScheme == "http");

@@ -56,6 +56,19 @@ public sealed record PayoutBatchInput(
 /// <param name="Outcomes">Every item's outcome, in item order.</param>
 public sealed record PayoutBatchResult(string BatchId, int Paid, int Failed, long PaidAmountMinor, int Runs, IReadOnlyList<PayoutItemOutcome> Outcomes);
 
+/// <summary>How far a batch has got, across every run so far (the answer of the <c>Progress</c> query).</summary>
+/// <param name="BatchId">The batch.</param>
+/// <param name="Run">The run answering, from 1.</param>
+/// <param name="Total">How many items the batch has.</param>
+/// <param name="Paid">How many items are paid, by this run or earlier ones.</param>
+/// <param name="Failed">How many items failed, in this run or earlier ones.</param>
+/// <param name="InFlight">How many payouts this run has in flight.</param>
+public sealed record PayoutBatchProgress(string BatchId, int Run, int Total, int Paid, int Failed, int InFlight)
+{
+    /// <summary>Gets how many items have an outcome (paid or failed).</summary>
+    public int Done => Paid + Failed;
+}
+
 /// <summary>
 /// Pays many practitioners: at most <see cref="PayoutBatchInput.MaxParallelism"/> payouts in flight, each item's outcome
 /// recorded (a failed item does not fail the batch), idempotency key <c>{batch}/{item}</c> per payout (unique in the
@@ -68,6 +81,28 @@ public sealed class PayoutBatchWorkflow : EstuaryWorkflow
     /// <summary>The error type of a batch that cannot be paid as given; the workflow fails without paying anything.</summary>
     public const string InvalidBatch = "InvalidBatch";
 
+    private readonly PayoutBatchInput _input;
+    private readonly Dictionary<string, PayoutItemOutcome> _done = new(StringComparer.Ordinal);
+    private readonly List<Task<PayoutItemOutcome>> _inFlight = [];
+
+    /// <summary>Initializes a new instance of the <see cref="PayoutBatchWorkflow"/> class, so the progress query can
+    /// answer from the run's first task on.</summary>
+    /// <param name="input">The batch and its progress.</param>
+    [WorkflowInit]
+    public PayoutBatchWorkflow(PayoutBatchInput input) => _input = input;
+
+    /// <summary>Gets how far the batch has got: the outcomes carried from earlier runs plus this run's.</summary>
+    [WorkflowQuery]
+    public PayoutBatchProgress Progress
+    {
+        get
+        {
+            var outcomes = (_input.Outcomes ?? []).Concat(_done.Values).ToList();
+            var paid = outcomes.Count(o => o.Status == PayoutStatus.Paid);
+            return new PayoutBatchProgress(_input.BatchId, _input.Run, _input.Items.Count, paid, outcomes.Count - paid, _inFlight.Count);
+        }
+    }
+
     /// <summary>Runs the workflow (one run: one chunk of items).</summary>
     /// <param name="input">The batch and its progress.</param>
     /// <returns>What the batch did, from the last run.</returns>
@@ -77,24 +112,22 @@ public sealed class PayoutBatchWorkflow : EstuaryWorkflow
         Validate(input);
         var outcomes = new List<PayoutItemOutcome>(input.Outcomes ?? []);
         var chunk = input.Items.Skip(outcomes.Count).Take(input.ItemsPerRun).ToList();
-        var done = new Dictionary<string, PayoutItemOutcome>(StringComparer.Ordinal);
-        var inFlight = new List<Task<PayoutItemOutcome>>();
         foreach (var item in chunk)
         {
-            if (inFlight.Count == input.MaxParallelism)
+            if (_inFlight.Count == input.MaxParallelism)
             {
-                await CollectOneAsync(inFlight, done);
+                await CollectOneAsync();
             }
 
-            inFlight.Add(PayAsync(input.BatchId, item));
+            _inFlight.Add(PayAsync(input.BatchId, item));
         }
 
-        while (inFlight.Count > 0)
+        while (_inFlight.Count > 0)
         {
-            await CollectOneAsync(inFlight, done);
+            await CollectOneAsync();
         }
 
-        outcomes.AddRange(chunk.Select(item => done[item.ItemId]));
+        outcomes.AddRange(chunk.Select(item => _done[item.ItemId]));
         if (outcomes.Count < input.Items.Count)
         {
             var next = input with { Outcomes = outcomes, Run = input.Run + 1 };
@@ -111,12 +144,12 @@ public sealed class PayoutBatchWorkflow : EstuaryWorkflow
             outcomes);
     }
 
-    private static async Task CollectOneAsync(List<Task<PayoutItemOutcome>> inFlight, Dictionary<string, PayoutItemOutcome> done)
+    private async Task CollectOneAsync()
     {
-        var finished = await Workflow.WhenAnyAsync(inFlight);
-        inFlight.Remove(finished);
+        var finished = await Workflow.WhenAnyAsync(_inFlight);
+        _inFlight.Remove(finished);
         var outcome = await finished;
-        done[outcome.ItemId] = outcome;
+        _done[outcome.ItemId] = outcome;
     }
 
     private async Task<PayoutItemOutcome> PayAsync(string batchId, PayoutItem item)

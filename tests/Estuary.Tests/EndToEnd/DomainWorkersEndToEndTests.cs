@@ -5,6 +5,7 @@ using Estuary.Tests.Commands;
 using Estuary.Tests.Infrastructure;
 using Estuary.Worker.Bookings;
 using Estuary.Worker.Bookings.Data;
+using Estuary.Worker.Bookings.Workflows;
 using Estuary.Worker.Payments;
 using Estuary.Worker.Payments.Data;
 using Microsoft.EntityFrameworkCore;
@@ -38,23 +39,45 @@ public sealed class DomainWorkersEndToEndTests(EndToEndFixture fixture)
     }
 
     [Fact]
-    public async Task Trigger_RequestBookingOnTheBookingsQueue_StoresTheRequestedBooking()
+    public async Task Trigger_BookingOnTheBookingsQueue_PaysThroughThePaymentsQueueAndCancelsWithRefund()
     {
-        var domain = new BookingsDomain();
-        await using var worker = await WorkerProcess.StartAsync(
-            domain, fixture.Address, await fixture.Postgres.CreateDatabaseAsync("bookings_queue"), taskQueue: null);
+        await using var payments = await WorkerProcess.StartAsync(
+            new PaymentsDomain(), fixture.Address, await fixture.Postgres.CreateDatabaseAsync("payments_for_bookings"), taskQueue: null);
+        await using var bookings = await WorkerProcess.StartAsync(
+            new BookingsDomain(), fixture.Address, await fixture.Postgres.CreateDatabaseAsync("bookings_queue"), taskQueue: null);
         var reference = $"book-{Guid.NewGuid():N}";
+        var workflowId = $"booking-{reference}";
 
-        var (exitCode, output, error) = await TriggerAsync(
-            "bookings", "RequestBookingWorkflow",
-            $"{{\"reference\":\"{reference}\",\"customerEmail\":\"ada@example.com\",\"startsAt\":\"2026-12-01T09:00:00Z\"}}");
-
+        var (exitCode, _, error) = await CommandLineRunner.RunAsync(CliHost.Domains,
+        [
+            "trigger", "bookings", "booking",
+            $"{{\"reference\":\"{reference}\",\"client\":\"ada@example.com\",\"practitioner\":\"dr-{reference}\",\"service\":\"massage-60\",\"startsAt\":\"2030-12-01T09:00:00Z\",\"duration\":\"01:00:00\",\"priceMinor\":6000,\"currency\":\"EUR\"}}",
+            "--id", workflowId, "--address", fixture.Address,
+        ]);
         Assert.True(exitCode == EstuaryCommandLine.Success, error);
-        using var json = JsonDocument.Parse(output);
-        Assert.Equal(reference, json.RootElement.GetProperty("result").GetProperty("Reference").GetString());
-        var emails = await worker.WithAsync<BookingsDbContext, List<string>>(
-            db => db.Bookings.Where(b => b.Reference == reference).Select(b => b.CustomerEmail).ToListAsync());
-        Assert.Equal(["ada@example.com"], emails);
+        await WaitForStatusAsync(bookings, reference, BookingStatus.Confirmed);
+        var handle = fixture.Client.GetWorkflowHandle<BookingWorkflow>(workflowId);
+        await handle.SignalAsync(wf => wf.CancelAsync(new CancelBookingRequest("client asked")));
+        var state = await handle.GetResultAsync<BookingState>();
+
+        Assert.Equal((BookingStatus.Cancelled, "client asked"), (state.Status, state.CancellationReason));
+        var booking = await bookings.WithAsync<BookingsDbContext, Booking>(db => db.Bookings.AsNoTracking().SingleAsync(b => b.Reference == reference));
+        Assert.Equal((BookingStatus.Cancelled, state.CaptureId, state.RefundId), (booking.Status, booking.CaptureId, booking.RefundId));
+        var ledger = await payments.WithAsync<PaymentsDbContext, List<(long, ProviderOperationKind)>>(async db =>
+            (await db.ProviderOperations.Where(o => o.Reference == reference).OrderBy(o => o.Id).ToListAsync()).Select(o => (o.Id, o.Kind)).ToList());
+        Assert.Equal([ProviderOperationKind.Authorize, ProviderOperationKind.Capture, ProviderOperationKind.Refund], ledger.Select(o => o.Item2));
+        Assert.Equal([state.CaptureId!.Value, state.RefundId!.Value], ledger.Skip(1).Select(o => o.Item1));
+    }
+
+    private static async Task WaitForStatusAsync(WorkerProcess bookings, string reference, BookingStatus status)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (await bookings.WithAsync<BookingsDbContext, BookingStatus?>(db =>
+            db.Bookings.Where(b => b.Reference == reference).Select(b => (BookingStatus?)b.Status).SingleOrDefaultAsync()) != status)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"booking {reference} not {status} after 30 s");
+            await Task.Delay(50);
+        }
     }
 
     private Task<(int ExitCode, string Output, string Error)> TriggerAsync(params string[] args) =>

@@ -8,11 +8,12 @@ namespace Estuary.Tests.Infrastructure;
 /// Everything an end-to-end test needs, started once for the collection: a Temporal server (the embedded
 /// <see cref="TemporalDevServer"/>, or the server at <c>ESTUARY_TEMPORAL_ADDRESS</c> when set, so the same tests run
 /// against a real Temporal dev server), a real PostgreSQL, and one running worker per domain, each on its own task
-/// queue and database.
+/// queue and database; and, on first use, a second embedded server in time-skipping mode (<see cref="TimeSkippingAsync"/>).
 /// </summary>
 public sealed class EndToEndFixture : IAsyncLifetime
 {
     private readonly Dictionary<string, WorkerProcess> _workers = new(StringComparer.Ordinal);
+    private readonly Lazy<Task<TimeSkippingServer>> _timeSkipping = new(TimeSkippingServer.StartAsync);
     private TemporalDevServer? _server;
 
     /// <summary>Gets the PostgreSQL server.</summary>
@@ -57,9 +58,18 @@ public sealed class EndToEndFixture : IAsyncLifetime
         return worker;
     }
 
+    /// <summary>Gets the time-skipping server (always embedded), started on first use: for workflows that sleep for days.</summary>
+    /// <returns>The server.</returns>
+    public Task<TimeSkippingServer> TimeSkippingAsync() => _timeSkipping.Value;
+
     /// <inheritdoc />
     public async Task DisposeAsync()
     {
+        if (_timeSkipping.IsValueCreated)
+        {
+            await (await _timeSkipping.Value).DisposeAsync();
+        }
+
         foreach (var worker in _workers.Values)
         {
             await worker.DisposeAsync();

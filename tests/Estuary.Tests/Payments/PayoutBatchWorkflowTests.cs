@@ -73,6 +73,38 @@ public sealed class PayoutBatchWorkflowTests(EndToEndFixture fixture)
         await AssertPaidExactlyOnceAsync(second, batchId, items);
     }
 
+    [Fact]
+    public async Task Progress_QueriedWhileRunningAndAfterContinueAsNew_CountsTheItemsOfEveryRun()
+    {
+        await using var worker = await PaymentsWorker.StartAsync(fixture, GetType(), new Failure("Payout", AmountMinor: Declined, Permanent: true));
+        var batchId = $"batch-{Guid.NewGuid():N}";
+        var items = Enumerable.Range(0, 60).Select(i => new PayoutItem($"item-{i}", $"practitioner-{i}", i % 10 == 7 ? Declined : 1000 + i, "EUR")).ToList();
+        var handle = await fixture.Client.StartWorkflowAsync(
+            (PayoutBatchWorkflow wf) => wf.RunAsync(new PayoutBatchInput(batchId, items, MaxParallelism: 5, ItemsPerRun: 20)),
+            new($"payout-{batchId}", worker.TaskQueue));
+        var latest = fixture.Client.GetWorkflowHandle<PayoutBatchWorkflow>(handle.Id);
+
+        var seen = new List<PayoutBatchProgress>();
+        var clock = Stopwatch.StartNew();
+        while (seen.Count == 0 || seen[^1].Done < items.Count)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"progress after 30 s: {seen.LastOrDefault()}");
+            seen.Add(await latest.QueryAsync(wf => wf.Progress));
+        }
+
+        var result = await handle.GetResultAsync();
+        var firstRun = await fixture.Client.GetWorkflowHandle<PayoutBatchWorkflow>(handle.Id, runId: handle.ResultRunId).QueryAsync(wf => wf.Progress);
+        var lastRun = await latest.QueryAsync(wf => wf.Progress);
+
+        Assert.All(seen, p => Assert.Equal((batchId, items.Count), (p.BatchId, p.Total)));
+        Assert.All(seen, p => Assert.InRange(p.Done, (p.Run - 1) * 20, p.Run * 20));
+        Assert.All(seen, p => Assert.InRange(p.InFlight, 0, 5));
+        Assert.Equal(seen.Select(p => (p.Run, p.Done)).Order(), seen.Select(p => (p.Run, p.Done)));
+        Assert.Equal(new PayoutBatchProgress(batchId, 1, 60, 18, 2, 0), firstRun);
+        Assert.Equal(new PayoutBatchProgress(batchId, 3, 60, result.Paid, result.Failed, 0), lastRun);
+        Assert.Equal((54, 6), (result.Paid, result.Failed));
+    }
+
     private static long Amount(int i) => (i % 100) switch
     {
         7 => Declined,

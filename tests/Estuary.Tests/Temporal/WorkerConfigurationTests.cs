@@ -16,6 +16,9 @@ namespace Estuary.Tests.Temporal;
 
 public sealed class WorkerConfigurationTests
 {
+    private static readonly string[] BookingsActivities =
+        ["cancel_booking", "check_follow_up", "complete_booking", "confirm_booking", "reschedule_booking", "reserve_slot", "send_reminder"];
+
     private static readonly string[] PaymentsActivities =
         ["authorize_payment", "capture_payment", "pay_out", "record_payment", "refund_payment", "void_authorization"];
 
@@ -89,7 +92,7 @@ public sealed class WorkerConfigurationTests
 
         foreach (var (queue, workflows, activities) in new[]
         {
-            ("bookings", new[] { "RequestBookingWorkflow" }, new[] { "request_booking" }),
+            ("bookings", new[] { "BookingFollowUpWorkflow", "BookingWorkflow" }, BookingsActivities),
             ("example", ["ExampleWorkflow"], ["get_entity_details", "process_entity"]),
             ("payments", ["PayoutBatchWorkflow", "ProcessPaymentWorkflow", "RecordPaymentWorkflow", "RefundPaymentWorkflow"], PaymentsActivities),
         })

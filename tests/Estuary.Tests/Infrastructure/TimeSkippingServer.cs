@@ -1,0 +1,72 @@
+using Estuary.DevServer;
+using Google.Protobuf.WellKnownTypes;
+using Temporalio.Api.TestService.V1;
+using Temporalio.Client;
+
+namespace Estuary.Tests.Infrastructure;
+
+/// <summary>
+/// An embedded server in test-server mode for workflows that sleep for days: time skipping starts locked, so timers
+/// follow the wall clock while a test drives a workflow (signals, queries), and <see cref="SkippingTimeAsync{T}"/>
+/// lets the clock jump from timer to timer while the test waits for an outcome, as the SDK's time-skipping
+/// environment does. Its clock runs ahead of the wall clock after a test has skipped time: read it with
+/// <see cref="NowAsync"/>. A test must leave no workflow running, or that workflow's timers fire in the next test.
+/// </summary>
+public sealed class TimeSkippingServer : IAsyncDisposable
+{
+    private readonly TemporalDevServer _server;
+
+    private TimeSkippingServer(TemporalDevServer server, TemporalClient client)
+    {
+        _server = server;
+        Client = client;
+    }
+
+    /// <summary>Gets the server's address, <c>host:port</c>.</summary>
+    public string Address => _server.Address;
+
+    /// <summary>Gets a client connected to the server's default namespace.</summary>
+    public TemporalClient Client { get; }
+
+    /// <summary>Starts a server.</summary>
+    /// <returns>The running server.</returns>
+    public static async Task<TimeSkippingServer> StartAsync()
+    {
+        // Closed runs are kept for the server's simulated time, which runs weeks ahead: keep them long enough to read.
+        var server = await TemporalDevServer.StartAsync(new DevServerOptions
+        {
+            TimeSkipping = true,
+            TimeSkippingStartsLocked = true,
+            Retention = TimeSpan.FromDays(3650),
+        });
+        return new TimeSkippingServer(server, await TemporalClient.ConnectAsync(new TemporalClientConnectOptions(server.Address)));
+    }
+
+    /// <summary>Gets the server's current time, truncated to the second (what PostgreSQL stores round-trips exactly).</summary>
+    /// <returns>The time.</returns>
+    public async Task<DateTimeOffset> NowAsync()
+    {
+        var now = (await Client.Connection.TestService.GetCurrentTimeAsync(new Empty())).Time.ToDateTimeOffset();
+        return new DateTimeOffset(now.Ticks - (now.Ticks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
+    }
+
+    /// <summary>Lets time skip while <paramref name="wait"/> runs, then locks it again.</summary>
+    /// <typeparam name="T">What the wait returns.</typeparam>
+    /// <param name="wait">What the test waits for (a workflow result, a command).</param>
+    /// <returns>What the wait returned.</returns>
+    public async Task<T> SkippingTimeAsync<T>(Func<Task<T>> wait)
+    {
+        await Client.Connection.TestService.UnlockTimeSkippingAsync(new UnlockTimeSkippingRequest());
+        try
+        {
+            return await wait();
+        }
+        finally
+        {
+            await Client.Connection.TestService.LockTimeSkippingAsync(new LockTimeSkippingRequest());
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
+}
