@@ -31,6 +31,14 @@ internal sealed class TriggerCommand
     private readonly Option<bool> _json = new("--json") { Description = "Print machine-readable JSON only." };
     private readonly Option<string?> _address = new("--address") { Description = "Temporal address host:port (default: configuration 'Temporal:Address')." };
     private readonly Option<string?> _namespace = new("--namespace", "-n") { Description = "Temporal namespace (default: configuration 'Temporal:Namespace')." };
+    private readonly Option<double> _progress = new("--progress")
+    {
+        Description = $"With --wait, for a workflow answering the query '{ProgressQuery}': ask it every this many seconds and print each new answer (0: never).",
+        DefaultValueFactory = _ => 2,
+    };
+
+    /// <summary>The query a workflow answers to report how far it has got (e.g. PayoutBatchWorkflow).</summary>
+    public const string ProgressQuery = "Progress";
 
     public TriggerCommand(DomainCatalog catalog, IConfiguration configuration, TextWriter output)
     {
@@ -39,7 +47,7 @@ internal sealed class TriggerCommand
         _output = output;
         Command = new Command("trigger", "Start a domain's workflow with typed arguments; --wait prints its result.")
         {
-            _domain, _workflow, _arguments, _taskQueue, _id, _wait, _json, _address, _namespace,
+            _domain, _workflow, _arguments, _taskQueue, _id, _wait, _json, _address, _namespace, _progress,
         };
         Command.SetAction(RunAsync);
     }
@@ -61,6 +69,12 @@ internal sealed class TriggerCommand
         if (string.IsNullOrWhiteSpace(taskQueue))
         {
             throw new UsageException("Option '--task-queue' must not be empty.");
+        }
+
+        var progressSeconds = parse.GetValue(_progress);
+        if (!double.IsFinite(progressSeconds) || progressSeconds < 0)
+        {
+            throw new UsageException($"Option '--progress' must be a number of seconds, 0 or more (got {progressSeconds}).");
         }
 
         var workflowId = parse.GetValue(_id)
@@ -96,6 +110,10 @@ internal sealed class TriggerCommand
             await _output.WriteLineAsync($"Started {workflow.Name} (workflow id {handle.Id}, run id {handle.ResultRunId}); waiting for the result…");
         }
 
+        using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var watcher = !json && progressSeconds > 0 && AnswersProgress(workflow)
+            ? WatchProgressAsync(client.GetWorkflowHandle(handle.Id), TimeSpan.FromSeconds(progressSeconds), watching.Token)
+            : Task.CompletedTask;
         JsonElement? result = null;
         try
         {
@@ -113,9 +131,50 @@ internal sealed class TriggerCommand
         {
             throw new CommandFailedException($"Workflow {workflow.Name} (id {handle.Id}) failed: {Describe(e.InnerException ?? e)}", e);
         }
+        finally
+        {
+            await watching.CancelAsync();
+            await watcher;
+        }
 
         await WriteAsync(json, workflow.Name, handle, result, waited: true);
         return EstuaryCommandLine.Success;
+    }
+
+    private static bool AnswersProgress(WorkflowDescriptor workflow) =>
+        Temporalio.Workflows.WorkflowDefinition.Create(workflow.Type).Queries.ContainsKey(ProgressQuery);
+
+    // Asks the latest run (a batch continues as new) and prints an answer only when it changed. A query that fails —
+    // the run is between runs, closing, or its worker is busy — is asked again at the next tick.
+    private async Task WatchProgressAsync(WorkflowHandle latestRun, TimeSpan interval, CancellationToken cancellationToken)
+    {
+        string? last = null;
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                try
+                {
+                    var answer = await latestRun.QueryAsync<JsonElement>(
+                        ProgressQuery, [], new WorkflowQueryOptions { Rpc = new() { CancellationToken = cancellationToken } });
+                    var text = JsonSerializer.Serialize(answer);
+                    if (text != last)
+                    {
+                        last = text;
+                        await _output.WriteLineAsync($"Progress: {text}");
+                    }
+                }
+                catch (Exception e) when (e is RpcException or WorkflowQueryFailedException or WorkflowQueryRejectedException)
+                {
+                    // Asked again at the next tick.
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The result arrived (or the command was canceled).
+        }
     }
 
     private TemporalConnectionOptions ConnectionOptions(ParseResult parse)
