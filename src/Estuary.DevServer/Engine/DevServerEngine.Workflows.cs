@@ -295,7 +295,8 @@ internal sealed partial class DevServerEngine
         }
         run.Timers.Clear();
         run.History.ReleaseWaiters();
-        _closedRuns.Enqueue(run);
+        run.Namespace.ClosedRuns.Enqueue(run);
+        _closedRunCount++;
         NotifyParent(run);
         ApplyParentClosePolicies(run);
         DispatchQueries(run);
