@@ -261,6 +261,11 @@ internal sealed partial class DevServerEngine
                 ? RpcErrors.Unimplemented(invalid.Message)
                 : RpcErrors.InvalidArgument(invalid.Message);
         }
+        if (InvalidSearchAttributesInCommands(request.Commands) is { } badAttributes)
+        {
+            FailWorkflowTask(run, task, WorkflowTaskFailedCause.BadSearchAttributes, new Failure { Message = badAttributes }, request.Identity);
+            throw RpcErrors.InvalidArgument(badAttributes);
+        }
         var closes = request.Commands.Any(c => c.CommandType is CommandType.CompleteWorkflowExecution or CommandType.FailWorkflowExecution
             or CommandType.CancelWorkflowExecution or CommandType.ContinueAsNewWorkflowExecution);
         if (closes && run.HasBufferedEvents)

@@ -45,6 +45,7 @@ internal sealed partial class DevServerEngine
         lock (_gate)
         {
             var ns = GetNamespace(request.Namespace);
+            ValidateSearchAttributes(request.SearchAttributes);
             if (ns.LatestRuns.TryGetValue(request.WorkflowId, out var existing))
             {
                 if (!string.IsNullOrEmpty(request.RequestId) && existing.RequestId == request.RequestId)
