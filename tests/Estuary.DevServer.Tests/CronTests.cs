@@ -127,6 +127,23 @@ public sealed class CronTests(TimeSkippingFixture fixture) : IClassFixture<TimeS
         Assert.Equal(4, result);
     }
 
+    [Fact]
+    public async Task SignalWorkflow_CronRunWaitingForItsTime_IsRecordedWithoutStartingTheRun()
+    {
+        // On a server without time skipping the first run waits for 1 January.
+        await using var server = await TemporalDevServer.StartAsync(new DevServerOptions());
+        var client = await TemporalClient.ConnectAsync(new(server.Address));
+        var handle = await client.StartWorkflowAsync((WaitForSignalWorkflow wf) => wf.RunAsync(1),
+            new(TestIds.New("cron"), TestIds.New("tq")) { CronSchedule = "0 0 1 1 *" });
+        await handle.SignalAsync(wf => wf.AddAsync("early"));
+
+        var events = await handle.EventTypesAsync();
+        Assert.Equal([EventType.WorkflowExecutionStarted, EventType.WorkflowExecutionSignaled], events);
+        var description = await handle.DescribeAsync();
+        Assert.Equal(WorkflowExecutionStatus.Running, description.Status);
+        await handle.TerminateAsync();
+    }
+
     [Theory]
     [InlineData("61 * * * *", "minute")]
     [InlineData("* * * *", "5 fields")]
