@@ -15,7 +15,8 @@ public sealed class CronTests(TimeSkippingFixture fixture) : IClassFixture<TimeS
 
     private TemporalWorker NewWorker(string taskQueue) => new(Client, new TemporalWorkerOptions(taskQueue)
         .AddWorkflow<CronCounterWorkflow>()
-        .AddWorkflow<CronFailureWorkflow>());
+        .AddWorkflow<CronFailureWorkflow>()
+        .AddWorkflow<CronParentWorkflow>());
 
     /// <summary>The runs of one workflow id, oldest first, once at least <paramref name="closed"/> of them are closed.</summary>
     private async Task<List<WorkflowExecution>> WaitForClosedRunsAsync(string workflowId, int closed)
@@ -125,6 +126,18 @@ public sealed class CronTests(TimeSkippingFixture fixture) : IClassFixture<TimeS
 
         // Runs at the first full hour and the three after it; the next one would start after the timeout.
         Assert.Equal(4, result);
+    }
+
+    [DevServerOnlyFact]
+    public async Task StartChildWorkflow_CronChild_ParentGetsTheLastRunsResult()
+    {
+        var taskQueue = TestIds.New("tq");
+        using var worker = NewWorker(taskQueue);
+        var result = await worker.ExecuteAsync(() => Client.ExecuteWorkflowAsync((CronParentWorkflow wf) => wf.RunAsync(TimeSpan.FromMinutes(150)),
+            new(TestIds.New("parent"), taskQueue)));
+
+        // The child's runs at the first full hour and the two after it; the parent only sees the chain's end.
+        Assert.Equal(3, result);
     }
 
     [Fact]

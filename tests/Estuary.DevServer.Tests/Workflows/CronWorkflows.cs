@@ -41,3 +41,17 @@ public sealed class CronFailureWorkflow
         throw new ApplicationFailureException("first run fails", "CronBroke");
     }
 }
+
+/// <summary>Runs <see cref="CronCounterWorkflow"/> as an hourly cron child bounded by an execution timeout.</summary>
+[Workflow]
+public sealed class CronParentWorkflow
+{
+    [WorkflowRun]
+    public Task<int> RunAsync(TimeSpan childExecutionTimeout) =>
+        Workflow.ExecuteChildWorkflowAsync((CronCounterWorkflow wf) => wf.RunAsync(int.MaxValue), new()
+        {
+            Id = $"{Workflow.Info.WorkflowId}-child",
+            CronSchedule = "@hourly",
+            ExecutionTimeout = childExecutionTimeout,
+        });
+}
