@@ -1,4 +1,5 @@
 using Estuary.DevServer.Tests.Workflows;
+using Google.Protobuf.WellKnownTypes;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Api.WorkflowService.V1;
 using Temporalio.Client;
@@ -110,5 +111,45 @@ public sealed class RetentionTests
         var error = await Assert.ThrowsAsync<RpcException>(() => first.DescribeAsync());
         Assert.Equal(RpcException.StatusCode.NotFound, error.Code);
         Assert.Equal(WorkflowExecutionStatus.Terminated, (await second.DescribeAsync()).Status);
+    }
+
+    [DevServerOnlyFact]
+    public async Task IdleServer_ClosedRunPastItsNamespaceRetention_IsForgotten()
+    {
+        await using var server = await TemporalDevServer.StartAsync(new DevServerOptions { Retention = TimeSpan.FromDays(1) });
+        var client = await TemporalClient.ConnectAsync(new(server.Address));
+        await client.WorkflowService.RegisterNamespaceAsync(new RegisterNamespaceRequest
+        {
+            Namespace = "short-lived",
+            WorkflowExecutionRetentionPeriod = Duration.FromTimeSpan(TimeSpan.FromSeconds(1)),
+        });
+        var shortLived = await TemporalClient.ConnectAsync(new(server.Address) { Namespace = "short-lived" });
+        var taskQueue = TestIds.New("tq");
+        // Closed first, in a namespace that keeps it a day: it must not hold back the short-lived one behind it.
+        var kept = await client.StartWorkflowAsync((WaitForSignalWorkflow wf) => wf.RunAsync(1), new(TestIds.New("wf"), taskQueue));
+        await kept.TerminateAsync();
+        var dropped = await shortLived.StartWorkflowAsync((WaitForSignalWorkflow wf) => wf.RunAsync(1), new(TestIds.New("wf"), taskQueue));
+        await dropped.TerminateAsync();
+
+        // Nothing else closes: only the server's own sweep can drop it.
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        RpcException? notFound = null;
+        while (notFound is null && DateTime.UtcNow < until)
+        {
+            try
+            {
+                await dropped.DescribeAsync();
+                await Task.Delay(200);
+            }
+            catch (RpcException e) when (e.Code == RpcException.StatusCode.NotFound)
+            {
+                notFound = e;
+            }
+        }
+        Assert.NotNull(notFound);
+        var history = await Assert.ThrowsAsync<RpcException>(() => dropped.FetchHistoryAsync());
+        Assert.Equal(RpcException.StatusCode.NotFound, history.Code);
+        Assert.Equal(0, (await shortLived.CountWorkflowsAsync($"WorkflowId = '{dropped.Id}'")).Count);
+        Assert.Equal(WorkflowExecutionStatus.Terminated, (await kept.DescribeAsync()).Status);
     }
 }

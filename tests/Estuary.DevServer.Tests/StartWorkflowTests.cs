@@ -87,6 +87,7 @@ public sealed class StartWorkflowTests(ServerFixture fixture)
     public async Task StartWorkflow_MemoAndSearchAttributes_DescribeReturnsThem()
     {
         var key = SearchAttributeKey.CreateKeyword("CustomKeywordField");
+        await SearchAttributeRegistration.EnsureAsync(fixture.Client, key.Name, IndexedValueType.Keyword);
         var handle = await StartWaitingAsync(TestIds.New("wf"), TestIds.New("tq"), o =>
         {
             o.Memo = new Dictionary<string, object> { ["owner"] = "estuary" };

@@ -114,6 +114,7 @@ public sealed class VisibilityTests(ServerFixture fixture)
     [Fact]
     public async Task ListWorkflows_ByStatusTypeAndTaskQueue_ReturnsOnlyMatchingRuns()
     {
+        await RegisterAttributesAsync();
         var taskQueue = TestIds.New("tq");
         using var worker = new TemporalWorker(Client, new TemporalWorkerOptions(taskQueue)
             .AddWorkflow<TaggingWorkflow>().AddWorkflow<FailingWorkflow>().AddWorkflow<WaitForSignalWorkflow>());

@@ -1,4 +1,5 @@
 using Estuary.DevServer.State;
+using Estuary.DevServer.Time;
 using Google.Protobuf.WellKnownTypes;
 using Temporalio.Api.Command.V1;
 using Temporalio.Api.Enums.V1;
@@ -17,7 +18,14 @@ internal sealed partial class DevServerEngine
         }
         if (!string.IsNullOrEmpty(child.CronSchedule))
         {
-            return (WorkflowTaskFailedCause.Unspecified, "Cron schedules are not supported by the Estuary dev server.");
+            try
+            {
+                CronSchedule.Parse(child.CronSchedule);
+            }
+            catch (FormatException e)
+            {
+                return (WorkflowTaskFailedCause.BadStartChildExecutionAttributes, $"Invalid CronSchedule '{child.CronSchedule}': {e.Message}.");
+            }
         }
         return null;
     }
@@ -53,6 +61,7 @@ internal sealed partial class DevServerEngine
             Header = command.Header,
             Memo = command.Memo,
             SearchAttributes = command.SearchAttributes,
+            CronSchedule = command.CronSchedule,
         };
         var initiatedEvent = parent.History.Append(new HistoryEvent
         {
@@ -95,10 +104,17 @@ internal sealed partial class DevServerEngine
             SearchAttributes = command.SearchAttributes,
             Header = command.Header,
             Initiator = ContinueAsNewInitiator.Unspecified,
+            CronSchedule = command.CronSchedule,
         };
+        // A cron child waits for its first scheduled time; its execution timeout counts from then.
+        var cronBackoff = string.IsNullOrEmpty(command.CronSchedule) ? TimeSpan.Zero : CronBackoff(CronSchedule.Parse(command.CronSchedule), now);
+        if (cronBackoff > TimeSpan.Zero)
+        {
+            started.FirstWorkflowTaskBackoff = Duration.FromTimeSpan(cronBackoff);
+        }
         if (command.WorkflowExecutionTimeout?.ToTimeSpan() is { } executionTimeout && executionTimeout > TimeSpan.Zero)
         {
-            started.WorkflowExecutionExpirationTime = Timestamp.FromDateTime(now + executionTimeout);
+            started.WorkflowExecutionExpirationTime = Timestamp.FromDateTime(now + cronBackoff + executionTimeout);
         }
         parent.Children[child.InitiatedEventId] = child;
         var run = CreateRun(ns, command.WorkflowId, Guid.NewGuid().ToString(), Guid.NewGuid().ToString(), started, null, child);
@@ -141,7 +157,7 @@ internal sealed partial class DevServerEngine
         HistoryEvent evt;
         switch (close.EventType)
         {
-            case EventType.WorkflowExecutionCompleted:
+            case EventType.WorkflowExecutionCompleted when string.IsNullOrEmpty(close.WorkflowExecutionCompletedEventAttributes.NewExecutionRunId):
                 evt = new HistoryEvent
                 {
                     EventType = EventType.ChildWorkflowExecutionCompleted,
@@ -202,7 +218,7 @@ internal sealed partial class DevServerEngine
                 };
                 break;
             default:
-                // Continued as new or retried: the next run keeps the parent link and reports instead.
+                // Continued as new, retried or the next cron run: that run keeps the parent link and reports instead.
                 parent.Children[child.InitiatedEventId] = child;
                 return;
         }

@@ -15,6 +15,8 @@ internal sealed partial class DevServerEngine
         lock (_gate)
         {
             var ns = GetNamespace(request.Namespace);
+            // Checked even when the signal goes to a running workflow, as Temporal checks the whole request.
+            ValidateSearchAttributes(request.SearchAttributes);
             var started = false;
             if (!ns.LatestRuns.TryGetValue(request.WorkflowId ?? "", out var run) || !run.IsRunning)
             {

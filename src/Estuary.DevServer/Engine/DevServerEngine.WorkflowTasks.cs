@@ -20,7 +20,9 @@ internal sealed partial class DevServerEngine
     /// <summary>Schedules a workflow task unless one is already pending (its history will include the new events).</summary>
     private void ScheduleWorkflowTaskIfIdle(WorkflowRun run, bool speculative = false)
     {
-        if (run.IsRunning && run.WorkflowTask is null && !run.ApplyingCommands)
+        // A cron run waits for its scheduled time whatever arrives meanwhile (Temporal buffers such signals too).
+        var waitsForCron = run.StartBackoff is { IsCancelled: false } && !string.IsNullOrEmpty(run.Started.CronSchedule);
+        if (run.IsRunning && run.WorkflowTask is null && !run.ApplyingCommands && !waitsForCron)
         {
             run.StartBackoff?.Cancel();
             ScheduleWorkflowTask(run, 1, speculative);
@@ -285,6 +287,11 @@ internal sealed partial class DevServerEngine
                 ? RpcErrors.Unimplemented(invalid.Message)
                 : RpcErrors.InvalidArgument(invalid.Message);
         }
+        if (InvalidSearchAttributesInCommands(request.Commands) is { } badAttributes)
+        {
+            FailWorkflowTask(run, task, WorkflowTaskFailedCause.BadSearchAttributes, new Failure { Message = badAttributes }, request.Identity);
+            throw RpcErrors.InvalidArgument(badAttributes);
+        }
         var closes = request.Commands.Any(c => c.CommandType is CommandType.CompleteWorkflowExecution or CommandType.FailWorkflowExecution
             or CommandType.CancelWorkflowExecution or CommandType.ContinueAsNewWorkflowExecution);
         if (closes && (run.HasBufferedEvents || run.PendingUpdates.Any(u => !u.IsSent)))
@@ -497,6 +504,7 @@ internal sealed partial class DevServerEngine
                 }, now);
                 return false;
             case CommandType.CompleteWorkflowExecution:
+                var cronRunId = NextCronRunId(run);
                 run.History.Append(new HistoryEvent
                 {
                     EventType = EventType.WorkflowExecutionCompleted,
@@ -504,9 +512,11 @@ internal sealed partial class DevServerEngine
                     {
                         Result = command.CompleteWorkflowExecutionCommandAttributes.Result,
                         WorkflowTaskCompletedEventId = completedEventId,
+                        NewExecutionRunId = cronRunId ?? "",
                     },
                 }, now);
                 CloseRun(run, WorkflowExecutionStatus.Completed);
+                StartCronRun(run, cronRunId, command.CompleteWorkflowExecutionCommandAttributes.Result, null);
                 return false;
             case CommandType.FailWorkflowExecution:
                 FailRun(run, command.FailWorkflowExecutionCommandAttributes.Failure, completedEventId);
@@ -590,17 +600,19 @@ internal sealed partial class DevServerEngine
             RetryState = retry.State,
             WorkflowTaskCompletedEventId = completedEventId,
         };
-        string? newRunId = retry.Backoff is null ? null : Guid.NewGuid().ToString();
+        var cronRunId = retry.Backoff is null ? NextCronRunId(run) : null;
+        string? newRunId = retry.Backoff is null ? cronRunId : Guid.NewGuid().ToString();
         if (newRunId is not null)
         {
             attributes.NewExecutionRunId = newRunId;
         }
         run.History.Append(new HistoryEvent { EventType = EventType.WorkflowExecutionFailed, WorkflowExecutionFailedEventAttributes = attributes }, Clock.UtcNow);
         CloseRun(run, WorkflowExecutionStatus.Failed);
-        if (newRunId is not null)
+        if (retry.Backoff is not null)
         {
-            StartRetryRun(run, newRunId, retry.Backoff!.Value, failure);
+            StartRetryRun(run, newRunId!, retry.Backoff!.Value, failure);
         }
+        StartCronRun(run, cronRunId, null, failure);
     }
 
     private void ContinueAsNew(WorkflowRun run, ContinueAsNewWorkflowExecutionCommandAttributes command, long completedEventId)

@@ -31,9 +31,10 @@ internal sealed partial class DevServerEngine
         {
             throw RpcErrors.InvalidArgument("TaskQueue is not set on request.");
         }
-        if (!string.IsNullOrEmpty(request.CronSchedule))
+        var cron = string.IsNullOrEmpty(request.CronSchedule) ? null : ParseCron(request.CronSchedule);
+        if (cron is not null && request.WorkflowStartDelay?.ToTimeSpan() > TimeSpan.Zero)
         {
-            throw RpcErrors.Unimplemented("Cron schedules are not supported by the Estuary dev server.");
+            throw RpcErrors.InvalidArgument("CronSchedule and WorkflowStartDelay may not be used together.");
         }
         ValidateTimeout(request.WorkflowExecutionTimeout, "WorkflowExecutionTimeout");
         ValidateTimeout(request.WorkflowRunTimeout, "WorkflowRunTimeout");
@@ -44,6 +45,7 @@ internal sealed partial class DevServerEngine
         lock (_gate)
         {
             var ns = GetNamespace(request.Namespace);
+            ValidateSearchAttributes(request.SearchAttributes);
             if (ns.LatestRuns.TryGetValue(request.WorkflowId, out var existing))
             {
                 if (!string.IsNullOrEmpty(request.RequestId) && existing.RequestId == request.RequestId)
@@ -102,12 +104,15 @@ internal sealed partial class DevServerEngine
                 Header = request.Header,
                 ContinuedFailure = request.ContinuedFailure,
                 LastCompletionResult = request.LastCompletionResult,
-                FirstWorkflowTaskBackoff = request.WorkflowStartDelay,
+                FirstWorkflowTaskBackoff = cron is null ? request.WorkflowStartDelay : Duration.FromTimeSpan(CronBackoff(cron, now)),
+                CronSchedule = request.CronSchedule,
                 Initiator = ContinueAsNewInitiator.Unspecified,
             };
             if (request.WorkflowExecutionTimeout?.ToTimeSpan() is { } executionTimeout && executionTimeout > TimeSpan.Zero)
             {
-                started.WorkflowExecutionExpirationTime = Timestamp.FromDateTime(now + executionTimeout);
+                // The execution timeout counts from the first run's first workflow task (cron waits for its first time).
+                var firstBackoff = cron is null ? TimeSpan.Zero : CronBackoff(cron, now);
+                started.WorkflowExecutionExpirationTime = Timestamp.FromDateTime(now + firstBackoff + executionTimeout);
             }
             var run = CreateRun(ns, request.WorkflowId, Guid.NewGuid().ToString(), request.RequestId, started, null);
             return new StartWorkflowExecutionResponse { RunId = run.RunId, Started = true, Status = WorkflowExecutionStatus.Running };
@@ -235,7 +240,8 @@ internal sealed partial class DevServerEngine
         ns.LatestRuns[workflowId] = run;
         run.History.Append(new HistoryEvent { EventType = EventType.WorkflowExecutionStarted, WorkflowExecutionStartedEventAttributes = started }, now);
 
-        var deadline = runTimeout > TimeSpan.Zero ? now + runTimeout : DateTime.MaxValue;
+        // The run timeout counts from the first workflow task, after any backoff (cron, retry, start delay), as in Temporal.
+        var deadline = runTimeout > TimeSpan.Zero ? now + backoff + runTimeout : DateTime.MaxValue;
         if (started.WorkflowExecutionExpirationTime?.ToDateTime() is { } expiration && expiration < deadline)
         {
             deadline = expiration;
@@ -292,7 +298,8 @@ internal sealed partial class DevServerEngine
         run.Timers.Clear();
         run.History.ReleaseWaiters();
         AbortUpdates(run);
-        _closedRuns.Enqueue(run);
+        run.Namespace.ClosedRuns.Enqueue(run);
+        _closedRunCount++;
         NotifyParent(run);
         ApplyParentClosePolicies(run);
         DispatchQueries(run);
@@ -325,17 +332,19 @@ internal sealed partial class DevServerEngine
         run.FlushBuffer(now);
         var retry = NextWorkflowRetry(run, null, isTimeout: true);
         var evt = new WorkflowExecutionTimedOutEventAttributes { RetryState = retry.State };
-        string? newRunId = retry.Backoff is null ? null : Guid.NewGuid().ToString();
+        var cronRunId = retry.Backoff is null ? NextCronRunId(run) : null;
+        string? newRunId = retry.Backoff is null ? cronRunId : Guid.NewGuid().ToString();
         if (newRunId is not null)
         {
             evt.NewExecutionRunId = newRunId;
         }
         run.History.Append(new HistoryEvent { EventType = EventType.WorkflowExecutionTimedOut, WorkflowExecutionTimedOutEventAttributes = evt }, now);
         CloseRun(run, WorkflowExecutionStatus.TimedOut);
-        if (newRunId is not null)
+        if (retry.Backoff is { } retryBackoff)
         {
-            StartRetryRun(run, newRunId, retry.Backoff!.Value, null);
+            StartRetryRun(run, newRunId!, retryBackoff, null);
         }
+        StartCronRun(run, cronRunId, null, new Failure { Message = "workflow timeout", TimeoutFailureInfo = new TimeoutFailureInfo { TimeoutType = TimeoutType.StartToClose } });
     }
 
     public TerminateWorkflowExecutionResponse TerminateWorkflowExecution(TerminateWorkflowExecutionRequest request)
@@ -641,6 +650,8 @@ internal sealed partial class DevServerEngine
             SearchAttributes = previous.SearchAttributes,
             Header = old.Header,
             ContinuedFailure = failure,
+            LastCompletionResult = old.LastCompletionResult,
+            CronSchedule = old.CronSchedule,
             Initiator = ContinueAsNewInitiator.Retry,
             FirstWorkflowTaskBackoff = Duration.FromTimeSpan(backoff),
         };

@@ -20,8 +20,12 @@ internal sealed partial class DevServerEngine : IAsyncDisposable
     private readonly Dictionary<(string Namespace, string Queue), TaskQueue<WorkflowRun, PollWorkflowTaskQueueResponse>> _workflowQueues = [];
     private readonly Dictionary<(string Namespace, string Queue), TaskQueue<ActivityState, PollActivityTaskQueueResponse>> _activityQueues = [];
     private readonly HashSet<(string Namespace, string Queue)> _shutDownStickyQueues = [];
-    private readonly Queue<WorkflowRun> _closedRuns = new();
+    private int _closedRunCount;
     private readonly Dictionary<string, Temporalio.Api.Enums.V1.IndexedValueType> _searchAttributes = new(StringComparer.Ordinal);
+    private readonly ITimer _retentionSweep;
+
+    /// <summary>How often closed runs past their retention are dropped while nothing else closes.</summary>
+    private static readonly TimeSpan RetentionSweepInterval = TimeSpan.FromSeconds(1);
 
     public DevServerEngine(DevServerOptions options, ILogger logger, TimeProvider wallClock)
     {
@@ -40,6 +44,8 @@ internal sealed partial class DevServerEngine : IAsyncDisposable
             _searchAttributes[name] = ParseSearchAttributeType(type);
         }
         Clock.Start();
+        // On the wall clock, not the DevClock: a retention timer there would make time skipping jump to it.
+        _retentionSweep = wallClock.CreateTimer(_ => SweepClosedRuns(), null, RetentionSweepInterval, RetentionSweepInterval);
     }
 
     public DevClock Clock { get; }
@@ -56,6 +62,7 @@ internal sealed partial class DevServerEngine : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _stopping.Cancel();
+        await _retentionSweep.DisposeAsync();
         await Clock.DisposeAsync();
         _stopping.Dispose();
     }
@@ -143,22 +150,54 @@ internal sealed partial class DevServerEngine : IAsyncDisposable
         }
     }
 
-    /// <summary>Drops closed runs past the retention or beyond the maximum count.</summary>
+    private void SweepClosedRuns()
+    {
+        lock (_gate)
+        {
+            EvictClosedRuns();
+        }
+    }
+
+    /// <summary>Drops closed runs past their namespace's retention, then the oldest beyond the maximum count.</summary>
     private void EvictClosedRuns()
     {
         var now = Clock.UtcNow;
-        while (_closedRuns.TryPeek(out var oldest)
-            && (_closedRuns.Count > _options.MaxClosedWorkflows || oldest.CloseTime + oldest.Namespace.Retention <= now))
+        foreach (var ns in _namespaces.Values)
         {
-            _closedRuns.Dequeue();
-            var ns = oldest.Namespace;
-            ns.Runs.Remove(oldest.RunId);
-            if (ns.LatestRuns.TryGetValue(oldest.WorkflowId, out var latest) && latest == oldest)
+            while (ns.ClosedRuns.TryPeek(out var oldest) && oldest.CloseTime + ns.Retention <= now)
             {
-                ns.LatestRuns.Remove(oldest.WorkflowId);
+                Evict(ns);
             }
-            oldest.History.ReleaseWaiters();
         }
+        while (_closedRunCount > _options.MaxClosedWorkflows)
+        {
+            NamespaceEntry? holder = null;
+            foreach (var ns in _namespaces.Values)
+            {
+                if (ns.ClosedRuns.TryPeek(out var candidate)
+                    && (holder is null || candidate.CloseTime < holder.ClosedRuns.Peek().CloseTime))
+                {
+                    holder = ns;
+                }
+            }
+            if (holder is null)
+            {
+                return;
+            }
+            Evict(holder);
+        }
+    }
+
+    private void Evict(NamespaceEntry ns)
+    {
+        var run = ns.ClosedRuns.Dequeue();
+        _closedRunCount--;
+        ns.Runs.Remove(run.RunId);
+        if (ns.LatestRuns.TryGetValue(run.WorkflowId, out var latest) && latest == run)
+        {
+            ns.LatestRuns.Remove(run.WorkflowId);
+        }
+        run.History.ReleaseWaiters();
     }
 
     /// <summary>How long to hold a long poll: the configured maximum, cut a little before the caller's deadline.</summary>

@@ -23,6 +23,9 @@ internal sealed class NamespaceEntry
     /// <summary>Latest run by workflow id.</summary>
     public Dictionary<string, WorkflowRun> LatestRuns { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Closed runs still held, oldest close first (one retention per namespace keeps it ordered by expiry too).</summary>
+    public Queue<WorkflowRun> ClosedRuns { get; } = new();
+
     public NamespaceInfo ToInfo() => new()
     {
         Name = Name,

@@ -46,6 +46,10 @@ internal static class SystemSearchAttributes
         HistoryLength, HistorySizeBytes, StateTransitionCount, ParentWorkflowId, ParentRunId, RootWorkflowId, RootRunId,
     }.Concat(Predefined).ToDictionary(attribute => attribute.Name, attribute => attribute.Type, StringComparer.Ordinal);
 
+    /// <summary>Name → type of the predefined attributes a workflow or client may set.</summary>
+    public static readonly IReadOnlyDictionary<string, IndexedValueType> SettableTypes =
+        Predefined.ToDictionary(attribute => attribute.Name, attribute => attribute.Type, StringComparer.Ordinal);
+
     /// <summary>ExecutionStatus values as queries spell them.</summary>
     public static readonly IReadOnlyList<string> StatusNames =
         ["Running", "Completed", "Failed", "Canceled", "Terminated", "ContinuedAsNew", "TimedOut"];

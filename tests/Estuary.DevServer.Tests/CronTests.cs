@@ -1,0 +1,173 @@
+using Estuary.DevServer.Tests.Workflows;
+using Temporalio.Api.Enums.V1;
+using Temporalio.Api.History.V1;
+using Temporalio.Client;
+using Temporalio.Converters;
+using Temporalio.Exceptions;
+using Temporalio.Worker;
+
+namespace Estuary.DevServer.Tests;
+
+/// <summary>Cron workflows on a time-skipping server: the clock jumps to each scheduled time.</summary>
+public sealed class CronTests(TimeSkippingFixture fixture) : IClassFixture<TimeSkippingFixture>
+{
+    private TemporalClient Client => fixture.Client;
+
+    private TemporalWorker NewWorker(string taskQueue) => new(Client, new TemporalWorkerOptions(taskQueue)
+        .AddWorkflow<CronCounterWorkflow>()
+        .AddWorkflow<CronFailureWorkflow>()
+        .AddWorkflow<CronParentWorkflow>());
+
+    /// <summary>The runs of one workflow id, oldest first, once at least <paramref name="closed"/> of them are closed.</summary>
+    private async Task<List<WorkflowExecution>> WaitForClosedRunsAsync(string workflowId, int closed)
+    {
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var runs = new List<WorkflowExecution>();
+            await foreach (var run in Client.ListWorkflowsAsync($"WorkflowId = '{workflowId}' ORDER BY StartTime ASC"))
+            {
+                runs.Add(run);
+            }
+            if (runs.Count(r => r.Status != WorkflowExecutionStatus.Running) >= closed || DateTime.UtcNow > until)
+            {
+                return runs;
+            }
+            await Task.Delay(50);
+        }
+    }
+
+    private async Task<List<HistoryEvent>> HistoryAsync(string workflowId, string runId) =>
+        (await Client.GetWorkflowHandle(workflowId, runId).FetchHistoryAsync()).Events.ToList();
+
+    private static DateTime FirstTaskTime(List<HistoryEvent> history) =>
+        history.First(e => e.EventType == EventType.WorkflowTaskScheduled).EventTime.ToDateTime();
+
+    private static T Decode<T>(Temporalio.Api.Common.V1.Payloads payloads) =>
+        DataConverter.Default.PayloadConverter.ToValue<T>(payloads.Payloads_.Single());
+
+    [DevServerOnlyFact]
+    public async Task StartWorkflow_HourlyCron_RunsChainAtFullHoursHandingOnLastResult()
+    {
+        var taskQueue = TestIds.New("tq");
+        var workflowId = TestIds.New("cron");
+        using var worker = NewWorker(taskQueue);
+        await worker.ExecuteAsync(async () =>
+        {
+            var handle = await Client.StartWorkflowAsync((CronCounterWorkflow wf) => wf.RunAsync(3),
+                new(workflowId, taskQueue) { CronSchedule = "0 * * * *" });
+            var runs = await WaitForClosedRunsAsync(workflowId, 2);
+            Assert.Equal(3, runs.Count);
+            await Client.GetWorkflowHandle(workflowId).TerminateAsync("enough");
+
+            // The client follows the chain as for Temporal's cron: the result is the last run's, here a termination.
+            await Assert.ThrowsAsync<WorkflowFailedException>(() => handle.GetResultAsync());
+
+            var first = await HistoryAsync(workflowId, runs[0].RunId);
+            var firstStarted = first[0].WorkflowExecutionStartedEventAttributes;
+            Assert.Equal("0 * * * *", firstStarted.CronSchedule);
+            Assert.True(firstStarted.FirstWorkflowTaskBackoff.ToTimeSpan() > TimeSpan.Zero);
+            var firstCompleted = first[^1].WorkflowExecutionCompletedEventAttributes;
+            Assert.Equal(1, Decode<int>(firstCompleted.Result));
+            Assert.Equal(runs[1].RunId, firstCompleted.NewExecutionRunId);
+
+            var second = await HistoryAsync(workflowId, runs[1].RunId);
+            var secondStarted = second[0].WorkflowExecutionStartedEventAttributes;
+            Assert.Equal(ContinueAsNewInitiator.CronSchedule, secondStarted.Initiator);
+            Assert.Equal(runs[0].RunId, secondStarted.ContinuedExecutionRunId);
+            Assert.Equal(runs[0].RunId, secondStarted.FirstExecutionRunId);
+            Assert.Equal("0 * * * *", secondStarted.CronSchedule);
+            Assert.Equal(1, Decode<int>(secondStarted.LastCompletionResult));
+            Assert.Equal(2, Decode<int>(second[^1].WorkflowExecutionCompletedEventAttributes.Result));
+            Assert.Equal(runs[2].RunId, second[^1].WorkflowExecutionCompletedEventAttributes.NewExecutionRunId);
+
+            foreach (var history in new[] { first, second })
+            {
+                var scheduled = FirstTaskTime(history);
+                Assert.True(scheduled is { Minute: 0, Second: 0 }, $"first workflow task at {scheduled:O}, not at a full hour");
+            }
+            Assert.Equal(60, Math.Round((FirstTaskTime(second) - FirstTaskTime(first)).TotalMinutes));
+
+            // Termination ends the chain: nothing follows the third run.
+            var third = await HistoryAsync(workflowId, runs[2].RunId);
+            Assert.Equal(EventType.WorkflowExecutionTerminated, third[^1].EventType);
+            Assert.Equal(3, (await WaitForClosedRunsAsync(workflowId, 3)).Count);
+        });
+    }
+
+    [DevServerOnlyFact]
+    public async Task StartWorkflow_CronRunFails_NextRunGetsLastFailure()
+    {
+        var taskQueue = TestIds.New("tq");
+        var workflowId = TestIds.New("cron");
+        using var worker = NewWorker(taskQueue);
+        await worker.ExecuteAsync(async () =>
+        {
+            await Client.StartWorkflowAsync((CronFailureWorkflow wf) => wf.RunAsync(), new(workflowId, taskQueue) { CronSchedule = "15 */2 * * *" });
+            var runs = await WaitForClosedRunsAsync(workflowId, 2);
+            await Client.GetWorkflowHandle(workflowId).TerminateAsync("enough");
+
+            Assert.Equal(WorkflowExecutionStatus.Failed, runs[0].Status);
+            var first = await HistoryAsync(workflowId, runs[0].RunId);
+            Assert.Equal(runs[1].RunId, first[^1].WorkflowExecutionFailedEventAttributes.NewExecutionRunId);
+            var second = await HistoryAsync(workflowId, runs[1].RunId);
+            Assert.Equal("first run fails", second[0].WorkflowExecutionStartedEventAttributes.ContinuedFailure.Message);
+            Assert.Equal("saw: first run fails", Decode<string>(second[^1].WorkflowExecutionCompletedEventAttributes.Result));
+        });
+    }
+
+    [DevServerOnlyFact]
+    public async Task StartWorkflow_CronWithExecutionTimeout_ChainEndsBeforeTheTimeout()
+    {
+        var taskQueue = TestIds.New("tq");
+        using var worker = NewWorker(taskQueue);
+        var result = await worker.ExecuteAsync(() => Client.ExecuteWorkflowAsync((CronCounterWorkflow wf) => wf.RunAsync(int.MaxValue),
+            new(TestIds.New("cron"), taskQueue) { CronSchedule = "@hourly", ExecutionTimeout = TimeSpan.FromMinutes(210) }));
+
+        // Runs at the first full hour and the three after it; the next one would start after the timeout.
+        Assert.Equal(4, result);
+    }
+
+    [DevServerOnlyFact]
+    public async Task StartChildWorkflow_CronChild_ParentGetsTheLastRunsResult()
+    {
+        var taskQueue = TestIds.New("tq");
+        using var worker = NewWorker(taskQueue);
+        var result = await worker.ExecuteAsync(() => Client.ExecuteWorkflowAsync((CronParentWorkflow wf) => wf.RunAsync(TimeSpan.FromMinutes(150)),
+            new(TestIds.New("parent"), taskQueue)));
+
+        // The child's runs at the first full hour and the two after it; the parent only sees the chain's end.
+        Assert.Equal(3, result);
+    }
+
+    [Fact]
+    public async Task SignalWorkflow_CronRunWaitingForItsTime_IsRecordedWithoutStartingTheRun()
+    {
+        // On a server without time skipping the first run waits for 1 January.
+        await using var server = await TemporalDevServer.StartAsync(new DevServerOptions());
+        var client = await TemporalClient.ConnectAsync(new(server.Address));
+        var handle = await client.StartWorkflowAsync((WaitForSignalWorkflow wf) => wf.RunAsync(1),
+            new(TestIds.New("cron"), TestIds.New("tq")) { CronSchedule = "0 0 1 1 *" });
+        await handle.SignalAsync(wf => wf.AddAsync("early"));
+
+        var events = await handle.EventTypesAsync();
+        Assert.Equal([EventType.WorkflowExecutionStarted, EventType.WorkflowExecutionSignaled], events);
+        var description = await handle.DescribeAsync();
+        Assert.Equal(WorkflowExecutionStatus.Running, description.Status);
+        await handle.TerminateAsync();
+    }
+
+    [Theory]
+    [InlineData("61 * * * *", "minute")]
+    [InlineData("* * * *", "5 fields")]
+    [InlineData("0 0 * JANUARY *", "month")]
+    [InlineData("@every 0s", "@every")]
+    [InlineData("@fortnightly", "@fortnightly")]
+    public async Task StartWorkflow_InvalidCronSchedule_FailsWithInvalidArgument(string schedule, string named)
+    {
+        var error = await Assert.ThrowsAsync<RpcException>(() => Client.StartWorkflowAsync((CronCounterWorkflow wf) => wf.RunAsync(1),
+            new(TestIds.New("cron"), TestIds.New("tq")) { CronSchedule = schedule }));
+        Assert.Equal(RpcException.StatusCode.InvalidArgument, error.Code);
+        Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+}
