@@ -63,31 +63,11 @@ internal sealed partial class DevServerEngine
         {
             return;
         }
-        var old = previous.Started;
-        var backoff = CronBackoff(CronSchedule.Parse(old.CronSchedule), Clock.UtcNow);
-        var started = new WorkflowExecutionStartedEventAttributes
-        {
-            WorkflowType = old.WorkflowType,
-            TaskQueue = old.TaskQueue,
-            Input = old.Input,
-            WorkflowExecutionTimeout = old.WorkflowExecutionTimeout,
-            WorkflowRunTimeout = old.WorkflowRunTimeout,
-            WorkflowTaskTimeout = old.WorkflowTaskTimeout,
-            Identity = old.Identity,
-            RetryPolicy = old.RetryPolicy,
-            Attempt = 1,
-            WorkflowExecutionExpirationTime = old.WorkflowExecutionExpirationTime,
-            CronSchedule = old.CronSchedule,
-            Memo = previous.Memo,
-            SearchAttributes = previous.SearchAttributes,
-            Header = old.Header,
-            // A failed run hands on its failure and keeps the last successful result, as Temporal does.
-            LastCompletionResult = failure is null ? completionResult : old.LastCompletionResult,
-            ContinuedFailure = failure,
-            Initiator = ContinueAsNewInitiator.CronSchedule,
-            FirstWorkflowTaskBackoff = Duration.FromTimeSpan(backoff),
-        };
-        var run = CreateRun(previous.Namespace, previous.WorkflowId, runId, Guid.NewGuid().ToString(), started, previous);
-        previous.NextRunId = run.RunId;
+        var backoff = CronBackoff(CronSchedule.Parse(previous.Started.CronSchedule), Clock.UtcNow);
+
+        // A failed run hands on its failure and keeps the last successful result, as Temporal does.
+        StartNextRun(
+            previous, runId, ContinueAsNewInitiator.CronSchedule, attempt: 1, backoff,
+            failure is null ? completionResult : previous.Started.LastCompletionResult, failure);
     }
 }

@@ -631,7 +631,15 @@ internal sealed partial class DevServerEngine
     }
 
     /// <summary>Starts the next attempt of a run that failed or timed out under its retry policy.</summary>
-    private void StartRetryRun(WorkflowRun previous, string runId, TimeSpan backoff, Failure? failure)
+    private void StartRetryRun(WorkflowRun previous, string runId, TimeSpan backoff, Failure? failure) =>
+        StartNextRun(previous, runId, ContinueAsNewInitiator.Retry, previous.Started.Attempt + 1, backoff, previous.Started.LastCompletionResult, failure);
+
+    /// <summary>
+    /// Starts the run that follows <paramref name="previous"/> on the server's own initiative (a retry or the next cron
+    /// run): the same workflow with the same input, options, memo and search attributes, chained to it.
+    /// </summary>
+    private void StartNextRun(
+        WorkflowRun previous, string runId, ContinueAsNewInitiator initiator, int attempt, TimeSpan backoff, Payloads? lastCompletionResult, Failure? failure)
     {
         var old = previous.Started;
         var started = new WorkflowExecutionStartedEventAttributes
@@ -644,15 +652,15 @@ internal sealed partial class DevServerEngine
             WorkflowTaskTimeout = old.WorkflowTaskTimeout,
             Identity = old.Identity,
             RetryPolicy = old.RetryPolicy,
-            Attempt = old.Attempt + 1,
+            Attempt = attempt,
             WorkflowExecutionExpirationTime = old.WorkflowExecutionExpirationTime,
+            CronSchedule = old.CronSchedule,
             Memo = previous.Memo,
             SearchAttributes = previous.SearchAttributes,
             Header = old.Header,
+            LastCompletionResult = lastCompletionResult,
             ContinuedFailure = failure,
-            LastCompletionResult = old.LastCompletionResult,
-            CronSchedule = old.CronSchedule,
-            Initiator = ContinueAsNewInitiator.Retry,
+            Initiator = initiator,
             FirstWorkflowTaskBackoff = Duration.FromTimeSpan(backoff),
         };
         var run = CreateRun(previous.Namespace, previous.WorkflowId, runId, Guid.NewGuid().ToString(), started, previous);
