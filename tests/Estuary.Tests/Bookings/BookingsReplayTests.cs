@@ -1,3 +1,4 @@
+using Estuary.Tests.Infrastructure;
 using Estuary.Worker.Bookings.Workflows;
 using Temporalio.Common;
 using Temporalio.Worker;
@@ -12,8 +13,7 @@ namespace Estuary.Tests.Bookings;
 /// </summary>
 public sealed class BookingsReplayTests
 {
-    public static TheoryData<string> Histories() =>
-        [.. Directory.GetFiles(HistoryDirectory(), "*.json").Select(f => Path.GetFileNameWithoutExtension(f)).Order(StringComparer.Ordinal)];
+    public static TheoryData<string> Histories() => RecordedHistories.Names("Bookings");
 
     [Theory]
     [MemberData(nameof(Histories))]
@@ -22,9 +22,8 @@ public sealed class BookingsReplayTests
         var replayer = new WorkflowReplayer(new WorkflowReplayerOptions()
             .AddWorkflow<BookingWorkflow>()
             .AddWorkflow<BookingFollowUpWorkflow>());
-        var json = await File.ReadAllTextAsync(Path.Combine(HistoryDirectory(), $"{history}.json"));
 
-        var result = await replayer.ReplayWorkflowAsync(WorkflowHistory.FromJson(RecordedWorkflowId(WorkflowHistory.FromJson(history, json)) ?? history, json));
+        var result = await replayer.ReplayWorkflowAsync(await RecordedHistories.ReadAsync("Bookings", history, RecordedWorkflowId));
 
         Assert.Null(result.ReplayFailure);
     }
@@ -36,19 +35,4 @@ public sealed class BookingsReplayTests
             .Select(e => e.StartChildWorkflowExecutionInitiatedEventAttributes?.WorkflowId)
             .FirstOrDefault(id => id is not null && id.EndsWith("/payment", StringComparison.Ordinal))
             ?[..^"/payment".Length];
-
-    // The recorded histories sit in the source tree, above the test binaries (bin/<configuration>/<framework>/).
-    private static string HistoryDirectory()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            var candidate = Path.Combine(directory.FullName, "Bookings", "Histories");
-            if (Directory.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new DirectoryNotFoundException($"No Bookings/Histories directory above {AppContext.BaseDirectory}");
-    }
 }

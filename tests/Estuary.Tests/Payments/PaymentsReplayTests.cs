@@ -1,5 +1,5 @@
+using Estuary.Tests.Infrastructure;
 using Estuary.Worker.Payments.Workflows;
-using Temporalio.Common;
 using Temporalio.Worker;
 
 namespace Estuary.Tests.Payments;
@@ -11,8 +11,7 @@ namespace Estuary.Tests.Payments;
 /// </summary>
 public sealed class PaymentsReplayTests
 {
-    public static TheoryData<string> Histories() =>
-        [.. Directory.GetFiles(HistoryDirectory(), "*.json").Select(f => Path.GetFileNameWithoutExtension(f)).Order(StringComparer.Ordinal)];
+    public static TheoryData<string> Histories() => RecordedHistories.Names("Payments");
 
     [Theory]
     [MemberData(nameof(Histories))]
@@ -22,25 +21,9 @@ public sealed class PaymentsReplayTests
             .AddWorkflow<ProcessPaymentWorkflow>()
             .AddWorkflow<RefundPaymentWorkflow>()
             .AddWorkflow<PayoutBatchWorkflow>());
-        var json = await File.ReadAllTextAsync(Path.Combine(HistoryDirectory(), $"{history}.json"));
 
-        var result = await replayer.ReplayWorkflowAsync(WorkflowHistory.FromJson(history, json));
+        var result = await replayer.ReplayWorkflowAsync(await RecordedHistories.ReadAsync("Payments", history));
 
         Assert.Null(result.ReplayFailure);
-    }
-
-    // The recorded histories sit in the source tree, above the test binaries (bin/<configuration>/<framework>/).
-    private static string HistoryDirectory()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            var candidate = Path.Combine(directory.FullName, "Payments", "Histories");
-            if (Directory.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new DirectoryNotFoundException($"No Payments/Histories directory above {AppContext.BaseDirectory}");
     }
 }
