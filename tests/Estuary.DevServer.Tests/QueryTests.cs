@@ -1,5 +1,6 @@
 using Estuary.DevServer.Tests.Workflows;
 using Temporalio.Api.Enums.V1;
+using Temporalio.Api.WorkflowService.V1;
 using Temporalio.Client;
 using Temporalio.Exceptions;
 using Temporalio.Worker;
@@ -110,5 +111,32 @@ public sealed class QueryTests(ServerFixture fixture)
             return await handle.QueryAsync(wf => wf.Count, new WorkflowQueryOptions { RejectCondition = QueryRejectCondition.NotCompletedCleanly });
         });
         Assert.Equal(2, count);
+    }
+
+    [DevServerOnlyFact]
+    public async Task Query_WorkerDropsTheQueryTask_OfferedAgainAndTheLaterAnswerReachesTheCaller()
+    {
+        var taskQueue = TestIds.New("tq");
+        var handle = await Client.StartWorkflowAsync((CounterWorkflow wf) => wf.RunAsync(100), new(TestIds.New("wf"), taskQueue));
+        var service = Client.Connection.WorkflowService;
+        var poll = new PollWorkflowTaskQueueRequest { Namespace = "default", TaskQueue = new() { Name = taskQueue }, Identity = "bare" };
+        var first = await service.PollWorkflowTaskQueueAsync(poll);
+        await service.RespondWorkflowTaskCompletedAsync(new() { Namespace = "default", TaskToken = first.TaskToken, Identity = "bare" });
+
+        var query = handle.QueryAsync(wf => wf.Count);
+        var dropped = await service.PollWorkflowTaskQueueAsync(poll);
+        var offeredAgain = await service.PollWorkflowTaskQueueAsync(poll);
+        await service.RespondQueryTaskCompletedAsync(new()
+        {
+            Namespace = "default",
+            TaskToken = offeredAgain.TaskToken,
+            CompletedType = QueryResultType.Answered,
+            QueryResult = new() { Payloads_ = { Temporalio.Converters.DataConverter.Default.PayloadConverter.ToPayload(42) } },
+        });
+
+        Assert.Equal("Count", dropped.Query.QueryType);
+        Assert.Equal((dropped.TaskToken, dropped.Query), (offeredAgain.TaskToken, offeredAgain.Query));
+        Assert.Equal(42, await query);
+        await handle.TerminateAsync("test done");
     }
 }

@@ -13,6 +13,15 @@ internal sealed partial class DevServerEngine
     private readonly Dictionary<string, PendingQuery> _queries = new(StringComparer.Ordinal);
 
     /// <summary>
+    /// How long a query task may stay in a worker's hands unanswered before the query is offered again. The SDK
+    /// worker can drop a query task without answering (seen for overlapping ones, and now and then around a run that
+    /// continues as new); as only one query task of a run is out at a time, one dropped task would otherwise hold
+    /// every later query of the run until its caller's deadline. Offering it again is safe: a query changes nothing,
+    /// and the first answer wins.
+    /// </summary>
+    internal static readonly TimeSpan QueryRedelivery = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// Hands a query to a worker of the run's task queue and waits for the answer. Queries go out only while the run
     /// has no workflow task scheduled or running, so the answer reflects every event written before the query.
     /// </summary>
@@ -73,6 +82,8 @@ internal sealed partial class DevServerEngine
     /// <summary>The query's task is no longer in a worker's hands (answered or abandoned): the next query may go out.</summary>
     private void ReleaseQueryTask(PendingQuery query)
     {
+        query.Redelivery?.Dispose();
+        query.Redelivery = null;
         if (query.Run.QueryInWorker == query)
         {
             query.Run.QueryInWorker = null;
@@ -88,7 +99,7 @@ internal sealed partial class DevServerEngine
         run.Queries.Count > 0 && run.WorkflowTask is null && run.QueryInWorker is null && (!run.IsRunning || run.CompletedWorkflowTasks > 0);
 
     /// <summary>The run's oldest waiting query as a query task, when the run can answer it.</summary>
-    private static PollWorkflowTaskQueueResponse? StartQueryTask(WorkflowRun run, string queueName)
+    private PollWorkflowTaskQueueResponse? StartQueryTask(WorkflowRun run, string queueName)
     {
         if (queueName != run.TaskQueue || !CanAnswerQueries(run))
         {
@@ -97,6 +108,8 @@ internal sealed partial class DevServerEngine
         var query = run.Queries[0];
         run.Queries.RemoveAt(0);
         run.QueryInWorker = query;
+        query.Redelivery?.Dispose();
+        query.Redelivery = _wallClock.CreateTimer(_ => RedeliverQuery(query), null, QueryRedelivery, Timeout.InfiniteTimeSpan);
         var history = new Temporalio.Api.History.V1.History();
         history.Events.AddRange(run.History.Events);
         return new PollWorkflowTaskQueueResponse
@@ -110,6 +123,22 @@ internal sealed partial class DevServerEngine
             Query = query.Query,
             WorkflowExecutionTaskQueue = run.Started.TaskQueue,
         };
+    }
+
+    /// <summary>The worker holding the query's task has not answered in <see cref="QueryRedelivery"/>: offer it again, first in line.</summary>
+    private void RedeliverQuery(PendingQuery query)
+    {
+        lock (_gate)
+        {
+            if (query.Run.QueryInWorker != query || query.Completion.Task.IsCompleted || !_queries.ContainsKey(query.Id))
+            {
+                return;
+            }
+            _logger.LogDebug("Query {QueryType} of {WorkflowId} not answered in {Seconds} s: offered again", query.Query.QueryType, query.Run.WorkflowId, QueryRedelivery.TotalSeconds);
+            query.Run.QueryInWorker = null;
+            query.Run.Queries.Insert(0, query);
+            DispatchQueries(query.Run);
+        }
     }
 
     public RespondQueryTaskCompletedResponse RespondQueryTaskCompleted(RespondQueryTaskCompletedRequest request)

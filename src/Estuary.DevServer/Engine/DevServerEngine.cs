@@ -23,6 +23,7 @@ internal sealed partial class DevServerEngine : IAsyncDisposable
     private int _closedRunCount;
     private readonly Dictionary<string, Temporalio.Api.Enums.V1.IndexedValueType> _searchAttributes = new(StringComparer.Ordinal);
     private readonly ITimer _retentionSweep;
+    private readonly TimeProvider _wallClock;
 
     /// <summary>How often closed runs past their retention are dropped while nothing else closes.</summary>
     private static readonly TimeSpan RetentionSweepInterval = TimeSpan.FromSeconds(1);
@@ -31,6 +32,7 @@ internal sealed partial class DevServerEngine : IAsyncDisposable
     {
         _options = options;
         _logger = logger;
+        _wallClock = wallClock;
         Clock = new DevClock(wallClock, _gate, options.TimeSkipping, options.TimeSkippingStartsLocked, logger);
         foreach (var name in options.Namespaces)
         {

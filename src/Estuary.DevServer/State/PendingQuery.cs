@@ -24,6 +24,9 @@ internal sealed class PendingQuery
 
     public ByteString TaskToken => ByteString.CopyFromUtf8(TokenPrefix + Id);
 
+    /// <summary>Offers the query again if the worker holding its task does not answer in time.</summary>
+    public ITimer? Redelivery { get; set; }
+
     /// <summary>The query id in a query task token.</summary>
     public static string ParseTaskToken(ByteString token)
     {
