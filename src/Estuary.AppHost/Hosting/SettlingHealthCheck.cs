@@ -45,11 +45,14 @@ internal sealed class SettlingHealthCheck(IHealthCheck inner, TimeSpan patience)
 /// <summary>Registers the AppHost's health checks, each wrapped in a <see cref="SettlingHealthCheck"/>.</summary>
 internal static class SettlingHealthCheckExtensions
 {
-    /// <summary>Registers a check under a key for <c>WithHealthCheck(key)</c>.</summary>
+    /// <summary>Registers a check under a key for <c>WithHealthCheck(key)</c>. The one instance given answers every
+    /// health check run, so what it holds (a connection, an HTTP client) is made once.</summary>
     /// <param name="builder">The application builder.</param>
     /// <param name="key">The registration key.</param>
-    /// <param name="check">Creates the inner check.</param>
-    public static void AddSettlingHealthCheck(this IDistributedApplicationBuilder builder, string key, Func<IServiceProvider, IHealthCheck> check) =>
-        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
-            key, services => new SettlingHealthCheck(check(services), SettlingHealthCheck.DefaultPatience), failureStatus: null, tags: null));
+    /// <param name="check">The inner check.</param>
+    public static void AddSettlingHealthCheck(this IDistributedApplicationBuilder builder, string key, IHealthCheck check)
+    {
+        var settling = new SettlingHealthCheck(check, SettlingHealthCheck.DefaultPatience);
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(key, _ => settling, failureStatus: null, tags: null));
+    }
 }

@@ -123,7 +123,7 @@ public static class PostgresHostingExtensions
         });
 
         var healthCheckKey = $"{name}-select-1";
-        builder.AddSettlingHealthCheck(healthCheckKey, _ => new PostgresHealthCheck(_ => Task.FromResult(resource.SocketConnectionString())));
+        builder.AddSettlingHealthCheck(healthCheckKey, new PostgresHealthCheck(_ => Task.FromResult(resource.SocketConnectionString())));
         return server.WithHealthCheck(healthCheckKey);
     }
 
@@ -138,7 +138,7 @@ public static class PostgresHostingExtensions
         var healthCheckKey = $"{name}-select-1";
         builder.AddSettlingHealthCheck(
             healthCheckKey,
-            _ => new PostgresHealthCheck(async cancellationToken => $"{await connection.GetConnectionStringAsync(cancellationToken)};Pooling=false;Timeout=3"));
+            new PostgresHealthCheck(async cancellationToken => $"{await connection.GetConnectionStringAsync(cancellationToken)};Pooling=false;Timeout=3"));
         return builder.AddResource(database)
             .WithIconName("Database")
             .WithInitialState(new CustomResourceSnapshot

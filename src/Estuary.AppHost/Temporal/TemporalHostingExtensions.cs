@@ -41,8 +41,7 @@ public static class TemporalHostingExtensions
         };
 
         var healthCheckKey = $"{name}-get-system-info";
-        var healthCheck = new TemporalHealthCheck(server.Resource);
-        builder.AddSettlingHealthCheck(healthCheckKey, _ => healthCheck);
+        builder.AddSettlingHealthCheck(healthCheckKey, new TemporalHealthCheck(server.Resource));
         return server.WithHealthCheck(healthCheckKey);
     }
 

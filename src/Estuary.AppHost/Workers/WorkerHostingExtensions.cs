@@ -30,7 +30,7 @@ public static class WorkerHostingExtensions
 
         var healthCheckKey = $"{name}-health";
         var endpoint = worker.GetEndpoint(EstuaryEndpoints.WorkerHttp);
-        builder.AddSettlingHealthCheck(healthCheckKey, _ => new WorkerHealthCheck(endpoint, EstuaryEndpoints.WorkerHealthPath));
+        builder.AddSettlingHealthCheck(healthCheckKey, new WorkerHealthCheck(endpoint, EstuaryEndpoints.WorkerHealthPath));
         return worker.WithHealthCheck(healthCheckKey);
     }
 }
