@@ -40,13 +40,9 @@ internal sealed record AndExpression(QueryExpression Left, QueryExpression Right
 {
     public override bool? Evaluate(IVisibilityRecord record)
     {
+        // bool?'s & is SQL's three-valued AND; the right side is not evaluated once the left is false.
         var left = Left.Evaluate(record);
-        if (left == false)
-        {
-            return false;
-        }
-        var right = Right.Evaluate(record);
-        return right == false ? false : left == true && right == true ? true : null;
+        return left == false ? false : left & Right.Evaluate(record);
     }
 }
 
@@ -54,13 +50,9 @@ internal sealed record OrExpression(QueryExpression Left, QueryExpression Right)
 {
     public override bool? Evaluate(IVisibilityRecord record)
     {
+        // bool?'s | is SQL's three-valued OR; the right side is not evaluated once the left is true.
         var left = Left.Evaluate(record);
-        if (left == true)
-        {
-            return true;
-        }
-        var right = Right.Evaluate(record);
-        return right == true ? true : left == false && right == false ? false : null;
+        return left == true ? true : left | Right.Evaluate(record);
     }
 }
 
