@@ -5,18 +5,62 @@ using Estuary.Temporal.Monitoring;
 using Temporalio.Runtime;
 
 // Activity throughput with monitoring off and on, in one process against the embedded server. Every round runs each
-// mode once, in a rotating order, so drift in machine load does not favour one.
-// Usage: [rounds] [workflows per round] [activities per workflow] [--breakdown: also each part of monitoring alone]
-// [--hot-paths: first time monitoring's per-activity work alone, without a server].
-var numbers = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).ToList();
-var rounds = numbers.Count > 0 ? numbers[0] : 9;
-var workflows = numbers.Count > 1 ? numbers[1] : 20;
+// mode once, in a rotating order, so drift in machine load does not favour one; each mode is compared with "off" of the
+// same round, and the median of those paired ratios is the figure.
+// Usage: [rounds] [workflows per round] [activities per workflow]
+//   --breakdown        also each part of monitoring alone
+//   --modes A,B,...    only the modes named (the first is the reference), e.g. --modes None,SdkMetrics
+//   --warmup K         K unmeasured rounds first (default 3: the JIT's tiering settles over the first thousands of activities)
+//   --hot-paths        first time monitoring's per-activity work alone, without a server
+var options = new HashSet<string>(args, StringComparer.Ordinal);
+var valued = new Dictionary<string, string>(StringComparer.Ordinal);
+var numbers = new List<int>();
+for (var i = 0; i < args.Length; i++)
+{
+    if (args[i] is "--modes" or "--warmup")
+    {
+        if (i + 1 >= args.Length)
+        {
+            return Usage($"{args[i]} needs a value.");
+        }
+
+        valued[args[i]] = args[++i];
+    }
+    else if (args[i] is not ("--breakdown" or "--hot-paths"))
+    {
+        if (!int.TryParse(args[i], NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number < 1)
+        {
+            return Usage($"'{args[i]}' is neither an option nor a positive count.");
+        }
+
+        numbers.Add(number);
+    }
+}
+
+var rounds = numbers.Count > 0 ? numbers[0] : 15;
+var workflows = numbers.Count > 1 ? numbers[1] : 40;
 var activities = numbers.Count > 2 ? numbers[2] : 25;
-Monitors[] modes = args.Contains("--breakdown")
+var warmup = 3;
+if (valued.TryGetValue("--warmup", out var w) && !int.TryParse(w, NumberStyles.None, CultureInfo.InvariantCulture, out warmup))
+{
+    return Usage($"--warmup takes a count of rounds, not '{w}'.");
+}
+
+Monitors[] modes = options.Contains("--breakdown")
     ? [Monitors.None, Monitors.All, Monitors.Tracing, Monitors.LogsAndMetrics, Monitors.SdkMetrics]
     : [Monitors.None, Monitors.All];
+if (valued.TryGetValue("--modes", out var named))
+{
+    var parsed = named.Split(',').Select(m => (Name: m, Known: Enum.TryParse<Monitors>(m, ignoreCase: true, out var mode) && !int.TryParse(m, out _), Mode: mode)).ToList();
+    if (parsed.FirstOrDefault(p => !p.Known) is { Name: { } unknown })
+    {
+        return Usage($"--modes: '{unknown}' is not a mode (None, All, Tracing, LogsAndMetrics, SdkMetrics).");
+    }
 
-if (args.Contains("--hot-paths"))
+    modes = [.. parsed.Select(p => p.Mode).Distinct()];
+}
+
+if (options.Contains("--hot-paths"))
 {
     HotPaths.Run(iterations: 200_000);
     HotPaths.RunSdkMetricsBridge(iterations: 50_000);
@@ -26,10 +70,13 @@ await using var server = await TemporalDevServer.StartAsync(new DevServerOptions
 var runtimes = new Runtimes(new TemporalRuntime(new TemporalRuntimeOptions()), TemporalSdkMetrics.CreateRuntime());
 Console.WriteLine($"{rounds} rounds, {workflows} workflows x {activities} activities per round and mode, {Environment.ProcessorCount} cores");
 
-// Warm-up: JIT, connections, the server's first task queues; not measured.
-foreach (var mode in modes)
+// Warm-up: JIT tiering, connections, the server's first task queues; not measured.
+for (var round = 0; round < warmup; round++)
 {
-    await ThroughputRun.RunAsync(server.Address, mode, workflows, activities, runtimes);
+    foreach (var mode in modes)
+    {
+        await ThroughputRun.RunAsync(server.Address, mode, workflows, activities, runtimes);
+    }
 }
 
 var results = modes.ToDictionary(m => m, _ => new List<(double PerSecond, double CpuMicroseconds)>());
@@ -46,22 +93,40 @@ for (var round = 0; round < rounds; round++)
         modes.Select(m => string.Create(CultureInfo.InvariantCulture, $"{m}: {results[m][^1].PerSecond:F0}/s {results[m][^1].CpuMicroseconds:F0} µs"))));
 }
 
-var offRate = Median(results[Monitors.None].Select(r => r.PerSecond));
-var offCpu = Median(results[Monitors.None].Select(r => r.CpuMicroseconds));
-Console.WriteLine("mode            activities/s  ratio off/mode   CPU µs/activity  ratio mode/off");
+// Each mode against the reference (the first mode: monitoring off unless --modes says otherwise) of the same round.
+var reference = modes[0];
+Console.WriteLine($"mode            activities/s  CPU µs/activity   throughput {reference}/mode (median, IQR)   CPU mode/{reference} (median, IQR)");
 foreach (var mode in modes)
 {
     var rate = Median(results[mode].Select(r => r.PerSecond));
     var cpu = Median(results[mode].Select(r => r.CpuMicroseconds));
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{mode,-15} {rate,12:F1}  {offRate / rate,14:F3}   {cpu,15:F0}  {cpu / offCpu,14:F3}"));
+    var throughputRatios = results[mode].Zip(results[reference], (m, r) => r.PerSecond / m.PerSecond).ToList();
+    var cpuRatios = results[mode].Zip(results[reference], (m, r) => m.CpuMicroseconds / r.CpuMicroseconds).ToList();
+    Console.WriteLine(string.Create(
+        CultureInfo.InvariantCulture,
+        $"{mode,-15} {rate,12:F1}  {cpu,15:F0}   {Median(throughputRatios),10:F3} ({Quantile(throughputRatios, 0.25):F3}–{Quantile(throughputRatios, 0.75):F3})        {Median(cpuRatios),10:F3} ({Quantile(cpuRatios, 0.25):F3}–{Quantile(cpuRatios, 0.75):F3})"));
 }
 
 Console.WriteLine(string.Create(
     CultureInfo.InvariantCulture,
-    $"target: throughput ratio off/All <= 1.03; telemetry items exported (spans, log records, metric points): {MonitoringPipeline.Exported}"));
+    $"target: median throughput ratio None/All <= 1.03; telemetry items exported (spans, log records, metric points): {MonitoringPipeline.Exported}"));
 
-static double Median(IEnumerable<double> values)
+return 0;
+
+static int Usage(string problem)
+{
+    Console.Error.WriteLine($"Estuary.Monitoring.Bench: {problem} Usage: [rounds] [workflows] [activities] [--breakdown] [--modes A,B] [--warmup K] [--hot-paths]");
+    return 2;
+}
+
+static double Median(IEnumerable<double> values) => Quantile(values.ToList(), 0.5);
+
+// Linear interpolation between the closest ranks.
+static double Quantile(IReadOnlyCollection<double> values, double q)
 {
     var sorted = values.Order().ToList();
-    return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+    var position = (sorted.Count - 1) * q;
+    var below = (int)Math.Floor(position);
+    var above = (int)Math.Ceiling(position);
+    return sorted[below] + ((sorted[above] - sorted[below]) * (position - below));
 }
