@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.Diagnostics;
+using System.Text.Json;
+using Google.Protobuf;
 using Temporalio.Api.Common.V1;
-using Temporalio.Converters;
 
 namespace Estuary.Temporal.Tracing;
 
@@ -8,6 +10,7 @@ namespace Estuary.Temporal.Tracing;
 /// Carries a span context in Temporal headers the way Temporal's other SDKs do: under <see cref="Key"/>, one payload
 /// of the default converter holding the W3C text map (<c>{"traceparent": "00-…", "tracestate": "…", "baggage": "…"}</c>).
 /// Headers are not encoded by the payload codec, so a Go, Java, Python or TypeScript worker reads the same context.
+/// The JSON is written and read directly (no dictionary, no serializer): this runs for every activity and workflow.
 /// </summary>
 public static class TraceHeaders
 {
@@ -16,15 +19,24 @@ public static class TraceHeaders
 
     private static readonly DistributedContextPropagator Propagator = DistributedContextPropagator.CreateW3CPropagator();
 
+    // ByteString is immutable: one instance serves every payload's metadata.
+    private static readonly ByteString JsonPlain = ByteString.CopyFromUtf8("json/plain");
+
     /// <summary>Writes a span's context (and its baggage) into headers.</summary>
     /// <param name="headers">The headers to add to; <c>null</c> creates them.</param>
     /// <param name="span">The span whose context travels.</param>
     /// <returns>The headers holding the context.</returns>
     public static IDictionary<string, Payload> Inject(IDictionary<string, Payload>? headers, Activity span)
     {
-        var carrier = new Dictionary<string, string>(StringComparer.Ordinal);
-        Propagator.Inject(span, carrier, static (state, key, value) => ((Dictionary<string, string>)state!)[key] = value);
-        return Write(headers, carrier);
+        var buffer = new ArrayBufferWriter<byte>(192);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            Propagator.Inject(span, json, static (state, key, value) => ((Utf8JsonWriter)state!).WriteString(key, value));
+            json.WriteEndObject();
+        }
+
+        return Write(headers, buffer.WrittenSpan);
     }
 
     /// <summary>Writes a bare context (no span object, as inside a replaying workflow) into headers.</summary>
@@ -33,16 +45,22 @@ public static class TraceHeaders
     /// <returns>The headers holding the context.</returns>
     public static IDictionary<string, Payload> Inject(IDictionary<string, Payload>? headers, ActivityContext context)
     {
-        var carrier = new Dictionary<string, string>(StringComparer.Ordinal)
+        var buffer = new ArrayBufferWriter<byte>(192);
+        using (var json = new Utf8JsonWriter(buffer))
         {
-            ["traceparent"] = $"00-{context.TraceId.ToHexString()}-{context.SpanId.ToHexString()}-{(context.TraceFlags.HasFlag(ActivityTraceFlags.Recorded) ? "01" : "00")}",
-        };
-        if (!string.IsNullOrEmpty(context.TraceState))
-        {
-            carrier["tracestate"] = context.TraceState;
+            json.WriteStartObject();
+            json.WriteString(
+                "traceparent"u8,
+                $"00-{context.TraceId.ToHexString()}-{context.SpanId.ToHexString()}-{(context.TraceFlags.HasFlag(ActivityTraceFlags.Recorded) ? "01" : "00")}");
+            if (!string.IsNullOrEmpty(context.TraceState))
+            {
+                json.WriteString("tracestate"u8, context.TraceState);
+            }
+
+            json.WriteEndObject();
         }
 
-        return Write(headers, carrier);
+        return Write(headers, buffer.WrittenSpan);
     }
 
     /// <summary>Reads the context carried in headers.</summary>
@@ -55,32 +73,56 @@ public static class TraceHeaders
             return null;
         }
 
-        Dictionary<string, string> carrier;
-        try
-        {
-            carrier = DataConverter.Default.PayloadConverter.ToValue<Dictionary<string, string>>(payload);
-        }
-        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or ArgumentException)
+        if (!payload.Metadata.TryGetValue("encoding", out var encoding) || encoding != JsonPlain)
         {
             return null;
         }
 
-        Propagator.ExtractTraceIdAndState(
-            carrier,
-            static (state, key, out value, out values) =>
+        string? traceParent = null;
+        string? traceState = null;
+        try
+        {
+            var reader = new Utf8JsonReader(payload.Data.Span);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
-                values = null;
-                value = ((Dictionary<string, string>)state!).GetValueOrDefault(key);
-            },
-            out var traceParent,
-            out var traceState);
+                return null;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isParent = reader.ValueTextEquals("traceparent"u8);
+                var isState = reader.ValueTextEquals("tracestate"u8);
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.String)
+                {
+                    reader.Skip();
+                }
+                else if (isParent)
+                {
+                    traceParent = reader.GetString();
+                }
+                else if (isState)
+                {
+                    traceState = reader.GetString();
+                }
+
+                // Anything else (baggage, another SDK's entries) is not part of the span context.
+            }
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+
         return ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var context) ? context : null;
     }
 
-    private static IDictionary<string, Payload> Write(IDictionary<string, Payload>? headers, Dictionary<string, string> carrier)
+    private static IDictionary<string, Payload> Write(IDictionary<string, Payload>? headers, ReadOnlySpan<byte> json)
     {
+        var payload = new Payload { Data = ByteString.CopyFrom(json) };
+        payload.Metadata.Add("encoding", JsonPlain);
         headers ??= new Dictionary<string, Payload>(StringComparer.Ordinal);
-        headers[Key] = DataConverter.Default.PayloadConverter.ToPayload(carrier);
+        headers[Key] = payload;
         return headers;
     }
 }

@@ -57,4 +57,53 @@ public sealed class TraceHeadersTests
         Assert.Null(TraceHeaders.Extract(new Dictionary<string, Payload>()));
         Assert.Null(TraceHeaders.Extract(new Dictionary<string, Payload> { ["_tracer-data"] = garbage }));
     }
+
+    [Fact]
+    public void Extract_HeaderWithBaggageAndOtherEntries_ReadsOnlyTheSpanContext()
+    {
+        var payload = JsonPlain("""{"baggage":"user=alice","x-other":{"nested":[1,2]},"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01","tracestate":"vendor=value"}""");
+
+        var context = TraceHeaders.Extract(new Dictionary<string, Payload> { ["_tracer-data"] = payload });
+
+        Assert.Equal(new ActivityContext(Context.TraceId, Context.SpanId, Context.TraceFlags, Context.TraceState, isRemote: true), context);
+    }
+
+    [Theory]
+    [InlineData("""{"traceparent":42}""")]
+    [InlineData("""{"traceparent":"00-not-a-trace-id-01"}""")]
+    [InlineData("""["00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"]""")]
+    [InlineData("{\"traceparent\":\"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")]
+    public void Extract_MalformedTextMap_ReturnsNull(string json)
+    {
+        Assert.Null(TraceHeaders.Extract(new Dictionary<string, Payload> { ["_tracer-data"] = JsonPlain(json) }));
+    }
+
+    [Fact]
+    public void Extract_PayloadNotJsonPlain_ReturnsNull()
+    {
+        var payload = JsonPlain("""{"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}""");
+        payload.Metadata["encoding"] = Google.Protobuf.ByteString.CopyFromUtf8("binary/plain");
+
+        Assert.Null(TraceHeaders.Extract(new Dictionary<string, Payload> { ["_tracer-data"] = payload }));
+    }
+
+    [Fact]
+    public void Inject_SpanWithBaggage_CarriesTheBaggageForOtherSdks()
+    {
+        using var span = new Activity("outbound").SetIdFormat(ActivityIdFormat.W3C).AddBaggage("user", "alice").Start();
+
+        var payload = TraceHeaders.Inject(null, span)["_tracer-data"];
+
+        using var json = System.Text.Json.JsonDocument.Parse(payload.Data.Memory);
+        // W3C baggage allows blanks around '=' (.NET's propagator writes them).
+        Assert.Equal("user=alice", json.RootElement.GetProperty("baggage").GetString()!.Replace(" ", string.Empty, StringComparison.Ordinal));
+        Assert.Equal(span.Id, json.RootElement.GetProperty("traceparent").GetString());
+    }
+
+    private static Payload JsonPlain(string json)
+    {
+        var payload = new Payload { Data = Google.Protobuf.ByteString.CopyFromUtf8(json) };
+        payload.Metadata["encoding"] = Google.Protobuf.ByteString.CopyFromUtf8("json/plain");
+        return payload;
+    }
 }
