@@ -516,9 +516,10 @@ internal sealed partial class DevServerEngine
                     }
                     break;
                 case CommandType.ContinueAsNewWorkflowExecution:
-                    if (!string.IsNullOrEmpty(command.ContinueAsNewWorkflowExecutionCommandAttributes?.CronSchedule))
+                    // Temporal itself does not check it here (a bad schedule silently ends the chain); failing the task says why.
+                    if (InvalidCronSchedule(command.ContinueAsNewWorkflowExecutionCommandAttributes?.CronSchedule ?? "") is { } badCron)
                     {
-                        return (WorkflowTaskFailedCause.Unspecified, "Cron schedules are not supported by the Estuary dev server.");
+                        return (WorkflowTaskFailedCause.BadContinueAsNewAttributes, badCron);
                     }
                     break;
                 default:
@@ -723,6 +724,10 @@ internal sealed partial class DevServerEngine
             LastCompletionResult = command.LastCompletionResult,
             Initiator = initiator,
             FirstWorkflowTaskBackoff = command.BackoffStartInterval,
+
+            // As in Temporal, the new run's schedule comes from the command only, and its first task waits only for the
+            // command's backoff; the schedule applies when the new run closes.
+            CronSchedule = command.CronSchedule,
         };
         var next = CreateRun(run.Namespace, run.WorkflowId, newRunId, Guid.NewGuid().ToString(), started, run);
         run.NextRunId = next.RunId;
