@@ -162,6 +162,34 @@ public sealed class TransientWorkflowTaskTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task SignalWorkflow_HandlerThrowsOnStickyWorker_OneMoreNormalAttemptBeforeRetriesTurnTransient()
+    {
+        var taskQueue = TestIds.New("tq");
+        var workflowId = TestIds.New("wf");
+        using var worker = new TemporalWorker(fixture.Client, new TemporalWorkerOptions(taskQueue).AddWorkflow<BrokenTaskWorkflow>());
+        var (handle, result) = await worker.ExecuteAsync(async () =>
+        {
+            var started = await fixture.Client.StartWorkflowAsync((BrokenTaskWorkflow wf) => wf.RunAsync(1),
+                new(workflowId, taskQueue) { TaskTimeout = TaskTimeout });
+            await WaitUntilAsync(started, history => history.Any(e => e.EventType == EventType.WorkflowTaskCompleted));
+            BrokenTaskWorkflow.Break(workflowId);
+            await started.SignalAsync(wf => wf.AddAsync("late"));
+
+            // Temporal clears stickiness and tries once more as a normal first attempt; only then do retries turn transient.
+            await WaitForAttemptAsync(started, 2);
+            BrokenTaskWorkflow.Repair(workflowId);
+            return (started, await started.GetResultAsync());
+        });
+        Assert.Equal("late", result);
+        var history = await handle.HistoryAsync();
+        var failed = history.Where(e => e.EventType == EventType.WorkflowTaskFailed).ToList();
+        Assert.Equal(2, failed.Count);
+        var failedAttempts = failed.Select(f => history[(int)f.WorkflowTaskFailedEventAttributes.ScheduledEventId - 1].WorkflowTaskScheduledEventAttributes);
+        Assert.Equal([(TaskQueueKind.Sticky, 1), (TaskQueueKind.Normal, 1)], failedAttempts.Select(a => (a.TaskQueue.Kind, a.Attempt)));
+        Assert.True(history.Last(e => e.EventType == EventType.WorkflowTaskScheduled).WorkflowTaskScheduledEventAttributes.Attempt >= 2);
+    }
+
+    [Fact]
     public async Task TemporalWorker_RestartedDuringRetries_NewWorkerCompletesRun()
     {
         var taskQueue = TestIds.New("tq");

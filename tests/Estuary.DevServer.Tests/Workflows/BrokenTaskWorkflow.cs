@@ -21,20 +21,27 @@ public sealed class BrokenTaskWorkflow
     [WorkflowRun]
     public async Task<string> RunAsync(int signalsExpected)
     {
+        ThrowWhileBroken();
+        await Workflow.WaitConditionAsync(() => _received.Count >= signalsExpected);
+        return string.Join(",", _received);
+    }
+
+    /// <summary>Throws too while broken, so a cached (sticky) workflow fails on a later task.</summary>
+    [WorkflowSignal]
+    public Task AddAsync(string value)
+    {
+        ThrowWhileBroken();
+        _received.Add(value);
+        return Task.CompletedTask;
+    }
+
+    private static void ThrowWhileBroken()
+    {
         var id = Workflow.Info.WorkflowId;
         if (FailuresLeft.TryGetValue(id, out var left) && left > 0)
         {
             FailuresLeft[id] = left - 1;
             throw new InvalidOperationException("workflow task bug");
         }
-        await Workflow.WaitConditionAsync(() => _received.Count >= signalsExpected);
-        return string.Join(",", _received);
-    }
-
-    [WorkflowSignal]
-    public Task AddAsync(string value)
-    {
-        _received.Add(value);
-        return Task.CompletedTask;
     }
 }
