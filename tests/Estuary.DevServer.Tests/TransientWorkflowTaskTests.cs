@@ -72,6 +72,39 @@ public sealed class TransientWorkflowTaskTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task SignalWorkflow_WhileRetryWaitsOrRuns_SignalWrittenAndNextTaskIsFirstAttemptAgain()
+    {
+        var taskQueue = TestIds.New("tq");
+        var handle = await fixture.Client.StartWorkflowAsync((SleepWorkflow wf) => wf.RunAsync(TimeSpan.FromMinutes(1)), new(TestIds.New("wf"), taskQueue));
+        var poll = new PollWorkflowTaskQueueRequest { Namespace = "default", TaskQueue = new() { Name = taskQueue }, Identity = "bare" };
+        await FailAsync(await Service.PollWorkflowTaskQueueAsync(poll));
+
+        // Signal while attempt 2 waits for a poll: the retry is written as a normal first attempt after the signal.
+        await handle.SignalAsync("Poke", []);
+        var waited = await Service.PollWorkflowTaskQueueAsync(poll);
+        Assert.Equal((1, 7L), (waited.Attempt, waited.StartedEventId));
+        Assert.Equal(
+            [EventType.WorkflowExecutionSignaled, EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted],
+            (await handle.HistoryAsync()).Skip(4).Select(e => e.EventType));
+        await FailAsync(waited);
+
+        // Signal while attempt 2 runs: it waits in the buffer; the failure writes nothing, then the signal and a first attempt.
+        var running = await Service.PollWorkflowTaskQueueAsync(poll);
+        Assert.Equal((2, 10L), (running.Attempt, running.StartedEventId));
+        await handle.SignalAsync("Poke", []);
+        Assert.Equal(8, (await handle.HistoryAsync()).Count);
+        await FailAsync(running);
+        var next = await Service.PollWorkflowTaskQueueAsync(poll);
+        Assert.Equal((1, 11L), (next.Attempt, next.StartedEventId));
+        var history = await handle.HistoryAsync();
+        Assert.Equal(
+            [EventType.WorkflowTaskFailed, EventType.WorkflowExecutionSignaled, EventType.WorkflowTaskScheduled, EventType.WorkflowTaskStarted],
+            history.Skip(7).Select(e => e.EventType));
+        Assert.Equal(1, history[9].WorkflowTaskScheduledEventAttributes.Attempt);
+        await handle.TerminateAsync("test done");
+    }
+
+    [Fact]
     public async Task ExecuteWorkflow_TaskThrowsOnFirstThreeAttempts_OneFailureInHistoryAndRunCompletes()
     {
         var taskQueue = TestIds.New("tq");
@@ -89,8 +122,11 @@ public sealed class TransientWorkflowTaskTests(ServerFixture fixture)
         var failed = Assert.Single(history, e => e.EventType == EventType.WorkflowTaskFailed);
         Assert.Contains("workflow task bug", failed.WorkflowTaskFailedEventAttributes.Failure.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(history, e => e.EventType == EventType.WorkflowTaskTimedOut);
-        var scheduled = history.Where(e => e.EventType == EventType.WorkflowTaskScheduled).Select(e => e.WorkflowTaskScheduledEventAttributes.Attempt);
-        Assert.Equal([1, 4], scheduled);
+        var scheduled = history.Where(e => e.EventType == EventType.WorkflowTaskScheduled).Select(e => e.WorkflowTaskScheduledEventAttributes).ToList();
+        Assert.Equal([1, 4], scheduled.Select(a => a.Attempt));
+
+        // From the fourth attempt on Temporal gives the task more time: 5 s more, doubling per attempt.
+        Assert.Equal([TaskTimeout, TaskTimeout + TimeSpan.FromSeconds(5)], scheduled.Select(a => a.StartToCloseTimeout.ToTimeSpan()));
     }
 
     [Fact]
