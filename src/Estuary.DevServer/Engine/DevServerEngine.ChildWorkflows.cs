@@ -16,18 +16,9 @@ internal sealed partial class DevServerEngine
         {
             return (WorkflowTaskFailedCause.BadStartChildExecutionAttributes, "StartChildWorkflowExecution needs a WorkflowId and a WorkflowType.");
         }
-        if (!string.IsNullOrEmpty(child.CronSchedule))
-        {
-            try
-            {
-                CronSchedule.Parse(child.CronSchedule);
-            }
-            catch (FormatException e)
-            {
-                return (WorkflowTaskFailedCause.BadStartChildExecutionAttributes, $"Invalid CronSchedule '{child.CronSchedule}': {e.Message}.");
-            }
-        }
-        return null;
+        return InvalidCronSchedule(child.CronSchedule) is { } badCron
+            ? (WorkflowTaskFailedCause.BadStartChildExecutionAttributes, badCron)
+            : null;
     }
 
     /// <summary>

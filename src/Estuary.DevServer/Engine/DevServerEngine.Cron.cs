@@ -29,6 +29,24 @@ internal sealed partial class DevServerEngine
         }
     }
 
+    /// <summary>Why a cron schedule carried by a command is invalid (Temporal's wording), or null when it is empty or valid.</summary>
+    private static string? InvalidCronSchedule(string spec)
+    {
+        if (string.IsNullOrEmpty(spec))
+        {
+            return null;
+        }
+        try
+        {
+            CronSchedule.Parse(spec);
+            return null;
+        }
+        catch (FormatException e)
+        {
+            return $"Invalid CronSchedule '{spec}': {e.Message}.";
+        }
+    }
+
     /// <summary>Time from <paramref name="now"/> to the schedule's next time (zero when it has none).</summary>
     private static TimeSpan CronBackoff(CronSchedule schedule, DateTime now) =>
         schedule.Next(now) is { } next ? next - now : TimeSpan.Zero;

@@ -46,6 +46,7 @@ internal sealed partial class DevServerEngine
             {
                 return new QueryWorkflowResponse { QueryRejected = new QueryRejected { Status = run.Status } };
             }
+            ThrowIfWorkflowTaskFailing(run, "Unable to query workflow due to Workflow Task in failed state.");
             query = new PendingQuery { Run = run, Query = request.Query };
             _queries[query.Id] = query;
             run.Queries.Add(query);

@@ -73,6 +73,7 @@ internal sealed partial class DevServerEngine
         {
             throw RpcErrors.NotFound(WorkflowCompletedMessage);
         }
+        ThrowIfWorkflowTaskFailing(run, "Unable to perform workflow execution update due to Workflow Task in failed state.");
         update = new WorkflowUpdate { UpdateId = updateId, Request = request.Request, Run = run };
         run.Updates[updateId] = update;
         run.PendingUpdates.Add(update);
@@ -306,27 +307,28 @@ internal sealed partial class DevServerEngine
         }
     }
 
-    /// <summary>Gives an event of a speculative task the id and time it will have if it is written.</summary>
-    private static void HoldSpeculativeEvent(HistoryEvent evt, long eventId, DateTime now)
+    /// <summary>Gives an event of a speculative or transient task the id and time it will have if it is written.</summary>
+    private static void HoldEvent(HistoryEvent evt, long eventId, DateTime now)
     {
         evt.EventId = eventId;
         evt.TaskId = eventId;
         evt.EventTime = Timestamp.FromDateTime(now);
     }
 
-    /// <summary>Writes a speculative task's events (with the ids and times the worker saw): the task is a normal one from now on.</summary>
-    private static void PersistSpeculativeEvents(WorkflowRun run, WorkflowTaskState task)
+    /// <summary>Writes a speculative or transient task's events (with the ids and times the worker saw): the task is a normal one from now on.</summary>
+    private static void PersistHeldEvents(WorkflowRun run, WorkflowTaskState task)
     {
-        if (run.WorkflowTask != task || !task.IsSpeculative)
+        if (run.WorkflowTask != task || !(task.IsSpeculative || task.IsTransient))
         {
             return;
         }
         task.IsSpeculative = false;
-        foreach (var evt in task.SpeculativeEvents)
+        task.IsTransient = false;
+        foreach (var evt in task.HeldEvents)
         {
             run.History.Append(evt, evt.EventTime.ToDateTime());
         }
-        task.SpeculativeEvents.Clear();
+        task.HeldEvents.Clear();
     }
 
     /// <summary>

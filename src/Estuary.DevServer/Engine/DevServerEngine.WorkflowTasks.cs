@@ -16,6 +16,10 @@ namespace Estuary.DevServer.Engine;
 internal sealed partial class DevServerEngine
 {
     private static readonly TimeSpan DefaultStickyScheduleToStartTimeout = TimeSpan.FromSeconds(5);
+    private const int WorkflowTaskRetryBackoffMinAttempts = 3;
+    private const int FailFastWorkflowTaskAttempt = 3;
+    private static readonly TimeSpan WorkflowTaskRetryInitialInterval = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan WorkflowTaskRetryMaxInterval = TimeSpan.FromMinutes(10);
 
     /// <summary>Schedules a workflow task unless one is already pending (its history will include the new events).</summary>
     private void ScheduleWorkflowTaskIfIdle(WorkflowRun run, bool speculative = false)
@@ -29,6 +33,11 @@ internal sealed partial class DevServerEngine
         }
     }
 
+    /// <summary>
+    /// Schedules a workflow task. Attempt 2 and later (a retry of a failed or timed-out task) is transient, as in
+    /// Temporal: its events are held back from the history until it completes, so a task that keeps failing does
+    /// not grow the history.
+    /// </summary>
     private void ScheduleWorkflowTask(WorkflowRun run, int attempt, bool speculative = false)
     {
         if (!run.IsRunning || run.WorkflowTask is not null)
@@ -43,21 +52,12 @@ internal sealed partial class DevServerEngine
         }
         var isSticky = run.StickyQueue is not null;
         var queueName = run.StickyQueue ?? run.TaskQueue;
-        var scheduled = new HistoryEvent
+        var transient = attempt > 1 && !speculative;
+        var timeout = WorkflowTaskStartToCloseTimeout(run, attempt);
+        var scheduled = NewWorkflowTaskScheduledEvent(run, queueName, isSticky, attempt, timeout);
+        if (speculative || transient)
         {
-            EventType = EventType.WorkflowTaskScheduled,
-            WorkflowTaskScheduledEventAttributes = new WorkflowTaskScheduledEventAttributes
-            {
-                TaskQueue = isSticky
-                    ? new TaskQueueMessage { Name = queueName, Kind = TaskQueueKind.Sticky, NormalName = run.TaskQueue }
-                    : run.Started.TaskQueue,
-                StartToCloseTimeout = run.Started.WorkflowTaskTimeout,
-                Attempt = attempt,
-            },
-        };
-        if (speculative)
-        {
-            HoldSpeculativeEvent(scheduled, run.History.NextEventId, now);
+            HoldEvent(scheduled, run.History.NextEventId, now);
         }
         else
         {
@@ -67,16 +67,21 @@ internal sealed partial class DevServerEngine
         {
             ScheduledEventId = scheduled.EventId,
             Attempt = attempt,
+            StartToCloseTimeout = timeout,
             QueueName = queueName,
             IsSticky = isSticky,
             ScheduledTime = now,
             IsSpeculative = speculative,
+            IsTransient = transient,
         };
         run.WorkflowTask = task;
+        if (speculative || transient)
+        {
+            task.HeldEvents.Add(scheduled);
+        }
         if (speculative)
         {
-            task.SpeculativeEvents.Add(scheduled);
-            run.History.BeforeAppend = () => PersistSpeculativeEvents(run, task);
+            run.History.BeforeAppend = () => PersistHeldEvents(run, task);
         }
         if (isSticky)
         {
@@ -89,6 +94,45 @@ internal sealed partial class DevServerEngine
             });
         }
         WorkflowQueue(ns, queueName).Add(run);
+    }
+
+    private static HistoryEvent NewWorkflowTaskScheduledEvent(WorkflowRun run, string queueName, bool isSticky, int attempt, TimeSpan timeout) => new()
+    {
+        EventType = EventType.WorkflowTaskScheduled,
+        WorkflowTaskScheduledEventAttributes = new WorkflowTaskScheduledEventAttributes
+        {
+            TaskQueue = isSticky
+                ? new TaskQueueMessage { Name = queueName, Kind = TaskQueueKind.Sticky, NormalName = run.TaskQueue }
+                : run.Started.TaskQueue,
+            StartToCloseTimeout = Duration.FromTimeSpan(timeout),
+            Attempt = attempt,
+        },
+    };
+
+    /// <summary>
+    /// Temporal's start-to-close timeout for an attempt: the run's workflow task timeout, plus from the fourth attempt
+    /// on a backoff of 5 s doubling per attempt (at most 10 minutes) — the only pause between attempts of a failing task.
+    /// </summary>
+    private static TimeSpan WorkflowTaskStartToCloseTimeout(WorkflowRun run, int attempt)
+    {
+        if (attempt <= WorkflowTaskRetryBackoffMinAttempts)
+        {
+            return run.WorkflowTaskTimeout;
+        }
+        var backoff = WorkflowTaskRetryInitialInterval.TotalSeconds * Math.Pow(2, Math.Min(attempt - WorkflowTaskRetryBackoffMinAttempts - 1, 30));
+        return run.WorkflowTaskTimeout + TimeSpan.FromSeconds(Math.Min(backoff, WorkflowTaskRetryMaxInterval.TotalSeconds));
+    }
+
+    /// <summary>
+    /// Temporal fails queries and updates fast once a run's workflow task has failed twice in a row (attempt 3 on): the
+    /// worker would not answer them before the task is fixed.
+    /// </summary>
+    private static void ThrowIfWorkflowTaskFailing(WorkflowRun run, string message)
+    {
+        if (run.IsRunning && run.WorkflowTask is { Attempt: >= FailFastWorkflowTaskAttempt })
+        {
+            throw RpcErrors.WithDetail(global::Grpc.Core.StatusCode.FailedPrecondition, message, new Temporalio.Api.ErrorDetails.V1.WorkflowNotReadyFailure());
+        }
     }
 
     /// <summary>A sticky task nobody picked up in time (or whose worker shut down) moves to the normal queue.</summary>
@@ -126,6 +170,15 @@ internal sealed partial class DevServerEngine
         }
         var now = Clock.UtcNow;
         task.Timeout?.Cancel();
+        if (task.IsTransient && task.ScheduledEventId != run.History.NextEventId)
+        {
+            // Events arrived since the retry was scheduled: like Temporal, it becomes a normal first attempt written after them.
+            task.IsTransient = false;
+            task.Attempt = 1;
+            task.HeldEvents.Clear();
+            task.ScheduledEventId = run.History.Append(
+                NewWorkflowTaskScheduledEvent(run, task.QueueName, task.IsSticky, 1, task.StartToCloseTimeout), now).EventId;
+        }
         var requestId = Guid.NewGuid().ToString();
         task.RequestId = requestId;
         var started = new HistoryEvent
@@ -139,10 +192,10 @@ internal sealed partial class DevServerEngine
                 HistorySizeBytes = run.History.SizeBytes,
             },
         };
-        if (task.IsSpeculative)
+        if (task.IsSpeculative || task.IsTransient)
         {
-            HoldSpeculativeEvent(started, task.ScheduledEventId + 1, now);
-            task.SpeculativeEvents.Add(started);
+            HoldEvent(started, task.ScheduledEventId + 1, now);
+            task.HeldEvents.Add(started);
         }
         else
         {
@@ -150,7 +203,7 @@ internal sealed partial class DevServerEngine
         }
         task.StartedEventId = started.EventId;
         task.StartedTime = now;
-        task.Timeout = Clock.After(run.WorkflowTaskTimeout, () =>
+        task.Timeout = Clock.After(task.StartToCloseTimeout, () =>
         {
             using (Track(run))
             {
@@ -165,7 +218,7 @@ internal sealed partial class DevServerEngine
         {
             history.Events.Add(events[i]);
         }
-        history.Events.AddRange(task.SpeculativeEvents);
+        history.Events.AddRange(task.HeldEvents);
         var response = new PollWorkflowTaskQueueResponse
         {
             TaskToken = new TaskToken(run.Namespace.Name, run.WorkflowId, run.RunId, task.ScheduledEventId, task.Attempt, requestId).ToByteString(),
@@ -309,6 +362,10 @@ internal sealed partial class DevServerEngine
         }
 
         task.Timeout?.Cancel();
+        if (task.IsTransient)
+        {
+            PersistHeldEvents(run, task);
+        }
         var completed = run.History.Append(new HistoryEvent
         {
             EventType = EventType.WorkflowTaskCompleted,
@@ -459,9 +516,10 @@ internal sealed partial class DevServerEngine
                     }
                     break;
                 case CommandType.ContinueAsNewWorkflowExecution:
-                    if (!string.IsNullOrEmpty(command.ContinueAsNewWorkflowExecutionCommandAttributes?.CronSchedule))
+                    // Temporal itself does not check it here (a bad schedule silently ends the chain); failing the task says why.
+                    if (InvalidCronSchedule(command.ContinueAsNewWorkflowExecutionCommandAttributes?.CronSchedule ?? "") is { } badCron)
                     {
-                        return (WorkflowTaskFailedCause.Unspecified, "Cron schedules are not supported by the Estuary dev server.");
+                        return (WorkflowTaskFailedCause.BadContinueAsNewAttributes, badCron);
                     }
                     break;
                 default:
@@ -666,6 +724,10 @@ internal sealed partial class DevServerEngine
             LastCompletionResult = command.LastCompletionResult,
             Initiator = initiator,
             FirstWorkflowTaskBackoff = command.BackoffStartInterval,
+
+            // As in Temporal, the new run's schedule comes from the command only, and its first task waits only for the
+            // command's backoff; the schedule applies when the new run closes.
+            CronSchedule = command.CronSchedule,
         };
         var next = CreateRun(run.Namespace, run.WorkflowId, newRunId, Guid.NewGuid().ToString(), started, run);
         run.NextRunId = next.RunId;
@@ -684,22 +746,28 @@ internal sealed partial class DevServerEngine
         }
     }
 
-    /// <summary>Writes WorkflowTaskFailed and schedules the next attempt on the normal queue, backing off after repeated failures.</summary>
+    /// <summary>
+    /// Writes WorkflowTaskFailed (not for a transient attempt: Temporal records only the first failure) and schedules
+    /// the next attempt on the normal queue.
+    /// </summary>
     private void FailWorkflowTask(WorkflowRun run, WorkflowTaskState task, WorkflowTaskFailedCause cause, Failure? failure, string identity)
     {
         task.Timeout?.Cancel();
-        run.History.Append(new HistoryEvent
+        if (!task.IsTransient)
         {
-            EventType = EventType.WorkflowTaskFailed,
-            WorkflowTaskFailedEventAttributes = new WorkflowTaskFailedEventAttributes
+            run.History.Append(new HistoryEvent
             {
-                ScheduledEventId = task.ScheduledEventId,
-                StartedEventId = task.StartedEventId,
-                Cause = cause,
-                Failure = failure,
-                Identity = identity,
-            },
-        }, Clock.UtcNow);
+                EventType = EventType.WorkflowTaskFailed,
+                WorkflowTaskFailedEventAttributes = new WorkflowTaskFailedEventAttributes
+                {
+                    ScheduledEventId = task.ScheduledEventId,
+                    StartedEventId = task.StartedEventId,
+                    Cause = cause,
+                    Failure = failure,
+                    Identity = identity,
+                },
+            }, Clock.UtcNow);
+        }
         RetryWorkflowTask(run, task);
     }
 
@@ -709,21 +777,31 @@ internal sealed partial class DevServerEngine
         {
             return;
         }
-        run.History.Append(new HistoryEvent
+        if (!task.IsTransient)
         {
-            EventType = EventType.WorkflowTaskTimedOut,
-            WorkflowTaskTimedOutEventAttributes = new WorkflowTaskTimedOutEventAttributes
+            run.History.Append(new HistoryEvent
             {
-                ScheduledEventId = task.ScheduledEventId,
-                StartedEventId = task.StartedEventId,
-                TimeoutType = TimeoutType.StartToClose,
-            },
-        }, Clock.UtcNow);
+                EventType = EventType.WorkflowTaskTimedOut,
+                WorkflowTaskTimedOutEventAttributes = new WorkflowTaskTimedOutEventAttributes
+                {
+                    ScheduledEventId = task.ScheduledEventId,
+                    StartedEventId = task.StartedEventId,
+                    TimeoutType = TimeoutType.StartToClose,
+                },
+            }, Clock.UtcNow);
+        }
         RetryWorkflowTask(run, task);
     }
 
+    /// <summary>
+    /// Schedules the next attempt at once. As in Temporal, it is a normal first attempt again when the run was sticky
+    /// (stickiness is cleared and the task tried once more on the normal queue) or when events arrived meanwhile
+    /// (they are written first); otherwise the attempt count grows and the attempt is transient.
+    /// </summary>
     private void RetryWorkflowTask(WorkflowRun run, WorkflowTaskState task)
     {
+        var wasSticky = run.StickyQueue is not null;
+        var newEvents = run.HasBufferedEvents;
         run.WorkflowTask = null;
         run.StickyQueue = null;
         run.FlushBuffer(Clock.UtcNow);
@@ -732,20 +810,7 @@ internal sealed partial class DevServerEngine
             // The failed task's updates go out again with the next attempt.
             update.IsSent = false;
         }
-        var attempt = task.Attempt + 1;
-        var delay = TimeSpan.FromSeconds(Math.Clamp(task.Attempt - 2, 0, 10));
-        if (delay == TimeSpan.Zero)
-        {
-            ScheduleWorkflowTask(run, attempt);
-            return;
-        }
-        run.StartBackoff = Clock.After(delay, () =>
-        {
-            using (Track(run))
-            {
-                ScheduleWorkflowTask(run, attempt);
-            }
-        });
+        ScheduleWorkflowTask(run, wasSticky || newEvents ? 1 : task.Attempt + 1);
     }
 
     public ShutdownWorkerResponse ShutdownWorker(ShutdownWorkerRequest request)
