@@ -42,13 +42,13 @@ internal sealed class BookingsWorkers : IAsyncDisposable
         var payments = await WorkerProcess.StartAsync(
             new PaymentsDomain(),
             server.Address,
-            PaymentsWorker.Pooled(await fixture.Postgres.DatabaseForAsync(typeof(PaymentsDatabase<>).MakeGenericType(testClass))),
+            LocalPostgres.Pooled(await fixture.Postgres.DatabaseForAsync(typeof(PaymentsDatabase<>).MakeGenericType(testClass))),
             $"payments-{Guid.NewGuid():N}",
             PaymentsWorker.Settings(failures));
         var bookings = await WorkerProcess.StartAsync(
             new BookingsDomain(),
             server.Address,
-            PaymentsWorker.Pooled(await fixture.Postgres.DatabaseForAsync(testClass)),
+            LocalPostgres.Pooled(await fixture.Postgres.DatabaseForAsync(testClass)),
             $"bookings-{Guid.NewGuid():N}",
             new Dictionary<string, string?>
             {
