@@ -141,6 +141,11 @@ internal sealed class DevClock : IAsyncDisposable
                     return delay > TimeSpan.FromHours(1) ? TimeSpan.FromHours(1) : delay;
                 }
                 _offset += key.Due - now;
+                if (_logger.IsEnabled(LogLevel.Debug))
+                {
+                    // With the per-RPC debug lines this shows where a time-skipping test's wall time goes.
+                    _logger.LogDebug("Time skipped {Skip} to {Now:O}", key.Due - now, key.Due);
+                }
             }
             _timers.Dequeue();
             try

@@ -9,7 +9,9 @@ namespace Estuary.Tests.Bookings;
 /// <summary>
 /// A Bookings worker and a Payments worker for one test, on the time-skipping server, each on its own task queue and
 /// its test class's database: a booking's payment runs as a child workflow on the Payments worker's queue, which the
-/// Bookings worker does not serve.
+/// Bookings worker does not serve. Both pool their database connections, as deployed workers do: without a pool every
+/// activity opens a new PostgreSQL connection (a server process started for it), which was most of a booking
+/// lifecycle's wall time.
 /// </summary>
 internal sealed class BookingsWorkers : IAsyncDisposable
 {
@@ -40,13 +42,13 @@ internal sealed class BookingsWorkers : IAsyncDisposable
         var payments = await WorkerProcess.StartAsync(
             new PaymentsDomain(),
             server.Address,
-            await fixture.Postgres.DatabaseForAsync(typeof(PaymentsDatabase<>).MakeGenericType(testClass)),
+            LocalPostgres.Pooled(await fixture.Postgres.DatabaseForAsync(typeof(PaymentsDatabase<>).MakeGenericType(testClass))),
             $"payments-{Guid.NewGuid():N}",
             PaymentsWorker.Settings(failures));
         var bookings = await WorkerProcess.StartAsync(
             new BookingsDomain(),
             server.Address,
-            await fixture.Postgres.DatabaseForAsync(testClass),
+            LocalPostgres.Pooled(await fixture.Postgres.DatabaseForAsync(testClass)),
             $"bookings-{Guid.NewGuid():N}",
             new Dictionary<string, string?>
             {

@@ -13,7 +13,7 @@ namespace Estuary.Tests.Infrastructure;
 public sealed class EndToEndFixture : IAsyncLifetime
 {
     private readonly Dictionary<string, WorkerProcess> _workers = new(StringComparer.Ordinal);
-    private readonly Lazy<Task<TimeSkippingServer>> _timeSkipping = new(TimeSkippingServer.StartAsync);
+    private readonly Lazy<Task<TimeSkippingServer>> _timeSkipping = new(() => TimeSkippingServer.StartAsync());
     private TemporalDevServer? _server;
 
     /// <summary>Gets the PostgreSQL server.</summary>

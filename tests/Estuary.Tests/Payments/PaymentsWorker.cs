@@ -1,7 +1,6 @@
 using Estuary.Tests.Infrastructure;
 using Estuary.Worker.Payments;
 using Estuary.Worker.Payments.Providers;
-using Npgsql;
 
 namespace Estuary.Tests.Payments;
 
@@ -18,16 +17,9 @@ internal static class PaymentsWorker
         await WorkerProcess.StartAsync(
             new PaymentsDomain(),
             fixture.Address,
-            Pooled(await fixture.Postgres.DatabaseForAsync(testClass)),
+            LocalPostgres.Pooled(await fixture.Postgres.DatabaseForAsync(testClass)),
             $"payments-{Guid.NewGuid():N}",
             Settings(failures));
-
-    /// <summary>Turns connection pooling on, as a deployed worker has it: a payout batch makes thousands of short calls
-    /// to the database, and opening a PostgreSQL connection for each would dominate the test's time.</summary>
-    /// <param name="connectionString">A connection string of <see cref="PostgresFixture"/>.</param>
-    /// <returns>The same database, pooled.</returns>
-    public static string Pooled(string connectionString) =>
-        new NpgsqlConnectionStringBuilder(connectionString) { Pooling = true }.ConnectionString;
 
     /// <summary>The worker's configuration besides the connection strings and task queue.</summary>
     /// <param name="failures">Provider failure rules.</param>

@@ -53,7 +53,7 @@ public sealed class PayoutBatchWorkflowTests(EndToEndFixture fixture)
     [Fact]
     public async Task RunAsync_WorkerRestartedMidBatch_PaysEveryItemOnce()
     {
-        var database = PaymentsWorker.Pooled(await fixture.Postgres.DatabaseForAsync(GetType()));
+        var database = LocalPostgres.Pooled(await fixture.Postgres.DatabaseForAsync(GetType()));
         var taskQueue = $"payments-{Guid.NewGuid():N}";
         var batchId = $"batch-{Guid.NewGuid():N}";
         var items = Enumerable.Range(0, 300).Select(i => new PayoutItem($"item-{i}", $"practitioner-{i}", 1000 + i, "EUR")).ToList();

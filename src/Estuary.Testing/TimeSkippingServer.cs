@@ -1,9 +1,10 @@
 using Estuary.DevServer;
 using Google.Protobuf.WellKnownTypes;
+using Microsoft.Extensions.Logging;
 using Temporalio.Api.TestService.V1;
 using Temporalio.Client;
 
-namespace Estuary.Tests.Infrastructure;
+namespace Estuary.Testing;
 
 /// <summary>
 /// An embedded server in test-server mode for workflows that sleep for days: time skipping starts locked, so timers
@@ -29,8 +30,9 @@ public sealed class TimeSkippingServer : IAsyncDisposable
     public TemporalClient Client { get; }
 
     /// <summary>Starts a server.</summary>
+    /// <param name="loggerFactory">Where the server logs (at debug level, one line per RPC and per time skip), when given.</param>
     /// <returns>The running server.</returns>
-    public static async Task<TimeSkippingServer> StartAsync()
+    public static async Task<TimeSkippingServer> StartAsync(ILoggerFactory? loggerFactory = null)
     {
         // Closed runs are kept for the server's simulated time, which runs weeks ahead: keep them long enough to read.
         var server = await TemporalDevServer.StartAsync(new DevServerOptions
@@ -38,6 +40,7 @@ public sealed class TimeSkippingServer : IAsyncDisposable
             TimeSkipping = true,
             TimeSkippingStartsLocked = true,
             Retention = TimeSpan.FromDays(3650),
+            LoggerFactory = loggerFactory,
         });
         return new TimeSkippingServer(server, await TemporalClient.ConnectAsync(new TemporalClientConnectOptions(server.Address)));
     }

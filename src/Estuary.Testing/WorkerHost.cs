@@ -3,7 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Estuary.Tests.Infrastructure;
+namespace Estuary.Testing;
 
 /// <summary>Builds a worker process in the test process: what a worker's Program.cs does, minus the web endpoints.</summary>
 public static class WorkerHost

@@ -2,7 +2,7 @@ using Estuary.Temporal.Domains;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
-namespace Estuary.Tests.Infrastructure;
+namespace Estuary.Testing;
 
 /// <summary>A domain worker hosted in the test process exactly as a worker project hosts it, on its own task queue.</summary>
 public sealed class WorkerProcess : IAsyncDisposable
