@@ -50,7 +50,13 @@ internal sealed partial class DevServerEngine
             {
                 if (!string.IsNullOrEmpty(request.RequestId) && existing.RequestId == request.RequestId)
                 {
-                    return new StartWorkflowExecutionResponse { RunId = existing.RunId, Started = true, Status = existing.Status };
+                    return new StartWorkflowExecutionResponse
+                    {
+                        RunId = existing.RunId,
+                        Started = true,
+                        Status = existing.Status,
+                        EagerWorkflowTask = EagerStartRequested(request) ? RepeatEagerWorkflowTask(existing) : null,
+                    };
                 }
                 if (existing.IsRunning)
                 {
@@ -114,8 +120,18 @@ internal sealed partial class DevServerEngine
                 var firstBackoff = cron is null ? TimeSpan.Zero : CronBackoff(cron, now);
                 started.WorkflowExecutionExpirationTime = Timestamp.FromDateTime(now + firstBackoff + executionTimeout);
             }
-            var run = CreateRun(ns, request.WorkflowId, Guid.NewGuid().ToString(), request.RequestId, started, null);
-            return new StartWorkflowExecutionResponse { RunId = run.RunId, Started = true, Status = WorkflowExecutionStatus.Running };
+            // As in Temporal, a first workflow task that waits (start delay, cron) is never eager.
+            var eager = EagerStartRequested(request) && !(started.FirstWorkflowTaskBackoff?.ToTimeSpan() > TimeSpan.Zero);
+            var run = CreateRun(ns, request.WorkflowId, Guid.NewGuid().ToString(), request.RequestId, started, null, dispatchFirstTask: !eager);
+            var response = new StartWorkflowExecutionResponse { RunId = run.RunId, Started = true, Status = WorkflowExecutionStatus.Running };
+            if (eager)
+            {
+                using (Track(run))
+                {
+                    response.EagerWorkflowTask = StartEagerWorkflowTask(run, request);
+                }
+            }
+            return response;
         }
     }
 
@@ -180,9 +196,13 @@ internal sealed partial class DevServerEngine
         return policy;
     }
 
-    /// <summary>Creates a run, writes WorkflowExecutionStarted and schedules the first workflow task (after any backoff).</summary>
+    /// <summary>
+    /// Creates a run, writes WorkflowExecutionStarted and schedules the first workflow task (after any backoff); with
+    /// <paramref name="dispatchFirstTask"/> false (an eager start, never with a backoff) the task is not queued: the
+    /// caller starts it.
+    /// </summary>
     private WorkflowRun CreateRun(NamespaceEntry ns, string workflowId, string runId, string requestId,
-        WorkflowExecutionStartedEventAttributes started, WorkflowRun? previous, ChildWorkflowState? child = null)
+        WorkflowExecutionStartedEventAttributes started, WorkflowRun? previous, ChildWorkflowState? child = null, bool dispatchFirstTask = true)
     {
         var parentLink = child ?? previous?.ParentLink;
         if (parentLink is not null)
@@ -270,7 +290,7 @@ internal sealed partial class DevServerEngine
             }
             else
             {
-                ScheduleWorkflowTask(run, 1);
+                ScheduleWorkflowTask(run, 1, dispatch: dispatchFirstTask);
             }
         }
         return run;
