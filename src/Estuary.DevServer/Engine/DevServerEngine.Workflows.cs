@@ -46,6 +46,11 @@ internal sealed partial class DevServerEngine
         {
             var ns = GetNamespace(request.Namespace);
             ValidateSearchAttributes(request.SearchAttributes);
+            var now = Clock.UtcNow;
+            var firstTaskBackoff = cron is null ? request.WorkflowStartDelay?.ToTimeSpan() ?? TimeSpan.Zero : CronBackoff(cron, now);
+
+            // As in Temporal, a first workflow task that waits (start delay, cron) is never eager.
+            var eager = EagerStartRequested(request) && firstTaskBackoff <= TimeSpan.Zero;
             if (ns.LatestRuns.TryGetValue(request.WorkflowId, out var existing))
             {
                 if (!string.IsNullOrEmpty(request.RequestId) && existing.RequestId == request.RequestId)
@@ -55,7 +60,7 @@ internal sealed partial class DevServerEngine
                         RunId = existing.RunId,
                         Started = true,
                         Status = existing.Status,
-                        EagerWorkflowTask = EagerStartRequested(request) ? RepeatEagerWorkflowTask(existing) : null,
+                        EagerWorkflowTask = eager ? RepeatEagerWorkflowTask(existing) : null,
                     };
                 }
                 if (existing.IsRunning)
@@ -93,7 +98,6 @@ internal sealed partial class DevServerEngine
                 }
             }
 
-            var now = Clock.UtcNow;
             var started = new WorkflowExecutionStartedEventAttributes
             {
                 WorkflowType = request.WorkflowType,
@@ -110,18 +114,16 @@ internal sealed partial class DevServerEngine
                 Header = request.Header,
                 ContinuedFailure = request.ContinuedFailure,
                 LastCompletionResult = request.LastCompletionResult,
-                FirstWorkflowTaskBackoff = cron is null ? request.WorkflowStartDelay : Duration.FromTimeSpan(CronBackoff(cron, now)),
+                FirstWorkflowTaskBackoff = Duration.FromTimeSpan(firstTaskBackoff),
                 CronSchedule = request.CronSchedule,
                 Initiator = ContinueAsNewInitiator.Unspecified,
             };
             if (request.WorkflowExecutionTimeout?.ToTimeSpan() is { } executionTimeout && executionTimeout > TimeSpan.Zero)
             {
                 // The execution timeout counts from the first run's first workflow task (cron waits for its first time).
-                var firstBackoff = cron is null ? TimeSpan.Zero : CronBackoff(cron, now);
-                started.WorkflowExecutionExpirationTime = Timestamp.FromDateTime(now + firstBackoff + executionTimeout);
+                var cronBackoff = cron is null ? TimeSpan.Zero : firstTaskBackoff;
+                started.WorkflowExecutionExpirationTime = Timestamp.FromDateTime(now + cronBackoff + executionTimeout);
             }
-            // As in Temporal, a first workflow task that waits (start delay, cron) is never eager.
-            var eager = EagerStartRequested(request) && !(started.FirstWorkflowTaskBackoff?.ToTimeSpan() > TimeSpan.Zero);
             var run = CreateRun(ns, request.WorkflowId, Guid.NewGuid().ToString(), request.RequestId, started, null, dispatchFirstTask: !eager);
             var response = new StartWorkflowExecutionResponse { RunId = run.RunId, Started = true, Status = WorkflowExecutionStatus.Running };
             if (eager)
