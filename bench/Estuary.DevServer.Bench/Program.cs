@@ -4,16 +4,22 @@ using Estuary.DevServer.Bench;
 using Temporalio.Client;
 using Temporalio.Worker;
 
-// Usage: Estuary.DevServer.Bench [--scenario workflows|signals|queries|updates] [count] [concurrency] [warmup]
+// Usage: Estuary.DevServer.Bench [--scenario workflows|signals|queries|updates] [--eager-start] [count] [concurrency] [warmup]
 //   workflows: count workflows each running one activity (defaults 1000, concurrency 500, warmup 1000);
+//     --eager-start starts them with RequestEagerStart (the first workflow task comes back in the start response);
 //   signals / queries / updates: count operations on one running workflow (defaults 2000, concurrency 50, warmup 200).
 var scenario = "workflows";
+var eagerStart = false;
 var positional = new List<int>();
 for (var i = 0; i < args.Length; i++)
 {
     if (args[i] == "--scenario" && i + 1 < args.Length)
     {
         scenario = args[++i];
+    }
+    else if (args[i] == "--eager-start")
+    {
+        eagerStart = true;
     }
     else
     {
@@ -84,7 +90,8 @@ await worker.ExecuteAsync(async () =>
     Func<Task<string>> check = () => Task.FromResult("");
     if (perWorkflow)
     {
-        operation = prefix => i => client.ExecuteWorkflowAsync((BenchWorkflow wf) => wf.RunAsync("x"), new($"{prefix}-{i}", taskQueue));
+        operation = prefix => i => client.ExecuteWorkflowAsync((BenchWorkflow wf) => wf.RunAsync("x"),
+            new($"{prefix}-{i}", taskQueue) { RequestEagerStart = eagerStart });
     }
     else
     {
@@ -115,7 +122,7 @@ await worker.ExecuteAsync(async () =>
     var capacity = wall.Elapsed.TotalSeconds * Environment.ProcessorCount;
     var unit = perWorkflow ? "wf/s" : "ops/s";
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"scenario={scenario} count={count} concurrency={concurrency} warmup={warmup} cores={Environment.ProcessorCount} wall={wall.Elapsed.TotalSeconds:F2}s " +
+        $"scenario={scenario} eager_start={(eagerStart ? "true" : "false")} count={count} concurrency={concurrency} warmup={warmup} cores={Environment.ProcessorCount} wall={wall.Elapsed.TotalSeconds:F2}s " +
         $"throughput={count / wall.Elapsed.TotalSeconds:F0} {unit} p50={Percentile(0.50):F1}ms p99={Percentile(0.99):F1}ms " +
         $"server_cpu={serverCpu.TotalSeconds:F2}s ({100 * serverCpu.TotalSeconds / capacity:F1}% of machine, {1000 * serverCpu.TotalSeconds / count:F2} ms/op) " +
         $"worker+client_cpu={benchCpu.TotalSeconds:F2}s ({100 * benchCpu.TotalSeconds / capacity:F1}% of machine)") + await check());

@@ -39,6 +39,12 @@ public sealed class DevServerOptions
     /// <summary>Search attributes registered at start (name → indexed value type, e.g. <c>Keyword</c>).</summary>
     public IDictionary<string, string> SearchAttributes { get; set; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Eager workflow start, as Temporal's <c>system.enableEagerWorkflowStart</c> (on by default): a start that asks for it
+    /// gets its first workflow task already started in the response. Also reported in the namespaces' capabilities.
+    /// </summary>
+    public bool EnableEagerWorkflowStart { get; set; } = true;
+
     /// <summary>Longest time a long poll is held before it is answered empty (it is also cut short before the caller's deadline).</summary>
     public TimeSpan LongPollTimeout { get; set; } = TimeSpan.FromSeconds(60);
 }

@@ -54,6 +54,24 @@ public sealed class CommandLineTests
         }
     }
 
+    [Theory]
+    [InlineData(new string[0], true)]
+    [InlineData(new[] { "server", "start-dev", "--dynamic-config-value", "system.enableEagerWorkflowStart=false" }, false)]
+    [InlineData(new[] { "server", "start-dev", "--dynamic-config-value=system.enableEagerWorkflowStart=true" }, true)]
+    public void Parse_EagerWorkflowStartDynamicConfig_SetsOption(string[] args, bool expected)
+    {
+        var parsed = CommandLine.DevServerCommandLine.Parse(args, _ => null);
+        Assert.Equal(expected, parsed.Options.EnableEagerWorkflowStart);
+    }
+
+    [Fact]
+    public void Parse_EagerWorkflowStartNotABoolean_ThrowsFormatException()
+    {
+        var error = Assert.Throws<FormatException>(() => CommandLine.DevServerCommandLine.Parse(
+            ["server", "start-dev", "--dynamic-config-value", "system.enableEagerWorkflowStart=maybe"], _ => null));
+        Assert.Contains("system.enableEagerWorkflowStart", error.Message, StringComparison.Ordinal);
+    }
+
     private static int FreePort()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);

@@ -119,10 +119,7 @@ internal sealed class DevServerCommandLine
                     result.Options.SearchAttributes[attribute[..separator]] = type;
                     break;
                 case "--dynamic-config-value":
-                    if (!Value().Contains('=', StringComparison.Ordinal))
-                    {
-                        throw new FormatException("invalid value for --dynamic-config-value (expected key=value)");
-                    }
+                    result.ApplyDynamicConfig(Value());
                     break;
                 case "--enable-time-skipping" or "--time-skipping":
                     result.Options.TimeSkipping = true;
@@ -151,6 +148,30 @@ internal sealed class DevServerCommandLine
         }
         result.Options.Namespaces = namespaces;
         return result;
+    }
+
+    /// <summary>
+    /// Reads a <c>key=value</c> dynamic config setting (the value is JSON, as for <c>temporal server start-dev</c>). Only
+    /// <c>system.enableEagerWorkflowStart</c> means something here; other keys are accepted and ignored.
+    /// </summary>
+    private void ApplyDynamicConfig(string setting)
+    {
+        var separator = setting.IndexOf('=', StringComparison.Ordinal);
+        if (separator <= 0)
+        {
+            throw new FormatException("invalid value for --dynamic-config-value (expected key=value)");
+        }
+        var key = setting[..separator];
+        var value = setting[(separator + 1)..].Trim();
+        if (key == "system.enableEagerWorkflowStart")
+        {
+            Options.EnableEagerWorkflowStart = value switch
+            {
+                "true" => true,
+                "false" => false,
+                _ => throw new FormatException($"invalid value for --dynamic-config-value {key}: {value} (expected true or false)"),
+            };
+        }
     }
 
     private static int ParsePort(string text, string name) =>

@@ -101,9 +101,9 @@ internal sealed partial class DevServerEngine
         }
     }
 
-    private static DescribeNamespaceResponse Describe(NamespaceEntry ns) => new()
+    private DescribeNamespaceResponse Describe(NamespaceEntry ns) => new()
     {
-        NamespaceInfo = ns.ToInfo(),
+        NamespaceInfo = ns.ToInfo(_options.EnableEagerWorkflowStart),
         Config = new NamespaceConfig
         {
             WorkflowExecutionRetentionTtl = Duration.FromTimeSpan(ns.Retention),

@@ -41,6 +41,11 @@ internal sealed partial class DevServerEngine
         {
             throw RpcErrors.InvalidArgument("WorkflowIdConflictPolicy has to be set on the start of an update-with-start.");
         }
+        if (start.RequestEagerExecution)
+        {
+            // Temporal refuses it for the start operation, reported like any failing operation.
+            throw MultiOperationFailure(RpcErrors.InvalidArgument("RequestEagerExecution is not supported."), failedIndex: 0);
+        }
         if (start.WorkflowStartDelay is not null && start.WorkflowStartDelay.ToTimeSpan() > TimeSpan.Zero)
         {
             throw RpcErrors.InvalidArgument("WorkflowStartDelay is not allowed on the start of an update-with-start.");

@@ -38,7 +38,11 @@ internal sealed partial class DevServerEngine
     /// Temporal: its events are held back from the history until it completes, so a task that keeps failing does
     /// not grow the history.
     /// </summary>
-    private void ScheduleWorkflowTask(WorkflowRun run, int attempt, bool speculative = false)
+    /// <param name="run">The run.</param>
+    /// <param name="attempt">1, or the attempt of a retry.</param>
+    /// <param name="speculative">A task scheduled only to deliver updates.</param>
+    /// <param name="dispatch">False for an eager start's first task, which is started at once instead of queued.</param>
+    private void ScheduleWorkflowTask(WorkflowRun run, int attempt, bool speculative = false, bool dispatch = true)
     {
         if (!run.IsRunning || run.WorkflowTask is not null)
         {
@@ -93,7 +97,10 @@ internal sealed partial class DevServerEngine
                 }
             });
         }
-        WorkflowQueue(ns, queueName).Add(run);
+        if (dispatch)
+        {
+            WorkflowQueue(ns, queueName).Add(run);
+        }
     }
 
     private static HistoryEvent NewWorkflowTaskScheduledEvent(WorkflowRun run, string queueName, bool isSticky, int attempt, TimeSpan timeout) => new()
@@ -168,6 +175,15 @@ internal sealed partial class DevServerEngine
         {
             return null;
         }
+        return BeginWorkflowTask(run, task, identity, Guid.NewGuid().ToString());
+    }
+
+    /// <summary>
+    /// Starts a scheduled workflow task for a worker (a poll, or the starter of an eager start): writes (or holds)
+    /// WorkflowTaskStarted, arms the start-to-close timeout and builds what the worker gets.
+    /// </summary>
+    private PollWorkflowTaskQueueResponse BeginWorkflowTask(WorkflowRun run, WorkflowTaskState task, string identity, string requestId)
+    {
         var now = Clock.UtcNow;
         task.Timeout?.Cancel();
         if (task.IsTransient && task.ScheduledEventId != run.History.NextEventId)
@@ -179,7 +195,6 @@ internal sealed partial class DevServerEngine
             task.ScheduledEventId = run.History.Append(
                 NewWorkflowTaskScheduledEvent(run, task.QueueName, task.IsSticky, 1, task.StartToCloseTimeout), now).EventId;
         }
-        var requestId = Guid.NewGuid().ToString();
         task.RequestId = requestId;
         var started = new HistoryEvent
         {
@@ -219,22 +234,25 @@ internal sealed partial class DevServerEngine
             history.Events.Add(events[i]);
         }
         history.Events.AddRange(task.HeldEvents);
-        var response = new PollWorkflowTaskQueueResponse
-        {
-            TaskToken = new TaskToken(run.Namespace.Name, run.WorkflowId, run.RunId, task.ScheduledEventId, task.Attempt, requestId).ToByteString(),
-            WorkflowExecution = run.ToExecution(),
-            WorkflowType = run.Started.WorkflowType,
-            PreviousStartedEventId = run.PreviousStartedEventId,
-            StartedEventId = task.StartedEventId,
-            Attempt = task.Attempt,
-            History = history,
-            WorkflowExecutionTaskQueue = run.Started.TaskQueue,
-            ScheduledTime = Timestamp.FromDateTime(task.ScheduledTime),
-            StartedTime = Timestamp.FromDateTime(now),
-        };
+        var response = WorkflowTaskResponse(run, task, history);
         AttachUpdates(run, task.StartedEventId, response);
         return response;
     }
+
+    /// <summary>What a worker gets for a started workflow task.</summary>
+    private static PollWorkflowTaskQueueResponse WorkflowTaskResponse(WorkflowRun run, WorkflowTaskState task, Temporalio.Api.History.V1.History history) => new()
+    {
+        TaskToken = new TaskToken(run.Namespace.Name, run.WorkflowId, run.RunId, task.ScheduledEventId, task.Attempt, task.RequestId!).ToByteString(),
+        WorkflowExecution = run.ToExecution(),
+        WorkflowType = run.Started.WorkflowType,
+        PreviousStartedEventId = run.PreviousStartedEventId,
+        StartedEventId = task.StartedEventId,
+        Attempt = task.Attempt,
+        History = history,
+        WorkflowExecutionTaskQueue = run.Started.TaskQueue,
+        ScheduledTime = Timestamp.FromDateTime(task.ScheduledTime),
+        StartedTime = Timestamp.FromDateTime(task.StartedTime),
+    };
 
     public async Task<PollWorkflowTaskQueueResponse> PollWorkflowTaskQueueAsync(PollWorkflowTaskQueueRequest request, DateTime deadline, CancellationToken cancellationToken)
     {

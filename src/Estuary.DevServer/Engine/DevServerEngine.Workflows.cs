@@ -46,11 +46,22 @@ internal sealed partial class DevServerEngine
         {
             var ns = GetNamespace(request.Namespace);
             ValidateSearchAttributes(request.SearchAttributes);
+            var now = Clock.UtcNow;
+            var firstTaskBackoff = cron is null ? request.WorkflowStartDelay?.ToTimeSpan() ?? TimeSpan.Zero : CronBackoff(cron, now);
+
+            // As in Temporal, a first workflow task that waits (start delay, cron) is never eager.
+            var eager = EagerStartRequested(request) && firstTaskBackoff <= TimeSpan.Zero;
             if (ns.LatestRuns.TryGetValue(request.WorkflowId, out var existing))
             {
                 if (!string.IsNullOrEmpty(request.RequestId) && existing.RequestId == request.RequestId)
                 {
-                    return new StartWorkflowExecutionResponse { RunId = existing.RunId, Started = true, Status = existing.Status };
+                    return new StartWorkflowExecutionResponse
+                    {
+                        RunId = existing.RunId,
+                        Started = true,
+                        Status = existing.Status,
+                        EagerWorkflowTask = eager ? RepeatEagerWorkflowTask(existing) : null,
+                    };
                 }
                 if (existing.IsRunning)
                 {
@@ -87,7 +98,6 @@ internal sealed partial class DevServerEngine
                 }
             }
 
-            var now = Clock.UtcNow;
             var started = new WorkflowExecutionStartedEventAttributes
             {
                 WorkflowType = request.WorkflowType,
@@ -104,18 +114,26 @@ internal sealed partial class DevServerEngine
                 Header = request.Header,
                 ContinuedFailure = request.ContinuedFailure,
                 LastCompletionResult = request.LastCompletionResult,
-                FirstWorkflowTaskBackoff = cron is null ? request.WorkflowStartDelay : Duration.FromTimeSpan(CronBackoff(cron, now)),
+                FirstWorkflowTaskBackoff = Duration.FromTimeSpan(firstTaskBackoff),
                 CronSchedule = request.CronSchedule,
                 Initiator = ContinueAsNewInitiator.Unspecified,
             };
             if (request.WorkflowExecutionTimeout?.ToTimeSpan() is { } executionTimeout && executionTimeout > TimeSpan.Zero)
             {
                 // The execution timeout counts from the first run's first workflow task (cron waits for its first time).
-                var firstBackoff = cron is null ? TimeSpan.Zero : CronBackoff(cron, now);
-                started.WorkflowExecutionExpirationTime = Timestamp.FromDateTime(now + firstBackoff + executionTimeout);
+                var cronBackoff = cron is null ? TimeSpan.Zero : firstTaskBackoff;
+                started.WorkflowExecutionExpirationTime = Timestamp.FromDateTime(now + cronBackoff + executionTimeout);
             }
-            var run = CreateRun(ns, request.WorkflowId, Guid.NewGuid().ToString(), request.RequestId, started, null);
-            return new StartWorkflowExecutionResponse { RunId = run.RunId, Started = true, Status = WorkflowExecutionStatus.Running };
+            var run = CreateRun(ns, request.WorkflowId, Guid.NewGuid().ToString(), request.RequestId, started, null, dispatchFirstTask: !eager);
+            var response = new StartWorkflowExecutionResponse { RunId = run.RunId, Started = true, Status = WorkflowExecutionStatus.Running };
+            if (eager)
+            {
+                using (Track(run))
+                {
+                    response.EagerWorkflowTask = StartEagerWorkflowTask(run, request);
+                }
+            }
+            return response;
         }
     }
 
@@ -180,9 +198,13 @@ internal sealed partial class DevServerEngine
         return policy;
     }
 
-    /// <summary>Creates a run, writes WorkflowExecutionStarted and schedules the first workflow task (after any backoff).</summary>
+    /// <summary>
+    /// Creates a run, writes WorkflowExecutionStarted and schedules the first workflow task (after any backoff); with
+    /// <paramref name="dispatchFirstTask"/> false (an eager start, never with a backoff) the task is not queued: the
+    /// caller starts it.
+    /// </summary>
     private WorkflowRun CreateRun(NamespaceEntry ns, string workflowId, string runId, string requestId,
-        WorkflowExecutionStartedEventAttributes started, WorkflowRun? previous, ChildWorkflowState? child = null)
+        WorkflowExecutionStartedEventAttributes started, WorkflowRun? previous, ChildWorkflowState? child = null, bool dispatchFirstTask = true)
     {
         var parentLink = child ?? previous?.ParentLink;
         if (parentLink is not null)
@@ -270,7 +292,7 @@ internal sealed partial class DevServerEngine
             }
             else
             {
-                ScheduleWorkflowTask(run, 1);
+                ScheduleWorkflowTask(run, 1, dispatch: dispatchFirstTask);
             }
         }
         return run;

@@ -26,7 +26,8 @@ internal sealed class NamespaceEntry
     /// <summary>Closed runs still held, oldest close first (one retention per namespace keeps it ordered by expiry too).</summary>
     public Queue<WorkflowRun> ClosedRuns { get; } = new();
 
-    public NamespaceInfo ToInfo() => new()
+    /// <param name="eagerWorkflowStart">Whether the server hands out eager workflow tasks (a server-wide setting here).</param>
+    public NamespaceInfo ToInfo(bool eagerWorkflowStart) => new()
     {
         Name = Name,
         Id = Id,
@@ -34,6 +35,6 @@ internal sealed class NamespaceEntry
         Description = Description,
         OwnerEmail = OwnerEmail,
         Data = { Data },
-        Capabilities = new NamespaceInfo.Types.Capabilities { SyncUpdate = true, AsyncUpdate = true, EagerWorkflowStart = false },
+        Capabilities = new NamespaceInfo.Types.Capabilities { SyncUpdate = true, AsyncUpdate = true, EagerWorkflowStart = eagerWorkflowStart },
     };
 }
