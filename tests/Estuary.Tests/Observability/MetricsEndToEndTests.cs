@@ -51,6 +51,8 @@ public sealed class MetricsEndToEndTests(EndToEndFixture fixture)
         var latency = sdk["temporal_workflow_task_schedule_to_start_latency"];
         Assert.Equal("s", latency.Unit);
         Assert.True(HistogramCountOnQueue(latency, taskQueue) >= 3);
+        var slots = sdk["temporal_worker_task_slots_available"].MetricPoints.Where(p => Tag(p, "task_queue") == taskQueue).ToList();
+        Assert.Contains(slots, p => Tag(p, "worker_type") == "WorkflowWorker" && p.GetGaugeLastValueLong() > 0);
     }
 
     private static long Sum(IReadOnlyDictionary<string, MetricSnapshot> metrics, string name, string kind, string type, string? outcome = null) =>
