@@ -2,11 +2,14 @@
 # Start-up benchmark of the AppHost: wall time from `dotnet run` (already built) to the AppHost's
 # "Estuary is ready" line, which it logs once every resource is healthy. Not a test: it prints figures.
 #
-#   bench/apphost-startup.sh [-n RUNS] [--fresh]
+#   bench/apphost-startup.sh [-n RUNS] [--fresh] [--cpu]
 #
 #   -n RUNS   how many runs (default 5); the median is the figure to quote.
 #   --fresh   every run gets a new state directory: initdb included (a fresh clone's first run).
 #             Without it runs reuse the checkout's cluster (obj/estuary), the everyday case.
+#   --cpu     also print the CPU seconds each part had used when the run was ready (dotnet run, the AppHost,
+#             DCP, the dashboard, PostgreSQL, Temporal, each worker). On a shared, loaded machine the wall time
+#             mostly measures the neighbours; CPU seconds move much less and show where start-up goes.
 #
 # Each run is stopped with SIGTERM; the script then checks that nothing it started is left running and that
 # PostgreSQL left no postmaster.pid behind.
@@ -15,11 +18,13 @@ cd "$(dirname "$0")/.."
 
 runs=5
 fresh=false
+cpu=false
 while [[ $# -gt 0 ]]; do
   case "$1" in
     -n) runs="$2"; shift 2 ;;
     --fresh) fresh=true; shift ;;
-    *) echo "usage: $0 [-n RUNS] [--fresh]" >&2; exit 2 ;;
+    --cpu) cpu=true; shift ;;
+    *) echo "usage: $0 [-n RUNS] [--fresh] [--cpu]" >&2; exit 2 ;;
   esac
 done
 
@@ -28,6 +33,51 @@ if ! build=$(dotnet build src/Estuary.AppHost -v q -nologo 2>&1); then
   echo "$build" >&2
   exit 1
 fi
+
+# CPU seconds (own and reaped children's) of every process of a run, summed by part: the descendants of
+# `dotnet run` and of DCP's API server, which detaches from the AppHost.
+cpu_by_part() {
+  local root=$1 apphost pid stat rest
+  declare -A parent cpu cmd
+  for dir in /proc/[0-9]*; do
+    pid=${dir#/proc/}
+    stat=$(cat "$dir/stat" 2>/dev/null) || continue
+    rest=${stat##*) }
+    read -r -a fields <<<"$rest"
+    parent[$pid]=${fields[1]}
+    cpu[$pid]=$(( fields[11] + fields[12] + fields[13] + fields[14] ))
+    cmd[$pid]=$(tr '\0' ' ' <"$dir/cmdline" 2>/dev/null)
+  done
+  apphost=$(pgrep -P "$root" -f Estuary.AppHost | head -1)
+  local queue=("$root") seen=" " part
+  for pid in "${!cmd[@]}"; do
+    if [[ -n "$apphost" && "${cmd[$pid]}" == *"start-apiserver --monitor $apphost "* ]]; then queue+=("$pid"); fi
+  done
+  declare -A sums
+  while [[ ${#queue[@]} -gt 0 ]]; do
+    pid=${queue[0]}; queue=("${queue[@]:1}")
+    [[ "$seen" == *" $pid "* || -z "${cmd[$pid]+x}" ]] && continue
+    seen+="$pid "
+    for child in "${!parent[@]}"; do [[ "${parent[$child]}" == "$pid" ]] && queue+=("$child"); done
+    case "${cmd[$pid]}" in
+      "dotnet run"*) part=dotnet-run ;;
+      *Estuary.AppHost/bin*) part=apphost ;;
+      *Aspire.Dashboard*) part=dashboard ;;
+      *"/dcp "*) part=dcp ;;
+      *postgres*) part=postgres ;;
+      *Estuary.DevServer*) part=temporal ;;
+      *Estuary.Worker.*) part=$(sed -E 's/.*Estuary\.Worker\.([A-Za-z]+).*/\1/' <<<"${cmd[$pid]}" | tr '[:upper:]' '[:lower:]')-worker ;;
+      *) part=other ;;
+    esac
+    sums[$part]=$(( ${sums[$part]:-0} + cpu[$pid] ))
+  done
+  local total=0 line=""
+  for part in $(printf '%s\n' "${!sums[@]}" | sort); do
+    line+="$part $(echo "scale=1; ${sums[$part]} / $(getconf CLK_TCK)" | bc) s, "
+    total=$(( total + sums[$part] ))
+  done
+  echo "CPU: ${line}total $(echo "scale=1; $total / $(getconf CLK_TCK)" | bc) s"
+}
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
@@ -56,6 +106,8 @@ for run in $(seq 1 "$runs"); do
     sleep 0.1
   done
   elapsed=$(echo "$(date +%s.%N) - $start" | bc)
+  usage=""
+  if $cpu; then usage=$(cpu_by_part "$pid"); fi
 
   kill -TERM "$pid" 2>/dev/null || true
   stopped_at=$(date +%s.%N)
@@ -73,6 +125,7 @@ for run in $(seq 1 "$runs"); do
   gone=$(echo "$(date +%s.%N) - $stopped_at" | bc)
   printf 'run %d (load average %s): %.1f s to ready; SIGTERM: AppHost exited in %.1f s, every process gone in %.1f s (%d left), %s\n      %s\n' \
     "$run" "$(cut -d' ' -f1 /proc/loadavg)" "$elapsed" "$stop" "$gone" "$leftovers" "$stale" "$(echo "$ready" | sed 's/^ *//')"
+  if [[ -n "$usage" ]]; then printf '      %s\n' "$usage"; fi
   if [[ "$ready" == *"resources healthy"* ]]; then figures+=("$elapsed"); fi
   if $fresh; then rm -rf "$state"; fi
 done
