@@ -67,7 +67,10 @@ if (options.Contains("--hot-paths"))
 }
 
 await using var server = await TemporalDevServer.StartAsync(new DevServerOptions());
-var runtimes = new Runtimes(new TemporalRuntime(new TemporalRuntimeOptions()), TemporalSdkMetrics.CreateRuntime());
+// One telemetry pipeline for the whole process, as a worker has: building one per round (a logger factory's service
+// provider, providers, listeners) cost every round fresh JIT work that a running worker never pays.
+using var pipeline = new MonitoringPipeline();
+var runtimes = new Runtimes(new TemporalRuntime(new TemporalRuntimeOptions()), TemporalSdkMetrics.CreateRuntime(), pipeline);
 Console.WriteLine($"{rounds} rounds, {workflows} workflows x {activities} activities per round and mode, {Environment.ProcessorCount} cores");
 
 // Warm-up: JIT tiering, connections, the server's first task queues; not measured.

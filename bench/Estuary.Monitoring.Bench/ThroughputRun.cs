@@ -13,7 +13,9 @@ namespace Estuary.Monitoring.Bench;
 /// so the modes differ only by monitoring.</summary>
 /// <param name="Plain">A runtime without metrics, for monitoring off.</param>
 /// <param name="Monitored">The runtime AddEstuaryWorker uses (<see cref="TemporalSdkMetrics.CreateRuntime"/>).</param>
-internal sealed record Runtimes(TemporalRuntime Plain, TemporalRuntime Monitored);
+/// <param name="Pipeline">The process's OpenTelemetry pipeline, built once as a worker's service defaults build it; a
+/// round with monitoring off feeds it nothing.</param>
+internal sealed record Runtimes(TemporalRuntime Plain, TemporalRuntime Monitored, MonitoringPipeline Pipeline);
 
 /// <summary>The parts of monitoring a round switches on.</summary>
 [Flags]
@@ -48,7 +50,6 @@ internal static class ThroughputRun
     /// telemetry pipeline) per activity, in microseconds.</returns>
     public static async Task<(double PerSecond, double CpuMicroseconds)> RunAsync(string address, Monitors monitors, int workflows, int activities, Runtimes runtimes)
     {
-        using var pipeline = monitors == Monitors.None ? null : new MonitoringPipeline();
         var connect = new TemporalClientConnectOptions(address)
         {
             Runtime = monitors.HasFlag(Monitors.SdkMetrics) ? runtimes.Monitored : runtimes.Plain,
@@ -62,7 +63,7 @@ internal static class ThroughputRun
         var taskQueue = $"bench-{monitors}-{Guid.NewGuid():N}";
         var options = new TemporalWorkerOptions(taskQueue)
         {
-            Interceptors = monitors.HasFlag(Monitors.LogsAndMetrics) ? [new MonitoringInterceptor(pipeline!.LoggerFactory, [Domain])] : [],
+            Interceptors = monitors.HasFlag(Monitors.LogsAndMetrics) ? [new MonitoringInterceptor(runtimes.Pipeline.LoggerFactory, [Domain])] : [],
             LoggerFactory = NullLoggerFactory.Instance,
         }
             .AddWorkflow<ChainWorkflow>()
