@@ -115,7 +115,7 @@ public sealed class TemporalSdkMetrics : ICustomMetricMeter
     /// <summary>A set of tags, compared by content; one object per distinct content, so cells can be keyed by reference.</summary>
     private sealed class TagSet(KeyValuePair<string, object?>[] tags) : IEquatable<TagSet>
     {
-        private readonly int _hash = Hash(tags);
+        private readonly int _hash = HashOf<object?>(tags);
 
         public KeyValuePair<string, object?>[] Tags { get; } = tags;
 
@@ -123,68 +123,52 @@ public sealed class TemporalSdkMetrics : ICustomMetricMeter
         public ConcurrentDictionary<KeyValuePair<string, object>[], TagSet> Derived { get; } = new(AddedTagsComparer.Instance);
 
         public bool Equals(TagSet? other) =>
-            other is not null && _hash == other._hash && Tags.AsSpan().SequenceEqual(other.Tags, TagComparer.Instance);
+            other is not null && _hash == other._hash && SameTags<object?>(Tags, other.Tags);
 
         public override bool Equals(object? obj) => Equals(obj as TagSet);
 
         public override int GetHashCode() => _hash;
-
-        private static int Hash(KeyValuePair<string, object?>[] tags)
-        {
-            var hash = default(HashCode);
-            foreach (var (key, value) in tags)
-            {
-                hash.Add(key, StringComparer.Ordinal);
-                hash.Add(value);
-            }
-
-            return hash.ToHashCode();
-        }
     }
 
     private sealed class AddedTagsComparer : IEqualityComparer<KeyValuePair<string, object>[]>
     {
         public static readonly AddedTagsComparer Instance = new();
 
-        public bool Equals(KeyValuePair<string, object>[]? x, KeyValuePair<string, object>[]? y)
-        {
-            if (x is null || y is null || x.Length != y.Length)
-            {
-                return x == y;
-            }
+        public bool Equals(KeyValuePair<string, object>[]? x, KeyValuePair<string, object>[]? y) =>
+            x is null || y is null ? x == y : SameTags<object>(x, y);
 
-            for (var i = 0; i < x.Length; i++)
-            {
-                if (!string.Equals(x[i].Key, y[i].Key, StringComparison.Ordinal) || !Equals(x[i].Value, y[i].Value))
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }
-
-        public int GetHashCode(KeyValuePair<string, object>[] tags)
-        {
-            var hash = default(HashCode);
-            foreach (var (key, value) in tags)
-            {
-                hash.Add(key, StringComparer.Ordinal);
-                hash.Add(value);
-            }
-
-            return hash.ToHashCode();
-        }
+        public int GetHashCode(KeyValuePair<string, object>[] tags) => HashOf<object>(tags);
     }
 
-    private sealed class TagComparer : IEqualityComparer<KeyValuePair<string, object?>>
+    // Tags are equal when their names (ordinal) and values are, in the same order.
+    private static bool SameTags<TValue>(ReadOnlySpan<KeyValuePair<string, TValue>> x, ReadOnlySpan<KeyValuePair<string, TValue>> y)
     {
-        public static readonly TagComparer Instance = new();
+        if (x.Length != y.Length)
+        {
+            return false;
+        }
 
-        public bool Equals(KeyValuePair<string, object?> x, KeyValuePair<string, object?> y) =>
-            string.Equals(x.Key, y.Key, StringComparison.Ordinal) && Equals(x.Value, y.Value);
+        for (var i = 0; i < x.Length; i++)
+        {
+            if (!string.Equals(x[i].Key, y[i].Key, StringComparison.Ordinal) || !Equals(x[i].Value, y[i].Value))
+            {
+                return false;
+            }
+        }
 
-        public int GetHashCode(KeyValuePair<string, object?> tag) => HashCode.Combine(tag.Key, tag.Value);
+        return true;
+    }
+
+    private static int HashOf<TValue>(ReadOnlySpan<KeyValuePair<string, TValue>> tags)
+    {
+        var hash = default(HashCode);
+        foreach (var (key, value) in tags)
+        {
+            hash.Add(key, StringComparer.Ordinal);
+            hash.Add(value);
+        }
+
+        return hash.ToHashCode();
     }
 
     /// <summary>A counter whose sums per tag set are read when metrics are collected.</summary>
