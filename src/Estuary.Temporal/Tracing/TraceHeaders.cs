@@ -26,29 +26,17 @@ public static class TraceHeaders
     /// <param name="headers">The headers to add to; <c>null</c> creates them.</param>
     /// <param name="span">The span whose context travels.</param>
     /// <returns>The headers holding the context.</returns>
-    public static IDictionary<string, Payload> Inject(IDictionary<string, Payload>? headers, Activity span)
-    {
-        var buffer = new ArrayBufferWriter<byte>(192);
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            Propagator.Inject(span, json, static (state, key, value) => ((Utf8JsonWriter)state!).WriteString(key, value));
-            json.WriteEndObject();
-        }
-
-        return Write(headers, buffer.WrittenSpan);
-    }
+    public static IDictionary<string, Payload> Inject(IDictionary<string, Payload>? headers, Activity span) =>
+        Write(headers, span, static (json, span) =>
+            Propagator.Inject(span, json, static (state, key, value) => ((Utf8JsonWriter)state!).WriteString(key, value)));
 
     /// <summary>Writes a bare context (no span object, as inside a replaying workflow) into headers.</summary>
     /// <param name="headers">The headers to add to; <c>null</c> creates them.</param>
     /// <param name="context">The context that travels.</param>
     /// <returns>The headers holding the context.</returns>
-    public static IDictionary<string, Payload> Inject(IDictionary<string, Payload>? headers, ActivityContext context)
-    {
-        var buffer = new ArrayBufferWriter<byte>(192);
-        using (var json = new Utf8JsonWriter(buffer))
+    public static IDictionary<string, Payload> Inject(IDictionary<string, Payload>? headers, ActivityContext context) =>
+        Write(headers, context, static (json, context) =>
         {
-            json.WriteStartObject();
             json.WriteString(
                 "traceparent"u8,
                 $"00-{context.TraceId.ToHexString()}-{context.SpanId.ToHexString()}-{(context.TraceFlags.HasFlag(ActivityTraceFlags.Recorded) ? "01" : "00")}");
@@ -56,12 +44,7 @@ public static class TraceHeaders
             {
                 json.WriteString("tracestate"u8, context.TraceState);
             }
-
-            json.WriteEndObject();
-        }
-
-        return Write(headers, buffer.WrittenSpan);
-    }
+        });
 
     /// <summary>Reads the context carried in headers.</summary>
     /// <param name="headers">The headers of a start, a schedule, a signal, a query or an update.</param>
@@ -117,9 +100,19 @@ public static class TraceHeaders
         return ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var context) ? context : null;
     }
 
-    private static IDictionary<string, Payload> Write(IDictionary<string, Payload>? headers, ReadOnlySpan<byte> json)
+    /// <summary>Puts the JSON object <paramref name="writeEntries"/> fills into the headers under <see cref="Key"/>.</summary>
+    private static IDictionary<string, Payload> Write<TState>(
+        IDictionary<string, Payload>? headers, TState state, Action<Utf8JsonWriter, TState> writeEntries)
     {
-        var payload = new Payload { Data = ByteString.CopyFrom(json) };
+        var buffer = new ArrayBufferWriter<byte>(192);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            writeEntries(json, state);
+            json.WriteEndObject();
+        }
+
+        var payload = new Payload { Data = ByteString.CopyFrom(buffer.WrittenSpan) };
         payload.Metadata.Add("encoding", JsonPlain);
         headers ??= new Dictionary<string, Payload>(StringComparer.Ordinal);
         headers[Key] = payload;
