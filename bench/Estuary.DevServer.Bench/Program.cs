@@ -111,11 +111,17 @@ await worker.ExecuteAsync(async () =>
 
     var serverCpuBefore = server.CpuTime();
     var benchCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+    var gen0Before = GC.CollectionCount(0);
+    var gen1Before = GC.CollectionCount(1);
+    var gen2Before = GC.CollectionCount(2);
+    var allocatedBefore = GC.GetTotalAllocatedBytes();
     var wall = Stopwatch.StartNew();
     var latencies = await RunBatchAsync(count, operation("run"));
     wall.Stop();
     var serverCpu = server.CpuTime() - serverCpuBefore;
     var benchCpu = Process.GetCurrentProcess().TotalProcessorTime - benchCpuBefore;
+    var allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
+    var collections = $"{GC.CollectionCount(0) - gen0Before}/{GC.CollectionCount(1) - gen1Before}/{GC.CollectionCount(2) - gen2Before}";
 
     latencies.Sort();
     double Percentile(double p) => latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(p * latencies.Count) - 1)];
@@ -125,7 +131,8 @@ await worker.ExecuteAsync(async () =>
         $"scenario={scenario} eager_start={(eagerStart ? "true" : "false")} count={count} concurrency={concurrency} warmup={warmup} cores={Environment.ProcessorCount} wall={wall.Elapsed.TotalSeconds:F2}s " +
         $"throughput={count / wall.Elapsed.TotalSeconds:F0} {unit} p50={Percentile(0.50):F1}ms p99={Percentile(0.99):F1}ms " +
         $"server_cpu={serverCpu.TotalSeconds:F2}s ({100 * serverCpu.TotalSeconds / capacity:F1}% of machine, {1000 * serverCpu.TotalSeconds / count:F2} ms/op) " +
-        $"worker+client_cpu={benchCpu.TotalSeconds:F2}s ({100 * benchCpu.TotalSeconds / capacity:F1}% of machine)") + await check());
+        $"worker+client_cpu={benchCpu.TotalSeconds:F2}s ({100 * benchCpu.TotalSeconds / capacity:F1}% of machine) " +
+        $"worker+client_gc={collections} (gen0/1/2) allocated={allocated / (double)count / 1024:F1} KiB/op") + await check());
 });
 
 // Visibility over the runs just closed (warm-up + measured): each call filters every run the namespace holds.
