@@ -10,7 +10,7 @@ using Temporalio.Runtime;
 // Usage: [rounds] [workflows per round] [activities per workflow]
 //   --breakdown        also each part of monitoring alone
 //   --modes A,B,...    only the modes named (the first is the reference), e.g. --modes None,SdkMetrics
-//   --warmup K         K unmeasured rounds first (default 3: the JIT's tiering settles over the first thousands of activities)
+//   --warmup K         K unmeasured rounds first (default 6: the JIT's tiering settles over the first ten thousand activities)
 //   --hot-paths        first time monitoring's per-activity work alone, without a server
 var options = new HashSet<string>(args, StringComparer.Ordinal);
 var valued = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -40,7 +40,7 @@ for (var i = 0; i < args.Length; i++)
 var rounds = numbers.Count > 0 ? numbers[0] : 15;
 var workflows = numbers.Count > 1 ? numbers[1] : 40;
 var activities = numbers.Count > 2 ? numbers[2] : 25;
-var warmup = 3;
+var warmup = 6;
 if (valued.TryGetValue("--warmup", out var w) && !int.TryParse(w, NumberStyles.None, CultureInfo.InvariantCulture, out warmup))
 {
     return Usage($"--warmup takes a count of rounds, not '{w}'.");
@@ -54,7 +54,7 @@ if (valued.TryGetValue("--modes", out var named))
     var parsed = named.Split(',').Select(m => (Name: m, Known: Enum.TryParse<Monitors>(m, ignoreCase: true, out var mode) && !int.TryParse(m, out _), Mode: mode)).ToList();
     if (parsed.FirstOrDefault(p => !p.Known) is { Name: { } unknown })
     {
-        return Usage($"--modes: '{unknown}' is not a mode (None, All, Tracing, LogsAndMetrics, SdkMetrics).");
+        return Usage($"--modes: '{unknown}' is not a mode (None, All, Tracing, LogsAndMetrics, SdkMetrics, SdkMetricsDiscarded).");
     }
 
     modes = [.. parsed.Select(p => p.Mode).Distinct()];
@@ -70,7 +70,7 @@ await using var server = await TemporalDevServer.StartAsync(new DevServerOptions
 // One telemetry pipeline for the whole process, as a worker has: building one per round (a logger factory's service
 // provider, providers, listeners) cost every round fresh JIT work that a running worker never pays.
 using var pipeline = new MonitoringPipeline();
-var runtimes = new Runtimes(new TemporalRuntime(new TemporalRuntimeOptions()), TemporalSdkMetrics.CreateRuntime(), pipeline);
+var runtimes = new Runtimes(new TemporalRuntime(new TemporalRuntimeOptions()), TemporalSdkMetrics.CreateRuntime(), DiscardingSdkMeter.CreateRuntime(), pipeline);
 Console.WriteLine($"{rounds} rounds, {workflows} workflows x {activities} activities per round and mode, {Environment.ProcessorCount} cores");
 
 // Warm-up: JIT tiering, connections, the server's first task queues; not measured.
@@ -82,7 +82,7 @@ for (var round = 0; round < warmup; round++)
     }
 }
 
-var results = modes.ToDictionary(m => m, _ => new List<(double PerSecond, double CpuMicroseconds)>());
+var results = modes.ToDictionary(m => m, _ => new List<RoundResult>());
 for (var round = 0; round < rounds; round++)
 {
     for (var i = 0; i < modes.Length; i++)
@@ -98,16 +98,18 @@ for (var round = 0; round < rounds; round++)
 
 // Each mode against the reference (the first mode: monitoring off unless --modes says otherwise) of the same round.
 var reference = modes[0];
-Console.WriteLine($"mode            activities/s  CPU µs/activity   throughput {reference}/mode (median, IQR)   CPU mode/{reference} (median, IQR)");
+Console.WriteLine($"mode            activities/s  CPU µs/activity   throughput {reference}/mode (median, IQR)   CPU mode/{reference} (median, IQR)   KiB/activity  switches/activity");
 foreach (var mode in modes)
 {
     var rate = Median(results[mode].Select(r => r.PerSecond));
     var cpu = Median(results[mode].Select(r => r.CpuMicroseconds));
+    var allocated = Median(results[mode].Select(r => r.AllocatedKiB));
+    var switches = Median(results[mode].Select(r => r.ContextSwitches));
     var throughputRatios = results[mode].Zip(results[reference], (m, r) => r.PerSecond / m.PerSecond).ToList();
     var cpuRatios = results[mode].Zip(results[reference], (m, r) => m.CpuMicroseconds / r.CpuMicroseconds).ToList();
     Console.WriteLine(string.Create(
         CultureInfo.InvariantCulture,
-        $"{mode,-15} {rate,12:F1}  {cpu,15:F0}   {Median(throughputRatios),10:F3} ({Quantile(throughputRatios, 0.25):F3}–{Quantile(throughputRatios, 0.75):F3})        {Median(cpuRatios),10:F3} ({Quantile(cpuRatios, 0.25):F3}–{Quantile(cpuRatios, 0.75):F3})"));
+        $"{mode,-15} {rate,12:F1}  {cpu,15:F0}   {Median(throughputRatios),10:F3} ({Quantile(throughputRatios, 0.25):F3}–{Quantile(throughputRatios, 0.75):F3})        {Median(cpuRatios),10:F3} ({Quantile(cpuRatios, 0.25):F3}–{Quantile(cpuRatios, 0.75):F3})   {allocated,12:F1}  {switches,17:F1}"));
 }
 
 Console.WriteLine(string.Create(
