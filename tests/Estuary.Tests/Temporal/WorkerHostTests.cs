@@ -5,6 +5,7 @@ using Estuary.Worker.Example;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Estuary.Tests.Temporal;
@@ -27,6 +28,36 @@ public sealed class WorkerHostTests(PostgresFixture postgres)
         {
             await host.StopAsync();
         }
+    }
+
+    [Fact]
+    public async Task StartAsync_EveryMigrationApplied_SkipsEfCoreMigrateAndKeepsTheSchema()
+    {
+        var database = await postgres.CreateDatabaseAsync("worker_host_remigrate");
+        await StartAndStopAsync(Build(database, applyMigrations: null));
+        var logs = new RecordingLoggerProvider();
+
+        await StartAndStopAsync(Build(database, applyMigrations: null, logs));
+
+        var migrator = logs.Entries.Where(e => e.Category.EndsWith(".DatabaseMigrator", StringComparison.Ordinal)).Select(e => e.Message).ToList();
+        Assert.Equal(["Migrations of domain example are all applied"], migrator);
+        Assert.DoesNotContain(logs.Entries, e => e.Category.StartsWith("Microsoft.EntityFrameworkCore.Migrations", StringComparison.Ordinal));
+        Assert.Contains("example_entities", await TablesAsync(database));
+    }
+
+    [Fact]
+    public async Task StartAsync_HistoryLacksAMigration_MigratesAgain()
+    {
+        var database = await postgres.CreateDatabaseAsync("worker_host_partial");
+        await StartAndStopAsync(Build(database, applyMigrations: null));
+        // As if the database predated the only migration: its tables and its history row are gone.
+        await ExecuteAsync(database, "DROP TABLE example_entities, estuary_activity_results CASCADE; DELETE FROM \"__EFMigrationsHistory\";");
+        var logs = new RecordingLoggerProvider();
+
+        await StartAndStopAsync(Build(database, applyMigrations: null, logs));
+
+        Assert.Contains(logs.Entries, e => e.Message == "Applying migrations of domain example");
+        Assert.Contains("example_entities", await TablesAsync(database));
     }
 
     [Fact]
@@ -70,8 +101,17 @@ public sealed class WorkerHostTests(PostgresFixture postgres)
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    private static async Task StartAndStopAsync(IHost host)
+    {
+        using (host)
+        {
+            await host.StartAsync();
+            await host.StopAsync();
+        }
+    }
+
     // The worker cannot reach Temporal here; the host stays up so what happened before can be observed.
-    private static IHost Build(string database, string? applyMigrations) =>
+    private static IHost Build(string database, string? applyMigrations, RecordingLoggerProvider? logs = null) =>
         WorkerHost.Build(
             UnusedAddress,
             new Dictionary<string, string?>
@@ -79,8 +119,23 @@ public sealed class WorkerHostTests(PostgresFixture postgres)
                 ["ConnectionStrings:example-db"] = database,
                 ["Estuary:Worker:ApplyMigrations"] = applyMigrations,
             },
-            builder => builder.Services.Configure<HostOptions>(o => o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.Ignore),
+            builder =>
+            {
+                builder.Services.Configure<HostOptions>(o => o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.Ignore);
+                if (logs is not null)
+                {
+                    builder.Logging.AddProvider(logs).SetMinimumLevel(LogLevel.Information);
+                }
+            },
             new ExampleDomain());
+
+    private static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
 
     private static async Task<List<string>> TablesAsync(string connectionString)
     {
