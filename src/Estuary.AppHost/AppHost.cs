@@ -28,5 +28,6 @@ builder.AddWorker<Projects.Estuary_Worker_Payments>("payments-worker")
         example: """{"Reference": "P-1", "AmountMinor": 1250, "Currency": "EUR"}""");
 
 builder.AddStartupReport();
+builder.LowerDotnetRunCompilerPriority();
 
 builder.Build().Run();
