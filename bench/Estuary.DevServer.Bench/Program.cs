@@ -57,6 +57,9 @@ using var worker = new TemporalWorker(client, new TemporalWorkerOptions(taskQueu
     .AddWorkflow<BenchTargetWorkflow>()
     .AddAllActivities(new BenchActivities()));
 
+// Collections so far of generations 0, 1 and 2.
+static int[] CollectionCounts() => [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
+
 // Runs n operations, at most `concurrency` at once, and returns each one's latency in milliseconds.
 async Task<List<double>> RunBatchAsync(int n, Func<int, Task> operation)
 {
@@ -111,9 +114,7 @@ await worker.ExecuteAsync(async () =>
 
     var serverCpuBefore = server.CpuTime();
     var benchCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-    var gen0Before = GC.CollectionCount(0);
-    var gen1Before = GC.CollectionCount(1);
-    var gen2Before = GC.CollectionCount(2);
+    var collectionsBefore = CollectionCounts();
     var allocatedBefore = GC.GetTotalAllocatedBytes();
     var wall = Stopwatch.StartNew();
     var latencies = await RunBatchAsync(count, operation("run"));
@@ -121,7 +122,7 @@ await worker.ExecuteAsync(async () =>
     var serverCpu = server.CpuTime() - serverCpuBefore;
     var benchCpu = Process.GetCurrentProcess().TotalProcessorTime - benchCpuBefore;
     var allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
-    var collections = $"{GC.CollectionCount(0) - gen0Before}/{GC.CollectionCount(1) - gen1Before}/{GC.CollectionCount(2) - gen2Before}";
+    var collections = string.Join('/', CollectionCounts().Zip(collectionsBefore, (after, before) => after - before));
 
     latencies.Sort();
     double Percentile(double p) => latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(p * latencies.Count) - 1)];
