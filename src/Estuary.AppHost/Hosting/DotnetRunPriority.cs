@@ -17,6 +17,7 @@ namespace Aspire.Hosting;
 public static class DotnetRunPriority
 {
     private const string CompilerThreadName = ".NET Tiered Com";
+    private const int PrioProcess = 0;
     private const int LowestPriority = 19;
 
     /// <summary>Watches the parent <c>dotnet run</c> for its tiered-compilation thread during the first seconds of a run
@@ -84,7 +85,7 @@ public static class DotnetRunPriority
             try
             {
                 if (File.ReadAllText(Path.Combine(task, "comm")).StartsWith(namePrefix, StringComparison.Ordinal)
-                    && SetPriority(PriorityWhich.Process, tid, LowestPriority) == 0)
+                    && SetPriority(PrioProcess, tid, LowestPriority) == 0)
                 {
                     lowered.Add(tid);
                 }
@@ -125,12 +126,7 @@ public static class DotnetRunPriority
         }
     }
 
-    private enum PriorityWhich
-    {
-        Process = 0,
-    }
-
     // On Linux PRIO_PROCESS with a thread id sets that thread's nice value.
     [DllImport("libc", EntryPoint = "setpriority", SetLastError = true)]
-    private static extern int SetPriority(PriorityWhich which, int who, int priority);
+    private static extern int SetPriority(int which, int who, int priority);
 }
