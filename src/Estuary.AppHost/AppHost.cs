@@ -29,5 +29,6 @@ builder.AddWorker<Projects.Estuary_Worker_Payments>("payments-worker")
 
 builder.AddStartupReport();
 builder.LowerDotnetRunCompilerPriority();
+builder.UseReusableDcpCertificate();
 
 builder.Build().Run();

@@ -23,6 +23,30 @@ public sealed class AppHostTests(AppHostFixture fixture)
     }
 
     [Fact]
+    public async Task StartAsync_NoTrustedDevelopmentCertificate_DcpServesTheKeptCertificate()
+    {
+        await fixture.WaitForAllHealthyAsync(HealthyTimeout);
+#pragma warning disable ASPIRECERTIFICATES001 // IDeveloperCertificateService is experimental in Aspire 13.
+        var certificates = Assert.IsType<DcpCertificate.ReusableDcpCertificateService>(
+            fixture.App.Services.GetRequiredService<IDeveloperCertificateService>());
+        var thumbprint = certificates.Certificates.FirstOrDefault()?.Thumbprint;
+#pragma warning restore ASPIRECERTIFICATES001
+        if (!OperatingSystem.IsLinux() || !certificates.UsesKeptCertificate)
+        {
+            // A machine with a trusted development certificate: Aspire gives DCP that one, as without Estuary.
+            return;
+        }
+
+        // DCP's API server, started by this process, runs with the kept certificate instead of generating a key.
+        var apiServer = Directory.EnumerateDirectories("/proc")
+            .Select(d => ReadCommandLine(Path.Combine(d, "cmdline")))
+            .Single(argv => argv.Contains("start-apiserver") && argv.SkipWhile(a => a != "--monitor").Skip(1).FirstOrDefault() == Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                && !argv.Contains("--detach"));
+        Assert.Equal(thumbprint, apiServer.SkipWhile(a => a != "--tls-cert-thumbprint").Skip(1).FirstOrDefault());
+        Assert.Contains("--tls-key-file", apiServer);
+    }
+
+    [Fact]
     public async Task RunExampleWorkflowCommand_NewEntity_WorkflowCompletesAndEntityProcessed()
     {
         await fixture.WaitForAllHealthyAsync(HealthyTimeout);
@@ -153,5 +177,21 @@ public sealed class AppHostTests(AppHostFixture fixture)
         await connection.OpenAsync();
         await using var select = new NpgsqlCommand("SELECT status FROM example_entities WHERE id = $1", connection) { Parameters = { new() { Value = entityId } } };
         return (string?)await select.ExecuteScalarAsync();
+    }
+
+    private static string[] ReadCommandLine(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path).Split('\0', StringSplitOptions.RemoveEmptyEntries);
+        }
+        catch (IOException)
+        {
+            return [];
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return [];
+        }
     }
 }
