@@ -4,10 +4,12 @@ using Estuary.DevServer.Bench;
 using Temporalio.Client;
 using Temporalio.Worker;
 
-// Usage: Estuary.DevServer.Bench [--scenario workflows|signals|queries|updates] [--eager-start] [count] [concurrency] [warmup]
+// Usage: Estuary.DevServer.Bench [--scenario workflows|signals|queries|updates|threads] [--eager-start] [count] [concurrency] [warmup]
 //   workflows: count workflows each running one activity (defaults 1000, concurrency 500, warmup 1000);
 //     --eager-start starts them with RequestEagerStart (the first workflow task comes back in the start response);
-//   signals / queries / updates: count operations on one running workflow (defaults 2000, concurrency 50, warmup 200).
+//   signals / queries / updates: count operations on one running workflow (defaults 2000, concurrency 50, warmup 200);
+//   threads: no server; the CPU cost of the dedicated thread the SDK starts for every workflow activation, against a
+//     pool task (count 10000).
 var scenario = "workflows";
 var eagerStart = false;
 var positional = new List<int>();
@@ -21,15 +23,34 @@ for (var i = 0; i < args.Length; i++)
     {
         eagerStart = true;
     }
+    else if (int.TryParse(args[i], NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number > 0)
+    {
+        positional.Add(number);
+    }
     else
     {
-        positional.Add(int.Parse(args[i], CultureInfo.InvariantCulture));
+        Console.Error.WriteLine($"'{args[i]}' is not an option nor a positive count: see the usage at the top of Program.cs.");
+        return 2;
     }
 }
-if (scenario is not ("workflows" or "signals" or "queries" or "updates"))
+if (scenario is not ("workflows" or "signals" or "queries" or "updates" or "threads"))
 {
-    Console.Error.WriteLine($"Unknown scenario '{scenario}': use workflows, signals, queries or updates.");
+    Console.Error.WriteLine($"Unknown scenario '{scenario}': use workflows, signals, queries, updates or threads.");
     return 2;
+}
+if (scenario == "threads")
+{
+    var tasks = positional.Count > 0 ? positional[0] : 10000;
+    await ThreadCost.MeasureAsync(tasks / 5, TaskCreationOptions.LongRunning);
+    await ThreadCost.MeasureAsync(tasks / 5, TaskCreationOptions.None);
+    for (var round = 1; round <= 3; round++)
+    {
+        var dedicated = await ThreadCost.MeasureAsync(tasks, TaskCreationOptions.LongRunning);
+        var pooled = await ThreadCost.MeasureAsync(tasks, TaskCreationOptions.None);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"scenario=threads round={round} count={tasks} long_running={dedicated:F1} us CPU/task pool={pooled:F1} us CPU/task"));
+    }
+    return 0;
 }
 var perWorkflow = scenario == "workflows";
 var count = positional.Count > 0 ? positional[0] : perWorkflow ? 1000 : 2000;
