@@ -30,13 +30,15 @@ public static class DcpCertificate
     // certificate files only for certificates that carry it.
     internal const string DevelopmentCertificateOid = "1.3.6.1.4.1.311.84.1.1";
 
-    /// <summary>Registers the wrapper described on <see cref="DcpCertificate"/> (run mode only).</summary>
+    /// <summary>Registers the wrapper described on <see cref="DcpCertificate"/>: in run mode, on Linux only (on Windows
+    /// Aspire hands DCP a thumbprint to find in the user's certificate store, where the kept certificate is not; macOS
+    /// is untested).</summary>
     /// <param name="builder">The application builder.</param>
     /// <returns>The same builder.</returns>
     public static IDistributedApplicationBuilder UseReusableDcpCertificate(this IDistributedApplicationBuilder builder)
     {
         var registered = builder.Services.LastOrDefault(d => d.ServiceType == typeof(IDeveloperCertificateService));
-        if (!builder.ExecutionContext.IsRunMode || registered?.ImplementationType is not { } implementation)
+        if (!OperatingSystem.IsLinux() || !builder.ExecutionContext.IsRunMode || registered?.ImplementationType is not { } implementation)
         {
             return builder;
         }
