@@ -38,12 +38,14 @@ public static class DcpCertificate
     public static IDistributedApplicationBuilder UseReusableDcpCertificate(this IDistributedApplicationBuilder builder)
     {
         var registered = builder.Services.LastOrDefault(d => d.ServiceType == typeof(IDeveloperCertificateService));
-        if (!OperatingSystem.IsLinux() || !builder.ExecutionContext.IsRunMode || registered?.ImplementationType is not { } implementation)
+        var userData = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData);
+        if (!OperatingSystem.IsLinux() || !builder.ExecutionContext.IsRunMode || userData.Length == 0
+            || registered?.ImplementationType is not { } implementation)
         {
             return builder;
         }
 
-        var path = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "estuary", "dcp-api-server.pfx");
+        var path = Path.Combine(userData, "estuary", "dcp-api-server.pfx");
         builder.Services.Remove(registered);
         builder.Services.AddSingleton<IDeveloperCertificateService>(services => new ReusableDcpCertificateService(
             (IDeveloperCertificateService)ActivatorUtilities.CreateInstance(services, implementation),
