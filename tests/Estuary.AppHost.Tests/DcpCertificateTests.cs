@@ -88,7 +88,7 @@ public sealed class DcpCertificateTests : IDisposable
     public void Service_NoDevelopmentCertificateNoHttps_OffersTheKeptCertificateForDcpOnly()
     {
         var inner = new FakeCertificates([], useForHttps: false, trust: true);
-        var service = new DcpCertificate.ReusableDcpCertificateService(inner, () => false, PfxPath, NullLogger.Instance);
+        var service = Wrap(inner, servesHttps: false);
 
         var certificate = Assert.Single(service.Certificates);
         Assert.True(certificate.HasPrivateKey);
@@ -104,7 +104,7 @@ public sealed class DcpCertificateTests : IDisposable
     {
         using var devCertificate = SelfSigned();
         var inner = new FakeCertificates([devCertificate], useForHttps: true, trust: true);
-        var service = new DcpCertificate.ReusableDcpCertificateService(inner, () => false, PfxPath, NullLogger.Instance);
+        var service = Wrap(inner, servesHttps: false);
 
         Assert.Same(devCertificate, Assert.Single(service.Certificates));
         Assert.False(service.UsesKeptCertificate);
@@ -117,7 +117,7 @@ public sealed class DcpCertificateTests : IDisposable
     public void Service_ModelServesHttpsWithoutDevelopmentCertificate_KeepsAspiresEmptyListAndWarning()
     {
         var inner = new FakeCertificates([], useForHttps: false, trust: true);
-        var service = new DcpCertificate.ReusableDcpCertificateService(inner, () => true, PfxPath, NullLogger.Instance);
+        var service = Wrap(inner, servesHttps: true);
 
         Assert.Empty(service.Certificates);
         Assert.False(service.UsesKeptCertificate);
@@ -136,6 +136,9 @@ public sealed class DcpCertificateTests : IDisposable
         Assert.False(DcpCertificate.ServesHttps(new DistributedApplicationModel([plain])));
         Assert.True(DcpCertificate.ServesHttps(new DistributedApplicationModel([plain, secure])));
     }
+
+    private DcpCertificate.ReusableDcpCertificateService Wrap(IDeveloperCertificateService inner, bool servesHttps) =>
+        new(inner, () => servesHttps, PfxPath, NullLogger.Instance);
 
     private static X509Certificate2 SelfSigned()
     {
