@@ -17,6 +17,9 @@ public static class TraceHeaders
     /// <summary>The header key shared by Temporal's tracing interceptors.</summary>
     public const string Key = "_tracer-data";
 
+    // "00-" + 32 hex digits of trace id + "-" + 16 of span id + "-" + 2 of flags.
+    private const int TraceParentLength = 55;
+
     private static readonly DistributedContextPropagator Propagator = DistributedContextPropagator.CreateW3CPropagator();
 
     // ByteString is immutable: one instance serves every payload's metadata.
@@ -37,9 +40,18 @@ public static class TraceHeaders
     public static IDictionary<string, Payload> Inject(IDictionary<string, Payload>? headers, ActivityContext context) =>
         Write(headers, context, static (json, context) =>
         {
-            json.WriteString(
-                "traceparent"u8,
-                $"00-{context.TraceId.ToHexString()}-{context.SpanId.ToHexString()}-{(context.TraceFlags.HasFlag(ActivityTraceFlags.Recorded) ? "01" : "00")}");
+            // Composed in place: this runs on the workflow's activation thread, which the SDK starts anew for every
+            // workflow task, so a pooled buffer (string interpolation's) would set up that thread's pool each time.
+            Span<byte> id = stackalloc byte[16];
+            Span<char> traceParent = stackalloc char[TraceParentLength];
+            "00-".CopyTo(traceParent);
+            context.TraceId.CopyTo(id);
+            Convert.TryToHexStringLower(id, traceParent[3..35], out _);
+            traceParent[35] = '-';
+            context.SpanId.CopyTo(id[..8]);
+            Convert.TryToHexStringLower(id[..8], traceParent[36..52], out _);
+            (context.TraceFlags.HasFlag(ActivityTraceFlags.Recorded) ? "-01" : "-00").CopyTo(traceParent[52..]);
+            json.WriteString("traceparent"u8, traceParent);
             if (!string.IsNullOrEmpty(context.TraceState))
             {
                 json.WriteString("tracestate"u8, context.TraceState);

@@ -26,6 +26,18 @@ public sealed class TraceHeadersTests
     }
 
     [Fact]
+    public void Inject_ContextNotSampledWithoutTraceState_WritesFlagsZeroAndNoTraceState()
+    {
+        var context = new ActivityContext(Context.TraceId, Context.SpanId, ActivityTraceFlags.None);
+
+        var payload = TraceHeaders.Inject(null, context)["_tracer-data"];
+
+        Assert.Equal("""{"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"}""", payload.Data.ToStringUtf8());
+        var extracted = TraceHeaders.Extract(new Dictionary<string, Payload> { ["_tracer-data"] = payload })!.Value;
+        Assert.Equal((context.TraceId, context.SpanId, ActivityTraceFlags.None), (extracted.TraceId, extracted.SpanId, extracted.TraceFlags));
+    }
+
+    [Fact]
     public void Extract_HeaderWrittenByAnotherSdk_ReadsTheRemoteContext()
     {
         // What Temporal's Go, Java, Python and TypeScript interceptors write: a JSON object of text-map entries.
