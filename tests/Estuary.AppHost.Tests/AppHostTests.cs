@@ -45,7 +45,7 @@ public sealed class AppHostTests(AppHostFixture fixture)
 
         // DCP's API server, started by this process, runs with the kept certificate instead of generating a key.
         var apiServer = Directory.EnumerateDirectories("/proc")
-            .Select(d => ReadCommandLine(Path.Combine(d, "cmdline")))
+            .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? DotnetRunPriority.CommandLineOf(pid) : [])
             .Single(argv => argv.Contains("start-apiserver") && argv.SkipWhile(a => a != "--monitor").Skip(1).FirstOrDefault() == Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)
                 && !argv.Contains("--detach"));
         Assert.Equal(thumbprint, apiServer.SkipWhile(a => a != "--tls-cert-thumbprint").Skip(1).FirstOrDefault());
@@ -183,21 +183,5 @@ public sealed class AppHostTests(AppHostFixture fixture)
         await connection.OpenAsync();
         await using var select = new NpgsqlCommand("SELECT status FROM example_entities WHERE id = $1", connection) { Parameters = { new() { Value = entityId } } };
         return (string?)await select.ExecuteScalarAsync();
-    }
-
-    private static string[] ReadCommandLine(string path)
-    {
-        try
-        {
-            return File.ReadAllText(path).Split('\0', StringSplitOptions.RemoveEmptyEntries);
-        }
-        catch (IOException)
-        {
-            return [];
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return [];
-        }
     }
 }

@@ -114,7 +114,10 @@ public static class DotnetRunPriority
         }
     }
 
-    private static string[] CommandLineOf(int pid)
+    /// <summary>A process's command line, from <c>/proc</c>; empty when it cannot be read (the process is gone).</summary>
+    /// <param name="pid">The process id.</param>
+    /// <returns>The program and its arguments.</returns>
+    internal static string[] CommandLineOf(int pid)
     {
         try
         {
