@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Text;
 using System.Text.Json;
 using Google.Protobuf;
 using Temporalio.Api.Common.V1;
@@ -37,26 +38,29 @@ public static class TraceHeaders
     /// <param name="headers">The headers to add to; <c>null</c> creates them.</param>
     /// <param name="context">The context that travels.</param>
     /// <returns>The headers holding the context.</returns>
-    public static IDictionary<string, Payload> Inject(IDictionary<string, Payload>? headers, ActivityContext context) =>
-        Write(headers, context, static (json, context) =>
+    public static IDictionary<string, Payload> Inject(IDictionary<string, Payload>? headers, ActivityContext context)
+    {
+        if (!string.IsNullOrEmpty(context.TraceState))
         {
-            // Composed in place: this runs on the workflow's activation thread, which the SDK starts anew for every
-            // workflow task, so a pooled buffer (string interpolation's) would set up that thread's pool each time.
-            Span<byte> id = stackalloc byte[16];
-            Span<char> traceParent = stackalloc char[TraceParentLength];
-            "00-".CopyTo(traceParent);
-            context.TraceId.CopyTo(id);
-            Convert.TryToHexStringLower(id, traceParent[3..35], out _);
-            traceParent[35] = '-';
-            context.SpanId.CopyTo(id[..8]);
-            Convert.TryToHexStringLower(id[..8], traceParent[36..52], out _);
-            (context.TraceFlags.HasFlag(ActivityTraceFlags.Recorded) ? "-01" : "-00").CopyTo(traceParent[52..]);
-            json.WriteString("traceparent"u8, traceParent);
-            if (!string.IsNullOrEmpty(context.TraceState))
+            // A trace state may hold characters JSON escapes: the writer takes care of them.
+            return Write(headers, context, static (json, context) =>
             {
+                Span<byte> traceParent = stackalloc byte[TraceParentLength];
+                WriteTraceParent(context, traceParent);
+                json.WriteString("traceparent"u8, traceParent);
                 json.WriteString("tracestate"u8, context.TraceState);
-            }
-        });
+            });
+        }
+
+        // The common case, once per activity a workflow schedules, on the activation thread the SDK starts anew for every
+        // workflow task: the JSON is composed straight into the payload's bytes, with no writer, buffer or copy.
+        var data = new byte[TraceParentJsonStart.Length + TraceParentLength + TraceParentJsonEnd.Length];
+        var traceParent = data.AsSpan(TraceParentJsonStart.Length, TraceParentLength);
+        TraceParentJsonStart.CopyTo(data);
+        WriteTraceParent(context, traceParent);
+        TraceParentJsonEnd.CopyTo(data.AsSpan(TraceParentJsonStart.Length + TraceParentLength));
+        return Put(headers, UnsafeByteOperations.UnsafeWrap(data));
+    }
 
     /// <summary>Reads the context carried in headers.</summary>
     /// <param name="headers">The headers of a start, a schedule, a signal, a query or an update.</param>
@@ -112,6 +116,22 @@ public static class TraceHeaders
         return ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var context) ? context : null;
     }
 
+    // {"traceparent":"00-<32 hex digits>-<16 hex digits>-<2 hex digits>"}, as Utf8JsonWriter writes it.
+    private static ReadOnlySpan<byte> TraceParentJsonStart => "{\"traceparent\":\""u8;
+
+    private static ReadOnlySpan<byte> TraceParentJsonEnd => "\"}"u8;
+
+    /// <summary>Writes <c>00-{trace id}-{span id}-{flags}</c> as UTF-8 into <paramref name="destination"/> (55 bytes).</summary>
+    private static void WriteTraceParent(ActivityContext context, Span<byte> destination)
+    {
+        // The ids keep their hex text: reading it allocates nothing.
+        "00-"u8.CopyTo(destination);
+        Encoding.ASCII.GetBytes(context.TraceId.ToHexString(), destination[3..35]);
+        destination[35] = (byte)'-';
+        Encoding.ASCII.GetBytes(context.SpanId.ToHexString(), destination[36..52]);
+        (context.TraceFlags.HasFlag(ActivityTraceFlags.Recorded) ? "-01"u8 : "-00"u8).CopyTo(destination[52..]);
+    }
+
     /// <summary>Puts the JSON object <paramref name="writeEntries"/> fills into the headers under <see cref="Key"/>.</summary>
     private static IDictionary<string, Payload> Write<TState>(
         IDictionary<string, Payload>? headers, TState state, Action<Utf8JsonWriter, TState> writeEntries)
@@ -124,7 +144,12 @@ public static class TraceHeaders
             json.WriteEndObject();
         }
 
-        var payload = new Payload { Data = ByteString.CopyFrom(buffer.WrittenSpan) };
+        return Put(headers, ByteString.CopyFrom(buffer.WrittenSpan));
+    }
+
+    private static IDictionary<string, Payload> Put(IDictionary<string, Payload>? headers, ByteString json)
+    {
+        var payload = new Payload { Data = json };
         payload.Metadata.Add("encoding", JsonPlain);
         headers ??= new Dictionary<string, Payload>(StringComparer.Ordinal);
         headers[Key] = payload;

@@ -38,6 +38,32 @@ public sealed class TraceHeadersTests
     }
 
     [Fact]
+    public void Inject_SampledContextWithoutTraceState_WritesFlagsOneAndRoundTrips()
+    {
+        var context = new ActivityContext(Context.TraceId, Context.SpanId, ActivityTraceFlags.Recorded);
+
+        var payload = TraceHeaders.Inject(null, context)["_tracer-data"];
+
+        Assert.Equal("""{"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}""", payload.Data.ToStringUtf8());
+        Assert.Equal("json/plain", payload.Metadata["encoding"].ToStringUtf8());
+        var extracted = TraceHeaders.Extract(new Dictionary<string, Payload> { ["_tracer-data"] = payload })!.Value;
+        Assert.Equal((context.TraceId, context.SpanId, ActivityTraceFlags.Recorded), (extracted.TraceId, extracted.SpanId, extracted.TraceFlags));
+    }
+
+    [Fact]
+    public void Inject_TraceStateWithCharactersJsonEscapes_RoundTrips()
+    {
+        // W3C trace-state values may hold a quote and a backslash.
+        var context = new ActivityContext(Context.TraceId, Context.SpanId, ActivityTraceFlags.Recorded, "vendor=a\"b\\c");
+
+        var payload = TraceHeaders.Inject(null, context)["_tracer-data"];
+
+        Assert.Contains("\"tracestate\":\"vendor=a\\u0022b\\\\c\"", payload.Data.ToStringUtf8(), StringComparison.Ordinal);
+        var extracted = TraceHeaders.Extract(new Dictionary<string, Payload> { ["_tracer-data"] = payload })!.Value;
+        Assert.Equal("vendor=a\"b\\c", extracted.TraceState);
+    }
+
+    [Fact]
     public void Extract_HeaderWrittenByAnotherSdk_ReadsTheRemoteContext()
     {
         // What Temporal's Go, Java, Python and TypeScript interceptors write: a JSON object of text-map entries.
