@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Estuary.DevServer;
 using Estuary.Monitoring.Bench;
@@ -82,6 +83,8 @@ for (var round = 0; round < warmup; round++)
     }
 }
 
+// On Linux the stopwatch reads CLOCK_MONOTONIC: bench/monitoring-perf-share.sh keeps only the samples after this line.
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"measured rounds start at {Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency:F6} s (monotonic clock)"));
 var results = modes.ToDictionary(m => m, _ => new List<RoundResult>());
 for (var round = 0; round < rounds; round++)
 {
