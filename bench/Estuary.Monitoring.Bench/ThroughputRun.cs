@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Temporalio.Client;
 using Temporalio.Runtime;
 using Temporalio.Worker;
+using EstuaryConnection = Estuary.Temporal.Configuration.TemporalConnectionOptions;
 
 namespace Estuary.Monitoring.Bench;
 
@@ -57,6 +58,8 @@ internal static class ThroughputRun
     {
         var connect = new TemporalClientConnectOptions(address)
         {
+            // As AddEstuaryWorker connects (Temporal:Compression=Auto): no compression to a server on this machine.
+            GrpcCompression = new EstuaryConnection { Address = address }.ResolveGrpcCompression(),
             Runtime = monitors.HasFlag(Monitors.SdkMetrics) ? runtimes.Monitored
                 : monitors.HasFlag(Monitors.SdkMetricsDiscarded) ? runtimes.Discarding : runtimes.Plain,
         };
