@@ -52,7 +52,7 @@ public sealed class TemporalConnectionOptions
         var section = configuration.GetSection(SectionName);
         // Checked before binding, which would reject a wrong value without saying which values are right.
         if (section[nameof(Compression)] is { } compression
-            && (!Enum.TryParse<TemporalCompression>(compression, ignoreCase: true, out _) || compression.Trim().Any(char.IsAsciiDigit)))
+            && !Enum.GetNames<TemporalCompression>().Contains(compression.Trim(), StringComparer.OrdinalIgnoreCase))
         {
             throw new InvalidOperationException(
                 $"Configuration key '{SectionName}:{nameof(Compression)}' must be Auto, Gzip or None, got '{compression}'.");
