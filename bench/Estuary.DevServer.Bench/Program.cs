@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using Estuary.DevServer.Bench;
 using Temporalio.Client;
+using Estuary.Temporal.Configuration;
 using Temporalio.Worker;
+using EstuaryConnection = Estuary.Temporal.Configuration.TemporalConnectionOptions;
 
 // Usage: Estuary.DevServer.Bench [--scenario workflows|signals|queries|updates|threads] [--eager-start] [--compression none|gzip]
 //                                [count] [concurrency] [warmup]
@@ -13,11 +15,11 @@ using Temporalio.Worker;
 //   signals / queries / updates: count operations on one running workflow (defaults 2000, concurrency 50, warmup 200);
 //   threads: no server; the CPU cost of the dedicated thread the SDK starts for every workflow activation, against a
 //     pool task (count 10000).
-//   --compression: the client's and worker's gRPC request compression: none by default, as Estuary's workers and CLI
-//     connect to a server on the same machine (Temporal:Compression=Auto); gzip is the SDK's own default.
+//   --compression: the client's and worker's gRPC request compression; by default what Estuary's workers and CLI
+//     choose for the address (Temporal:Compression=Auto: none on loopback); gzip is the SDK's own default.
 var scenario = "workflows";
 var eagerStart = false;
-var compression = "none";
+string? compression = null;
 var positional = new List<int>();
 for (var i = 0; i < args.Length; i++)
 {
@@ -80,7 +82,12 @@ for (var attempt = 0; ; attempt++)
     {
         client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions(server.Address)
         {
-            GrpcCompression = compression == "gzip" ? new GrpcCompression.Gzip() : new GrpcCompression.None(),
+            // Unless told otherwise, as AddEstuaryWorker connects (Temporal:Compression=Auto).
+            GrpcCompression = new EstuaryConnection
+            {
+                Address = server.Address,
+                Compression = compression == "gzip" ? TemporalCompression.Gzip : compression == "none" ? TemporalCompression.None : TemporalCompression.Auto,
+            }.ResolveGrpcCompression(),
         });
         break;
     }
@@ -168,7 +175,7 @@ await worker.ExecuteAsync(async () =>
     var capacity = wall.Elapsed.TotalSeconds * Environment.ProcessorCount;
     var unit = perWorkflow ? "wf/s" : "ops/s";
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"scenario={scenario} eager_start={(eagerStart ? "true" : "false")} compression={compression} count={count} concurrency={concurrency} warmup={warmup} cores={Environment.ProcessorCount} wall={wall.Elapsed.TotalSeconds:F2}s " +
+        $"scenario={scenario} eager_start={(eagerStart ? "true" : "false")} compression={(client.Connection.Options.GrpcCompression is GrpcCompression.Gzip ? "gzip" : "none")} count={count} concurrency={concurrency} warmup={warmup} cores={Environment.ProcessorCount} wall={wall.Elapsed.TotalSeconds:F2}s " +
         $"throughput={count / wall.Elapsed.TotalSeconds:F0} {unit} p50={Percentile(0.50):F1}ms p99={Percentile(0.99):F1}ms " +
         $"server_cpu={serverCpu.TotalSeconds:F2}s ({100 * serverCpu.TotalSeconds / capacity:F1}% of machine, {1000 * serverCpu.TotalSeconds / count:F2} ms/op) " +
         $"worker+client_cpu={benchCpu.TotalSeconds:F2}s ({100 * benchCpu.TotalSeconds / capacity:F1}% of machine) " +
