@@ -16,9 +16,10 @@ namespace Estuary.Monitoring.Bench;
 /// <param name="Plain">A runtime without metrics, for monitoring off.</param>
 /// <param name="Monitored">The runtime AddEstuaryWorker uses (<see cref="TemporalSdkMetrics.CreateRuntime"/>).</param>
 /// <param name="Discarding">A runtime whose SDK metrics go to a meter that drops them (<see cref="DiscardingSdkMeter"/>).</param>
+/// <param name="Control">A second runtime without metrics, for <see cref="Monitors.Control"/>.</param>
 /// <param name="Pipeline">The process's OpenTelemetry pipeline, built once as a worker's service defaults build it; a
 /// round with monitoring off feeds it nothing.</param>
-internal sealed record Runtimes(TemporalRuntime Plain, TemporalRuntime Monitored, TemporalRuntime Discarding, MonitoringPipeline Pipeline);
+internal sealed record Runtimes(TemporalRuntime Plain, TemporalRuntime Monitored, TemporalRuntime Discarding, TemporalRuntime Control, MonitoringPipeline Pipeline);
 
 /// <summary>The parts of monitoring a round switches on.</summary>
 [Flags]
@@ -39,29 +40,49 @@ internal enum Monitors
     /// <summary>The SDK's own metrics, produced but dropped by the meter they go to: the SDK core's share of <see cref="SdkMetrics"/>.</summary>
     SdkMetricsDiscarded = 8,
 
+    /// <summary>Monitoring off, on a runtime and worker of its own: against <see cref="None"/>, the bench's own bias and noise.</summary>
+    Control = 16,
+
     /// <summary>Everything AddEstuaryWorker installs.</summary>
     All = Tracing | LogsAndMetrics | SdkMetrics,
 }
 
-/// <summary>One measured round: a fresh worker on its own task queue, <c>workflows</c> chains of <c>activities</c>
-/// activities started at once, timed from the first start to the last result.</summary>
-internal static class ThroughputRun
+/// <summary>
+/// One mode's client and worker, started once and kept for the whole run as a worker process keeps them: connecting
+/// and starting a worker per round made every round run start-up code that the JIT was still tiering up in the measured
+/// rounds (a tenth of the samples on a background thread), which a running worker never pays.
+/// </summary>
+internal sealed class ThroughputRun : IAsyncDisposable
 {
     private static readonly DomainDescriptor Domain = DomainCatalog.Discover(new BenchDomain());
 
-    /// <summary>Runs a round with the given parts of monitoring on; with <see cref="Monitors.All"/> the worker is what
-    /// AddEstuaryWorker builds: tracing from the client, monitoring logs and metrics, the SDK's metrics bridged by its
-    /// runtime, all exported through OpenTelemetry.</summary>
-    /// <returns>Activities per second of wall-clock time; per activity, for the whole process (server, SDK core, worker,
-    /// telemetry pipeline): CPU time, managed allocation and thread context switches.</returns>
-    public static async Task<RoundResult> RunAsync(string address, Monitors monitors, int workflows, int activities, Runtimes runtimes)
+    private readonly TemporalClient _client;
+    private readonly TemporalWorker _worker;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _running;
+    private readonly string _taskQueue;
+    private int _rounds;
+
+    private ThroughputRun(TemporalClient client, TemporalWorker worker, string taskQueue)
+    {
+        _client = client;
+        _worker = worker;
+        _taskQueue = taskQueue;
+        _running = worker.ExecuteAsync(_stop.Token);
+    }
+
+    /// <summary>Connects and starts a worker with the given parts of monitoring on; with <see cref="Monitors.All"/> the
+    /// worker is what AddEstuaryWorker builds: tracing from the client, monitoring logs and metrics, the SDK's metrics
+    /// bridged by its runtime, all exported through OpenTelemetry.</summary>
+    public static async Task<ThroughputRun> StartAsync(string address, Monitors monitors, Runtimes runtimes)
     {
         var connect = new TemporalClientConnectOptions(address)
         {
             // As AddEstuaryWorker connects (Temporal:Compression=Auto): no compression to a server on this machine.
             GrpcCompression = new EstuaryConnection { Address = address }.ResolveGrpcCompression(),
             Runtime = monitors.HasFlag(Monitors.SdkMetrics) ? runtimes.Monitored
-                : monitors.HasFlag(Monitors.SdkMetricsDiscarded) ? runtimes.Discarding : runtimes.Plain,
+                : monitors.HasFlag(Monitors.SdkMetricsDiscarded) ? runtimes.Discarding
+                : monitors.HasFlag(Monitors.Control) ? runtimes.Control : runtimes.Plain,
         };
         if (monitors.HasFlag(Monitors.Tracing))
         {
@@ -77,22 +98,41 @@ internal static class ThroughputRun
         }
             .AddWorkflow<ChainWorkflow>()
             .AddAllActivities<BenchActivities>(null);
-        using var worker = new TemporalWorker(client, options);
-        using var stop = new CancellationTokenSource();
-        var running = worker.ExecuteAsync(stop.Token);
+        return new ThroughputRun(client, new TemporalWorker(client, options), taskQueue);
+    }
 
+    /// <summary>Runs a round: <c>workflows</c> chains of <c>activities</c> activities started at once, timed from the
+    /// first start to the last result.</summary>
+    /// <returns>Activities per second of wall-clock time; per activity, for the whole process (server, SDK core, worker,
+    /// telemetry pipeline): CPU time, managed allocation, GC pause time and thread context switches.</returns>
+    public async Task<RoundResult> RunAsync(int workflows, int activities)
+    {
+        if (_running.IsCompleted)
+        {
+            // A worker that stopped would leave the round waiting forever; say why instead.
+            await _running;
+            throw new InvalidOperationException($"The worker of task queue {_taskQueue} stopped.");
+        }
+
+        var round = ++_rounds;
         using var process = Process.GetCurrentProcess();
         var cpu = process.TotalProcessorTime;
         var allocated = GC.GetTotalAllocatedBytes();
+        var paused = GC.GetTotalPauseDuration();
+        int[] collections = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
         var switches = ContextSwitches();
+        var begin = Stopwatch.GetTimestamp();
         var clock = Stopwatch.StartNew();
         var handles = await Task.WhenAll(Enumerable.Range(0, workflows).Select(i =>
-            client.StartWorkflowAsync((ChainWorkflow wf) => wf.RunAsync(activities), new($"{taskQueue}-{i}", taskQueue))));
+            _client.StartWorkflowAsync((ChainWorkflow wf) => wf.RunAsync(activities), new($"{_taskQueue}-{round}-{i}", _taskQueue))));
         var results = await Task.WhenAll(handles.Select(h => h.GetResultAsync()));
         var elapsed = clock.Elapsed;
+        var end = Stopwatch.GetTimestamp();
         process.Refresh();
         var cpuUsed = process.TotalProcessorTime - cpu;
         var allocatedBytes = GC.GetTotalAllocatedBytes() - allocated;
+        var pause = GC.GetTotalPauseDuration() - paused;
+        var collected = $"{GC.CollectionCount(0) - collections[0]}/{GC.CollectionCount(1) - collections[1]}/{GC.CollectionCount(2) - collections[2]}";
         var switched = ContextSwitches() - switches;
 
         var expected = activities * (activities + 1) / 2;
@@ -101,18 +141,32 @@ internal static class ThroughputRun
             throw new InvalidOperationException($"A chain returned a wrong total (expected {expected}).");
         }
 
-        await stop.CancelAsync();
+        var count = workflows * activities;
+        return new(
+            count / elapsed.TotalSeconds,
+            cpuUsed.TotalMicroseconds / count,
+            allocatedBytes / 1024.0 / count,
+            pause.TotalMicroseconds / count,
+            (double)switched / count,
+            begin / (double)Stopwatch.Frequency,
+            end / (double)Stopwatch.Frequency,
+            collected);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
         try
         {
-            await running;
+            await _running;
         }
         catch (OperationCanceledException)
         {
             // The worker stops by cancellation.
         }
 
-        var count = workflows * activities;
-        return new(count / elapsed.TotalSeconds, cpuUsed.TotalMicroseconds / count, allocatedBytes / 1024.0 / count, (double)switched / count);
+        _worker.Dispose();
+        _stop.Dispose();
     }
 
     // Voluntary and involuntary context switches of every thread of this process so far (Linux; 0 elsewhere). Threads
@@ -151,5 +205,17 @@ internal static class ThroughputRun
 /// <param name="PerSecond">Activities per second of wall-clock time.</param>
 /// <param name="CpuMicroseconds">CPU time of the whole process per activity.</param>
 /// <param name="AllocatedKiB">Managed memory allocated per activity.</param>
+/// <param name="GcPauseMicroseconds">Time the garbage collector paused the process, per activity.</param>
 /// <param name="ContextSwitches">Thread context switches per activity.</param>
-internal sealed record RoundResult(double PerSecond, double CpuMicroseconds, double AllocatedKiB, double ContextSwitches);
+/// <param name="Start">When the round started, in seconds of the monotonic clock on Linux (Stopwatch's clock).</param>
+/// <param name="End">When the round ended, on the same clock.</param>
+/// <param name="Collections">Garbage collections during the round: generation 0, 1 and 2 (each counts the lower ones too).</param>
+internal sealed record RoundResult(
+    double PerSecond,
+    double CpuMicroseconds,
+    double AllocatedKiB,
+    double GcPauseMicroseconds,
+    double ContextSwitches,
+    double Start,
+    double End,
+    string Collections);
