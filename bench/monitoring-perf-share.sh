@@ -1,35 +1,43 @@
 #!/usr/bin/env bash
-# Where monitoring's CPU goes, counted instead of timed: runs the built monitoring bench with one mode under `perf`,
-# keeps the samples of the measured rounds only (start-up and warm-up are mostly the JIT), and prints the share of
-# samples whose stack holds a frame of each part of monitoring. Not a test: it prints figures. Run it for None and
-# for All back to back; the difference between the two is monitoring's own code.
+# Where monitoring's CPU goes, counted instead of timed: runs the built monitoring bench under `perf` with the modes
+# given, in one process, and files every sample of a measured round under the mode of that round (the bench prints when
+# each round ran). Rounds of the modes alternate, so the machine's drift is shared: samples per activity of two modes
+# compare directly, which separate runs on this VM do not (their speed differs by 15 % from one minute to the next).
+# Not a test: it prints figures.
 #
-#   bench/monitoring-perf-share.sh MODE [ROUNDS]
+#   bench/monitoring-perf-share.sh [MODES] [ROUNDS]
 #
-#   MODE     a mode of Estuary.Monitoring.Bench (None, All, Tracing, LogsAndMetrics, SdkMetrics, SdkMetricsDiscarded).
-#   ROUNDS   measured rounds (default 20), after the bench's 6 warm-up rounds.
+#   MODES    modes of Estuary.Monitoring.Bench separated by commas, the first the reference (default None,All):
+#            None, All, Tracing, LogsAndMetrics, SdkMetrics, SdkMetricsDiscarded, Control.
+#   ROUNDS   measured rounds (default 20), after the bench's warm-up.
 #
-# Needs perf and python3, and `dotnet build -c Release bench/Estuary.Monitoring.Bench` first. A sample is filed under
-# the innermost frame, from the leaf up, whose method (its declaring type and name, not its parameters) belongs to a
-# part:
-#   sdk-metrics  the SDK core's metric code (Rust), the SDK's CustomMetricMeter, Estuary's TemporalSdkMetrics
-#   tracing      System.Diagnostics.Activity*, OpenTelemetry traces, Estuary's trace headers and span helpers
-#   logging      Microsoft.Extensions.Logging, OpenTelemetry logs
-#   metrics      System.Diagnostics.Metrics, OpenTelemetry metrics
-#   otel-other   the rest of OpenTelemetry (exporting threads, providers)
+# Needs perf and python3, and `dotnet build -c Release bench/Estuary.Monitoring.Bench` first. For each mode it prints
+# samples per activity (one sample is about a millisecond of CPU: perf samples at 999 Hz), split two ways:
+#   by part of monitoring: a sample is filed under the innermost frame, from the leaf up, whose method (its declaring
+#   type and name, not its parameters) belongs to a part:
+#     sdk-metrics  the SDK core's metric code (Rust), the SDK's CustomMetricMeter, Estuary's TemporalSdkMetrics
+#     tracing      System.Diagnostics.Activity*, OpenTelemetry traces, Estuary's trace headers and span helpers
+#     logging      Microsoft.Extensions.Logging, OpenTelemetry logs
+#     metrics      System.Diagnostics.Metrics, OpenTelemetry metrics
+#     otel-other   the rest of OpenTelemetry (exporting threads, providers)
+#   by where the leaf frame is: the kernel, the SDK core (Rust), JIT-compiled .NET code, the .NET runtime, libc, the JIT;
+#   by thread: the SDK core's tokio threads, the threads running workflow tasks, the thread pool, sockets, GC.
+# and then the leaf functions whose samples per activity grew most against the reference.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [[ $# -lt 1 || $# -gt 2 ]]; then
-  echo "usage: bench/monitoring-perf-share.sh MODE [ROUNDS]" >&2
-  exit 2
-fi
-mode="$1"
+usage() { echo "usage: bench/monitoring-perf-share.sh [MODES] [ROUNDS]" >&2; exit 2; }
+[[ $# -le 2 ]] || usage
+modes="${1:-None,All}"
 rounds="${2:-20}"
-case "$mode" in
-  None|All|Tracing|LogsAndMetrics|SdkMetrics|SdkMetricsDiscarded) ;;
-  *) echo "monitoring-perf-share: '$mode' is not a mode (None, All, Tracing, LogsAndMetrics, SdkMetrics, SdkMetricsDiscarded)." >&2; exit 2 ;;
-esac
+IFS=',' read -ra named <<<"$modes"
+[[ ${#named[@]} -ge 1 ]] || usage
+for mode in "${named[@]}"; do
+  case "$mode" in
+    None|All|Tracing|LogsAndMetrics|SdkMetrics|SdkMetricsDiscarded|Control) ;;
+    *) echo "monitoring-perf-share: '$mode' is not a mode (None, All, Tracing, LogsAndMetrics, SdkMetrics, SdkMetricsDiscarded, Control)." >&2; exit 2 ;;
+  esac
+done
 if ! [[ "$rounds" =~ ^[1-9][0-9]*$ ]]; then
   echo "monitoring-perf-share: ROUNDS must be a positive count, not '$rounds'." >&2
   exit 2
@@ -46,15 +54,15 @@ trap 'rm -rf "$work"' EXIT
 # JIT-compiled frames get names from /tmp/perf-<pid>.map, which perf reads only without W^X double mapping.
 DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 \
   perf record -q -k CLOCK_MONOTONIC -F 999 -g -o "$work/perf.data" \
-  "$bench" "$rounds" --modes "$mode" >"$work/bench.out" 2>&1 || { cat "$work/bench.out" >&2; exit 1; }
-grep -E "^mode|^$mode " "$work/bench.out"
-start=$(sed -n 's/^measured rounds start at \([0-9.]*\) s.*/\1/p' "$work/bench.out")
-[[ -n "$start" ]] || { echo "monitoring-perf-share: the bench printed no start of its measured rounds." >&2; exit 1; }
-perf script -i "$work/perf.data" --time "$start," 2>/dev/null >"$work/samples.txt"
+  "$bench" "$rounds" --modes "$modes" --timeline >"$work/bench.out" 2>&1 || { cat "$work/bench.out" >&2; exit 1; }
+grep -E "^mode|^warm-up|^($(IFS='|'; echo "${named[*]}")) " "$work/bench.out"
+grep '^round ' "$work/bench.out" >"$work/rounds.txt" || { echo "monitoring-perf-share: the bench printed no rounds." >&2; exit 1; }
+start=$(awk 'NR == 1 || $3 < min { min = $3 } END { print min }' "$work/rounds.txt")
+perf script -i "$work/perf.data" --time "$start," -F comm,tid,time,ip,sym,dso 2>/dev/null >"$work/samples.txt"
 
-python3 - "$work/samples.txt" <<'EOF'
-import re, sys
-from collections import Counter
+python3 - "$work/rounds.txt" "$work/samples.txt" "$modes" <<'PY'
+import bisect, re, sys
+from collections import Counter, defaultdict
 
 PARTS = [
     ("sdk-metrics", r"::metric::|telemetry::metrics|client::metrics|AttachMetricLabels|GrpcMetricSvc"
@@ -67,36 +75,73 @@ PARTS = [
     ("otel-other", r"OpenTelemetry"),
 ]
 PARTS = [(name, re.compile(pattern)) for name, pattern in PARTS]
+PLACES = [("kernel", "[kernel"), ("sdk-core", "libtemporalio"), ("jitted", "/tmp/perf-"), ("runtime", "libcoreclr"),
+          ("libc", "libc.so"), ("jit", "libclrjit")]
 
-samples, filed, stack = 0, Counter(), []
+modes = sys.argv[3].split(",")
+windows, activities = [], Counter()
+for line in open(sys.argv[1]):
+    mode, begin, end, count = line.split()[1:5]
+    windows.append((float(begin), float(end), mode))
+    activities[mode] += int(count)
+windows.sort()
+starts = [w[0] for w in windows]
 
-def close_sample():
-    global samples
-    if not stack:
+def mode_at(t):
+    i = bisect.bisect_right(starts, t) - 1
+    return windows[i][2] if i >= 0 and t <= windows[i][1] else None
+
+samples, parts, places, threads, leaves = Counter(), defaultdict(Counter), defaultdict(Counter), defaultdict(Counter), defaultdict(Counter)
+header = re.compile(r"^(.*?)\s+\d+\s+(\d+\.\d+):\s*$")
+THREADS = [("tokio (SDK core)", "tokio-rt-worker"), ("workflow tasks", ".NET Long Runni"), ("thread pool", ".NET TP Worker"),
+           ("sockets", ".NET Sockets"), ("GC", ".NET Server GC"), ("SDK core other", "workflow-proces")]
+mode, thread, stack = None, None, []
+
+def close():
+    if mode is None or not stack:
         return
-    samples += 1
-    for frame in stack:  # leaf first
-        method = frame.split("(", 1)[0]  # the declaring type and name, not the parameter types
+    samples[mode] += 1
+    threads[mode][next((name for name, comm in THREADS if thread.startswith(comm)), "other")] += 1
+    leaf = stack[0]
+    places[mode][next((name for name, mark in PLACES if mark in leaf), "other")] += 1
+    leaves[mode][re.sub(r"\+0x[0-9a-f]+", "", re.sub(r"\[(OptimizedTier1|Optimized|QuickJitted|Tier0|Tier1|InstrumentedTier1?|PreJIT)\]", "", leaf))[:150]] += 1
+    for frame in stack:
+        method = frame.split("(", 1)[0]
         part = next((name for name, pattern in PARTS if pattern.search(method)), None)
         if part:
-            filed[part] += 1
+            parts[mode][part] += 1
             break
-    stack.clear()
 
-with open(sys.argv[1], errors="replace") as lines:
+with open(sys.argv[2], errors="replace") as lines:
     for line in lines:
         if not line.strip():
-            close_sample()
-        elif line[0] in " \t":
+            continue
+        if line[0] not in " \t":
+            close()
+            stack = []
+            m = header.search(line.rstrip("\n"))
+            mode, thread = (mode_at(float(m.group(2))), m.group(1)) if m else (None, None)
+        else:
             fields = line.strip().split(" ", 1)
             if len(fields) > 1:
                 stack.append(fields[1])
-close_sample()
+close()
 
-if samples == 0:
+if not samples:
     sys.exit("monitoring-perf-share: no samples in the measured rounds.")
-print(f"samples in the measured rounds: {samples}")
-for name, _ in PARTS:
-    print(f"{name:12} {100 * filed[name] / samples:6.2f} %")
-print(f"{'all':12} {100 * sum(filed.values()) / samples:6.2f} %")
-EOF
+ref = modes[0]
+per = lambda counter, m, key: 1000.0 * counter[m][key] / activities[m]
+print(f"\nsamples per activity (a sample is ~1 ms of CPU; x1000 = ms per 1000 activities), against {ref}")
+print(f"{'':18}" + "".join(f"{m:>22}" for m in modes))
+print(f"{'all samples':18}" + "".join(f"{1000.0 * samples[m] / activities[m]:22.1f}" for m in modes))
+for title, table, names in (("part", parts, [n for n, _ in PARTS]), ("place", places, [n for n, _ in PLACES] + ["other"]),
+                            ("thread", threads, [n for n, _ in THREADS] + ["other"])):
+    print(f"-- by {title}")
+    for name in names:
+        print(f"{name:18}" + "".join(f"{per(table, m, name):15.1f} ({per(table, m, name) - per(table, ref, name):+5.1f})" for m in modes))
+for m in modes[1:]:
+    print(f"-- leaf functions grown most, {m} against {ref} (per 1000 activities)")
+    grown = sorted(set(leaves[m]) | set(leaves[ref]), key=lambda k: per(leaves, ref, k) - per(leaves, m, k))[:25]
+    for k in grown:
+        print(f"{per(leaves, m, k) - per(leaves, ref, k):+7.1f}  {k}")
+PY
