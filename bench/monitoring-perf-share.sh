@@ -78,7 +78,7 @@ PARTS = [(name, re.compile(pattern)) for name, pattern in PARTS]
 PLACES = [("kernel", "[kernel"), ("sdk-core", "libtemporalio"), ("jitted", "/tmp/perf-"), ("runtime", "libcoreclr"),
           ("libc", "libc.so"), ("jit", "libclrjit")]
 
-modes = sys.argv[3].split(",")
+modes = list(dict.fromkeys(sys.argv[3].split(",")))  # the bench runs a mode named twice once
 windows, activities = [], Counter()
 for line in open(sys.argv[1]):
     mode, begin, end, count = line.split()[1:5]
