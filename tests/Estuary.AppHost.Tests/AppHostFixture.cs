@@ -25,7 +25,7 @@ public sealed class AppHostFixture : IAsyncLifetime, IDisposable
     /// <summary>Gets the names of the resources that have a life cycle (parameters and resources started only on request, such as Aspire's project rebuilders, aside).</summary>
     public IReadOnlyList<string> ResourceNames { get; private set; } = [];
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         // Readable by the postgres user the cluster runs as when the tests run as root.
         Directory.CreateDirectory(_stateDirectory);
@@ -82,7 +82,7 @@ public sealed class AppHostFixture : IAsyncLifetime, IDisposable
             string.Join(", ", e.Snapshot.HealthReports.Select(r => $"[{r.Name}: {r.Status} {r.Description}]"))))
         + Environment.NewLine + string.Join(Environment.NewLine, _logs.TakeLast(200));
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _watching.CancelAsync();
         if (App is not null)

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Estuary.DevServer.Tests;
 
 /// <summary>
@@ -7,7 +9,8 @@ namespace Estuary.DevServer.Tests;
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class DevServerOnlyFactAttribute : FactAttribute
 {
-    public DevServerOnlyFactAttribute()
+    public DevServerOnlyFactAttribute([CallerFilePath] string? sourceFilePath = null, [CallerLineNumber] int sourceLineNumber = -1)
+        : base(sourceFilePath, sourceLineNumber)
     {
         if (ServerFixture.ExternalAddress is { Length: > 0 })
         {

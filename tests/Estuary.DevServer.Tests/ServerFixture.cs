@@ -16,7 +16,7 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public TemporalClient Client { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         if (ExternalAddress is { Length: > 0 } external)
         {
@@ -34,7 +34,7 @@ public sealed class ServerFixture : IAsyncLifetime
         Client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions(Address) { Namespace = "default" });
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         if (_server is not null)
         {

@@ -9,13 +9,13 @@ public sealed class TimeSkippingFixture : IAsyncLifetime
 
     public TemporalClient Client { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _server = await TemporalDevServer.StartAsync(new DevServerOptions { TimeSkipping = true });
         Client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions(_server.Address));
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         if (_server is not null)
         {

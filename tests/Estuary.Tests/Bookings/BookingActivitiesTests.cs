@@ -15,10 +15,10 @@ public sealed class BookingActivitiesTests(PostgresFixture postgres) : IAsyncLif
 
     private DomainHarness _harness = null!;
 
-    public async Task InitializeAsync() =>
+    public async ValueTask InitializeAsync() =>
         _harness = await DomainHarness.CreateAsync(new BookingsDomain(), await postgres.DatabaseForAsync(GetType()));
 
-    public async Task DisposeAsync() => await _harness.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _harness.DisposeAsync();
 
     [Fact]
     public async Task ReserveSlot_FreeSlot_StoresOneRequestedBooking()

@@ -9,7 +9,6 @@ using Microsoft.EntityFrameworkCore;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Client;
 using Temporalio.Exceptions;
-using Xunit.Abstractions;
 
 namespace Estuary.Tests.Bookings;
 

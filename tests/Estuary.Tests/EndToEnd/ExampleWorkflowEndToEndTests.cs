@@ -21,9 +21,9 @@ public sealed class ExampleWorkflowEndToEndTests(EndToEndFixture fixture) : IAsy
 {
     private WorkerProcess _worker = null!;
 
-    public async Task InitializeAsync() => _worker = await fixture.WorkerAsync(new ExampleDomain());
+    public async ValueTask InitializeAsync() => _worker = await fixture.WorkerAsync(new ExampleDomain());
 
-    public Task DisposeAsync() => Task.CompletedTask;
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     [Fact]
     public async Task Trigger_ExistingEntityWithWait_PrintsCompletedResultAndProcessesTheRow()

@@ -26,7 +26,7 @@ public sealed class EndToEndFixture : IAsyncLifetime
     public TemporalClient Client { get; private set; } = null!;
 
     /// <inheritdoc />
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         var external = Environment.GetEnvironmentVariable("ESTUARY_TEMPORAL_ADDRESS");
         if (string.IsNullOrWhiteSpace(external))
@@ -63,7 +63,7 @@ public sealed class EndToEndFixture : IAsyncLifetime
     public Task<TimeSkippingServer> TimeSkippingAsync() => _timeSkipping.Value;
 
     /// <inheritdoc />
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         if (_timeSkipping.IsValueCreated)
         {

@@ -15,7 +15,7 @@ public sealed class PostgresFixture : IAsyncLifetime, IAsyncDisposable
     public int Port => _server.Port;
 
     /// <inheritdoc />
-    public Task InitializeAsync() => _server.StartAsync();
+    public async ValueTask InitializeAsync() => await _server.StartAsync();
 
     /// <summary>Gets the database of a test class, created empty on first use: tests of one class share it (each
     /// test uses its own workflow ids and rows), so a database and its migration are paid once per class.</summary>
@@ -30,7 +30,7 @@ public sealed class PostgresFixture : IAsyncLifetime, IAsyncDisposable
     public Task<string> CreateDatabaseAsync(string prefix) => _server.CreateDatabaseAsync(prefix);
 
     /// <inheritdoc />
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
 
     /// <inheritdoc />
     ValueTask IAsyncDisposable.DisposeAsync() => _server.DisposeAsync();

@@ -24,7 +24,7 @@ public sealed class MonitoringTests(PostgresFixture postgres) : IAsyncLifetime, 
 
     private DomainHarness _harness = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _meterListener.InstrumentPublished = (instrument, listener) =>
         {
@@ -39,7 +39,7 @@ public sealed class MonitoringTests(PostgresFixture postgres) : IAsyncLifetime, 
         _harness = await DomainHarness.CreateAsync(new ExampleDomain(), await postgres.DatabaseForAsync(GetType()), _logs);
     }
 
-    public async Task DisposeAsync() => await _harness.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _harness.DisposeAsync();
 
     public void Dispose()
     {

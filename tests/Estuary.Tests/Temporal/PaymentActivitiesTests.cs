@@ -13,10 +13,10 @@ public sealed class PaymentActivitiesTests(PostgresFixture postgres) : IAsyncLif
 {
     private DomainHarness _harness = null!;
 
-    public async Task InitializeAsync() =>
+    public async ValueTask InitializeAsync() =>
         _harness = await DomainHarness.CreateAsync(new PaymentsDomain(), await postgres.DatabaseForAsync(GetType()));
 
-    public async Task DisposeAsync() => await _harness.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _harness.DisposeAsync();
 
     [Fact]
     public async Task RecordPayment_RetryAfterCommittedAttempt_RecordsOnePaymentAndReturnsTheSameResult()
