@@ -14,7 +14,8 @@ namespace Estuary.Tests.Bookings;
 /// <summary>
 /// <see cref="BookingWorkflow"/> and <see cref="BookingFollowUpWorkflow"/> end to end on the time-skipping server, with
 /// a Bookings and a Payments worker against real PostgreSQL. Time is locked while a test drives a booking (signals,
-/// queries) and skips while it waits for the outcome. Every test leaves no workflow running.
+/// queries) and skips while it waits for the outcome. Every test leaves no workflow running, and its
+/// <see cref="BookingsWorkers"/> terminates whatever a failed test left open.
 /// </summary>
 [Collection(UsesTemporal.Name)]
 public sealed class BookingWorkflowTests(EndToEndFixture fixture)
