@@ -32,6 +32,21 @@ public sealed class CronTests(TimeSkippingFixture fixture) : IClassFixture<TimeS
         return runIds;
     }
 
+    /// <summary>The run ids once <paramref name="closed"/> runs closed, then the chain terminated, even when the wait
+    /// failed: a chain left open would stop this class's clock for the next test (its next run's task would wait for a
+    /// worker that is gone, and time never skips while a task waits).</summary>
+    private async Task<List<string>> EndChainOnceClosedAsync(WorkflowHandle handle, int closed)
+    {
+        try
+        {
+            return await RunIdsOnceClosedAsync(handle, closed);
+        }
+        finally
+        {
+            await Client.GetWorkflowHandle(handle.Id).TerminateAsync("enough");
+        }
+    }
+
     private static string? NextRunId(HistoryEvent close) => close.EventType switch
     {
         EventType.WorkflowExecutionCompleted => close.WorkflowExecutionCompletedEventAttributes.NewExecutionRunId,
@@ -58,8 +73,7 @@ public sealed class CronTests(TimeSkippingFixture fixture) : IClassFixture<TimeS
         {
             var handle = await Client.StartWorkflowAsync((CronCounterWorkflow wf) => wf.RunAsync(3),
                 new(workflowId, taskQueue) { CronSchedule = "0 * * * *" });
-            var runs = await RunIdsOnceClosedAsync(handle, 2);
-            await Client.GetWorkflowHandle(workflowId).TerminateAsync("enough");
+            var runs = await EndChainOnceClosedAsync(handle, 2);
 
             // The client follows the chain as for Temporal's cron: the result is the last run's, here a termination.
             await Assert.ThrowsAsync<WorkflowFailedException>(() => handle.GetResultAsync());
@@ -107,8 +121,7 @@ public sealed class CronTests(TimeSkippingFixture fixture) : IClassFixture<TimeS
         await worker.ExecuteAsync(async () =>
         {
             var handle = await Client.StartWorkflowAsync((CronFailureWorkflow wf) => wf.RunAsync(), new(workflowId, taskQueue) { CronSchedule = "15 */2 * * *" });
-            var runs = await RunIdsOnceClosedAsync(handle, 2);
-            await Client.GetWorkflowHandle(workflowId).TerminateAsync("enough");
+            var runs = await EndChainOnceClosedAsync(handle, 2);
 
             var first = await HistoryAsync(workflowId, runs[0]);
             Assert.Equal(EventType.WorkflowExecutionFailed, first[^1].EventType);
