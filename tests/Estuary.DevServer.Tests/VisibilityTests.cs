@@ -419,6 +419,7 @@ public sealed class VisibilityTests(ServerFixture fixture)
         Assert.Contains(openOfType.Executions, e => e.Execution.WorkflowId == handle.Id);
         Assert.All(openOfType.Executions, e => Assert.Equal("WaitForSignalWorkflow", e.Type.Name));
 
+        var startedAt = (await handle.DescribeAsync()).StartTime;
         await handle.TerminateAsync("closing");
 
         Assert.Empty((await service.ListOpenWorkflowExecutionsAsync(new() { Namespace = "default", ExecutionFilter = byId })).Executions);
@@ -428,8 +429,8 @@ public sealed class VisibilityTests(ServerFixture fixture)
             ExecutionFilter = byId,
             StartTimeFilter = new StartTimeFilter
             {
-                EarliestTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow.AddMinutes(-5)),
-                LatestTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow.AddMinutes(5)),
+                EarliestTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(startedAt.AddMinutes(-5)),
+                LatestTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(startedAt.AddMinutes(5)),
             },
         })).Executions);
         Assert.Equal(WorkflowExecutionStatus.Terminated, closed.Status);
@@ -454,8 +455,8 @@ public sealed class VisibilityTests(ServerFixture fixture)
             ExecutionFilter = byId,
             StartTimeFilter = new StartTimeFilter
             {
-                EarliestTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow.AddMinutes(-10)),
-                LatestTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow.AddMinutes(-5)),
+                EarliestTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(startedAt.AddMinutes(-10)),
+                LatestTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(startedAt.AddMinutes(-5)),
             },
         })).Executions);
     }
