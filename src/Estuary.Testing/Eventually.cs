@@ -53,7 +53,8 @@ public static class Eventually
     /// <param name="done">Whether the history so far (from its first event) is the one waited for.</param>
     /// <param name="what">What is waited for, for the failure message.</param>
     /// <returns>The history up to the page that satisfied <paramref name="done"/>.</returns>
-    /// <exception cref="TimeoutException">The run closed, or <see cref="Patience"/> passed, before that.</exception>
+    /// <exception cref="InvalidOperationException">The run closed before that.</exception>
+    /// <exception cref="TimeoutException"><see cref="Patience"/> passed before that.</exception>
     public static async Task<IReadOnlyList<HistoryEvent>> WaitForHistoryAsync(
         this WorkflowHandle handle, Func<IReadOnlyList<HistoryEvent>, bool> done, string what)
     {
@@ -73,7 +74,7 @@ public static class Eventually
 
                 if (page.NextPageToken.IsEmpty)
                 {
-                    throw new TimeoutException($"{what}: the run of {handle.Id} closed first; history: {Describe(events)}");
+                    throw new InvalidOperationException($"{what}: the run of {handle.Id} closed first; history: {Describe(events)}");
                 }
 
                 request.NextPageToken = page.NextPageToken;
@@ -94,7 +95,8 @@ public static class Eventually
     /// <param name="done">Whether the state is the one waited for.</param>
     /// <param name="what">What is waited for, for the failure message.</param>
     /// <returns>The first answer that satisfied <paramref name="done"/>.</returns>
-    /// <exception cref="TimeoutException">The workflow closed, or <see cref="Patience"/> passed, before that.</exception>
+    /// <exception cref="InvalidOperationException">The workflow closed before that.</exception>
+    /// <exception cref="TimeoutException"><see cref="Patience"/> passed before that.</exception>
     public static async Task<T> WaitUntilAsync<T>(this WorkflowHandle handle, Func<Task<T>> probe, Func<T, bool> done, string what)
     {
         var value = await probe();
@@ -124,7 +126,7 @@ public static class Eventually
                 }
                 else
                 {
-                    throw new TimeoutException($"{what}: {handle.Id} closed first; last seen: {value}");
+                    throw new InvalidOperationException($"{what}: {handle.Id} closed first; last seen: {value}");
                 }
             }
 
