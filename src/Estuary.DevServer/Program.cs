@@ -50,5 +50,9 @@ using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
 
 await using var server = await TemporalDevServer.StartAsync(options);
 Console.WriteLine($"Temporal dev server listening on {server.Address} (namespaces: {string.Join(", ", options.Namespaces)}; time skipping: {(options.TimeSkipping ? "on" : "off")})");
+if (server.UiUrl is { } ui)
+{
+    Console.WriteLine($"Temporal UI: {ui}");
+}
 await stop.Task;
 return 0;
