@@ -71,4 +71,24 @@ public sealed class RenderingTests
         Assert.Equal("{\n  \"a\": [\n    1,\n    2\n  ]\n}", PayloadRenderer.ToText(payload).ReplaceLineEndings("\n"));
         Assert.Equal("{\"a\":[1,2]}", PayloadRenderer.Preview(payload));
     }
+
+    [Fact]
+    public void HistoryRows_ValuesWithMarkup_AreWrittenAsText()
+    {
+        var input = new Payload { Data = ByteString.CopyFromUtf8("\"<script>alert('x')</script> & more\"") };
+        input.Metadata["encoding"] = ByteString.CopyFromUtf8("json/plain");
+        var signaled = new Temporalio.Api.History.V1.HistoryEvent
+        {
+            EventId = 7,
+            EventType = Temporalio.Api.Enums.V1.EventType.WorkflowExecutionSignaled,
+            WorkflowExecutionSignaledEventAttributes = new() { SignalName = "<b>name</b>", Input = new Payloads { Payloads_ = { input } } },
+        };
+
+        var html = HistoryRows.Html([signaled]);
+
+        Assert.DoesNotContain("<script>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<b>", html, StringComparison.Ordinal);
+        Assert.Contains("&lt;b&gt;name&lt;/b&gt;", html, StringComparison.Ordinal);
+        Assert.Contains("\"&lt;script&gt;alert('x')&lt;/script&gt; &amp; more\"", html, StringComparison.Ordinal);
+    }
 }

@@ -26,6 +26,35 @@
     if (event.target.matches("select[data-navigate]")) location.href = event.target.value;
   });
 
+  // The list page's counts by status, asked for once the page is shown.
+  async function counts() {
+    const filters = document.querySelector("[data-counts-url]");
+    if (!filters) return;
+    let answer;
+    try {
+      answer = await fetch(filters.dataset.countsUrl).then((r) => r.json());
+    } catch (error) {
+      answer = { error: String(error) };
+    }
+    if (!answer.counts) {
+      const note = filters.querySelector(".count-error");
+      note.textContent = "counts unavailable";
+      note.title = answer.error || "";
+      note.hidden = false;
+      return;
+    }
+    const format = (n) => n.toLocaleString("en-US");
+    let total = 0;
+    for (const [status, count] of Object.entries(answer.counts)) {
+      total += count;
+      const chip = filters.querySelector(`[data-status="${status}"] .chip-count`);
+      if (chip) chip.textContent = format(count);
+    }
+    filters.querySelector('[data-status="All"] .chip-count').textContent = format(total);
+    const selected = filters.dataset.selected;
+    document.getElementById("workflow-count").textContent = format(selected === "All" ? total : answer.counts[selected] ?? 0);
+  }
+
   // A history row's JSON, fetched when it is first opened.
   async function toggleEvent(link) {
     const row = link.closest("tr");
@@ -97,5 +126,6 @@
     }
   }
 
+  counts();
   if (document.getElementById("main")?.dataset.liveUrl) live();
 })();

@@ -20,6 +20,7 @@ internal static class UiEndpoints
     public static void Map(IEndpointRouteBuilder app)
     {
         app.MapGet("/_ui/{name}", UiAssets.Serve);
+        app.MapGet("/_ui/namespaces/{ns}/counts", CountsAsync);
         app.MapGet("/", (TemporalGateway temporal) => Results.Redirect(Urls.Workflows(temporal.DefaultNamespace)));
 
         var pages = app.MapGroup("").AddEndpointFilter(ShowTemporalErrors);
@@ -71,6 +72,15 @@ internal static class UiEndpoints
         var size = Math.Clamp(pageSize ?? WorkflowList.DefaultPageSize, 1, WorkflowList.MaxPageSize);
         var model = await WorkflowList.LoadAsync(temporal, ns, query, next, size, ct);
         return Page<WorkflowsPage>(new { Model = model }, model.FilterError is null ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest);
+    }
+
+    /// <summary>The list page's counts by status: <c>{"counts": {"Running": 3, …}}</c> or <c>{"error": "…"}</c>.</summary>
+    private static async Task<IResult> CountsAsync(string ns, string? query, TemporalGateway temporal, CancellationToken ct)
+    {
+        var (counts, error) = await WorkflowList.CountAsync(temporal, ns, query, ct);
+        return counts is null
+            ? Results.Json(new { error })
+            : Results.Json(new { counts = ListFilter.Statuses.ToDictionary(s => s.Name, s => counts.GetValueOrDefault(s.Status)) });
     }
 
     private static async Task<IResult> LatestRunAsync(string ns, string workflowId, TemporalGateway temporal, CancellationToken ct)

@@ -1,3 +1,5 @@
+using System.Collections.Frozen;
+using Temporalio.Api.Enums.V1;
 using Temporalio.Api.Failure.V1;
 using Temporalio.Api.History.V1;
 using Attributes = Temporalio.Api.History.V1.HistoryEvent.AttributesOneofCase;
@@ -8,6 +10,26 @@ namespace Estuary.DevServer.Ui.Rendering;
 internal static class EventSummary
 {
     private const int PreviewLength = 100;
+
+    private static readonly FrozenDictionary<EventType, (string Name, string Category)> Types =
+        Enum.GetValues<EventType>().Distinct().ToFrozenDictionary(t => t, t => (t.ToString(), CategoryOf(t.ToString())));
+
+    /// <summary>The event's type as Temporal's UI writes it (<c>ActivityTaskCompleted</c>).</summary>
+    public static string TypeName(HistoryEvent e) => Types.TryGetValue(e.EventType, out var type) ? type.Name : e.EventType.ToString();
+
+    /// <summary>The CSS class colouring the event's type as Temporal's UI groups them.</summary>
+    public static string Category(HistoryEvent e) => Types.TryGetValue(e.EventType, out var type) ? type.Category : "event-workflow";
+
+    private static string CategoryOf(string type) => type switch
+    {
+        _ when type.EndsWith("Failed", StringComparison.Ordinal) || type.EndsWith("TimedOut", StringComparison.Ordinal) => "event-failure",
+        _ when type.StartsWith("Activity", StringComparison.Ordinal) => "event-activity",
+        _ when type.StartsWith("Timer", StringComparison.Ordinal) => "event-timer",
+        _ when type.Contains("Signal", StringComparison.Ordinal) => "event-signal",
+        _ when type.Contains("Child", StringComparison.Ordinal) => "event-child",
+        _ when type.StartsWith("WorkflowTask", StringComparison.Ordinal) => "event-task",
+        _ => "event-workflow",
+    };
 
     /// <summary>Pairs of label and value, the most telling first.</summary>
     public static IReadOnlyList<(string Label, string Value)> Of(HistoryEvent e)

@@ -87,8 +87,31 @@ internal static class PayloadRenderer
         return lines.ToString().TrimEnd('\n');
     }
 
-    private static string Compact(Payload payload) =>
-        TryDecode(payload, out var value) ? value?.ToJsonString() ?? "null" : Describe(payload);
+    private static string Compact(Payload payload)
+    {
+        // SDKs write compact JSON: show it as it is when it is valid and on one line (no need to build a DOM).
+        if (Encoding(payload) is "json/plain" or "json/protobuf" && payload.Data.Span.IndexOfAny((byte)'\n', (byte)'\r') < 0 && IsValidJson(payload.Data.Span))
+        {
+            return payload.Data.ToStringUtf8();
+        }
+        return TryDecode(payload, out var value) ? value?.ToJsonString() ?? "null" : Describe(payload);
+    }
+
+    private static bool IsValidJson(ReadOnlySpan<byte> data)
+    {
+        var reader = new Utf8JsonReader(data);
+        try
+        {
+            while (reader.Read())
+            {
+            }
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>e.g. <c>[encrypted (binary/encrypted), 48 bytes]</c>.</summary>
     private static string Describe(Payload payload)

@@ -25,6 +25,10 @@ internal static class Urls
         return parameters.Count == 0 ? url : $"{url}?{string.Join('&', parameters)}";
     }
 
+    /// <summary>The counts by status of a list filter, as JSON for the list page's script.</summary>
+    public static string Counts(string ns, string? query) =>
+        $"/_ui/namespaces/{Segment(ns)}/counts{(string.IsNullOrWhiteSpace(query) ? "" : $"?query={Uri.EscapeDataString(query)}")}";
+
     /// <summary><c>/namespaces/{ns}/workflows/{workflowId}</c>: the latest run.</summary>
     public static string LatestRun(string ns, string workflowId) => $"/namespaces/{Segment(ns)}/workflows/{Segment(workflowId)}";
 

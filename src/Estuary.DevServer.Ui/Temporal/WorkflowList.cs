@@ -8,7 +8,7 @@ using Temporalio.Exceptions;
 
 namespace Estuary.DevServer.Ui.Temporal;
 
-/// <summary>One page of a namespace's workflows and the counts by status of the filter it lists.</summary>
+/// <summary>One page of a namespace's workflows; and the counts by status of a filter, which the page loads after it is shown.</summary>
 public sealed class WorkflowList
 {
     /// <summary>Rows per page unless the URL asks for another size.</summary>
@@ -34,19 +34,9 @@ public sealed class WorkflowList
     /// <summary>The server's message when the filter is invalid (shown next to the filter box).</summary>
     public string? FilterError { get; init; }
 
-    /// <summary>Workflows matching <see cref="ListFilter.Base"/> by status; null when the server could not count them.</summary>
-    public IReadOnlyDictionary<WorkflowExecutionStatus, long>? Counts { get; init; }
-
-    /// <summary>Why the counts are missing, when they are.</summary>
-    public string? CountError { get; init; }
-
     public IReadOnlyList<string> Namespaces { get; init; } = [];
 
-    /// <summary>
-    /// Lists one page with <c>ListWorkflowExecutions</c> (paged by the server's token, so any page costs the same) and,
-    /// alongside, counts by status with <c>CountWorkflowExecutions … GROUP BY ExecutionStatus</c>, or one count per
-    /// status where the server does not group.
-    /// </summary>
+    /// <summary>Lists one page with <c>ListWorkflowExecutions</c>, paged by the server's token, so any page costs the same.</summary>
     internal static async Task<WorkflowList> LoadAsync(
         TemporalGateway temporal, string ns, string? query, string? pageToken, int pageSize, CancellationToken ct)
     {
@@ -55,7 +45,6 @@ public sealed class WorkflowList
         var list = temporal.Service.ListWorkflowExecutionsAsync(
             new ListWorkflowExecutionsRequest { Namespace = ns, Query = filter.Query, PageSize = pageSize, NextPageToken = token },
             TemporalGateway.Call(ct));
-        var counts = CountAsync(temporal, ns, filter.Base, ct);
         var namespaces = temporal.Service.ListNamespacesAsync(new ListNamespacesRequest { PageSize = 100 }, TemporalGateway.Call(ct));
         ListWorkflowExecutionsResponse response;
         try
@@ -64,7 +53,7 @@ public sealed class WorkflowList
         }
         catch (RpcException e) when (TemporalErrors.IsInvalidArgument(e))
         {
-            await Task.WhenAll(Quietly(counts), Quietly(namespaces));
+            await Quietly(namespaces);
             return new WorkflowList
             {
                 Namespace = ns,
@@ -74,8 +63,7 @@ public sealed class WorkflowList
                 Namespaces = NamesOf(namespaces),
             };
         }
-        await Task.WhenAll(Quietly(counts), Quietly(namespaces));
-        var (countsByStatus, countError) = counts.IsCompletedSuccessfully ? counts.Result : (null, "the server did not answer the counts");
+        await Quietly(namespaces);
         return new WorkflowList
         {
             Namespace = ns,
@@ -84,15 +72,19 @@ public sealed class WorkflowList
             IsLaterPage = !token.IsEmpty,
             Executions = response.Executions,
             NextPage = response.NextPageToken.IsEmpty ? null : Base64Url.EncodeToString(response.NextPageToken.Span),
-            Counts = countsByStatus,
-            CountError = countError,
             Namespaces = NamesOf(namespaces),
         };
     }
 
-    private static async Task<(IReadOnlyDictionary<WorkflowExecutionStatus, long>?, string?)> CountAsync(
-        TemporalGateway temporal, string ns, string baseQuery, CancellationToken ct)
+    /// <summary>
+    /// Counts the workflows of <paramref name="query"/>'s base (without its status condition) by status: one
+    /// <c>CountWorkflowExecutions … GROUP BY ExecutionStatus</c>, or one count per status where the server does not group.
+    /// Answers the counts, or null and the server's message.
+    /// </summary>
+    internal static async Task<(IReadOnlyDictionary<WorkflowExecutionStatus, long>? Counts, string? Error)> CountAsync(
+        TemporalGateway temporal, string ns, string? query, CancellationToken ct)
     {
+        var baseQuery = ListFilter.Parse(query).Base;
         var grouped = string.IsNullOrWhiteSpace(baseQuery) ? "GROUP BY ExecutionStatus" : $"{baseQuery} GROUP BY ExecutionStatus";
         try
         {
