@@ -84,7 +84,7 @@ public sealed class RenderingTests
             WorkflowExecutionSignaledEventAttributes = new() { SignalName = "<b>name</b>", Input = new Payloads { Payloads_ = { input } } },
         };
 
-        var html = HistoryRows.Html([signaled]);
+        var html = HistoryRows.Html([signaled], 0, 1);
 
         Assert.DoesNotContain("<script>", html, StringComparison.Ordinal);
         Assert.DoesNotContain("<b>", html, StringComparison.Ordinal);

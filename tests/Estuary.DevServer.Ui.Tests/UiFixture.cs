@@ -42,7 +42,11 @@ public sealed class UiFixture : IAsyncLifetime
         }
             .AddWorkflow<GreetingWorkflow>()
             .AddWorkflow<WaitingWorkflow>()
-            .AddActivity(GreetingActivities.Greet));
+            .AddWorkflow<RetryingWorkflow>()
+            .AddWorkflow<ChainWorkflow>()
+            .AddWorkflow<ParentWorkflow>()
+            .AddActivity(GreetingActivities.Greet)
+            .AddActivity(GreetingActivities.Flaky));
         _workerRun = _worker.ExecuteAsync(_stop.Token);
 
         if (File.Exists(ChromiumPath))

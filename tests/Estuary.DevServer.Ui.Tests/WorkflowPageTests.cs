@@ -209,4 +209,71 @@ public sealed class WorkflowPageTests(UiFixture fixture)
         await Expect(page.Locator("#message-text")).ToContainTextAsync("no-such-workflow");
         await UiFixture.ScreenshotAsync(page, "workflow-not-found");
     }
+
+    [Fact]
+    public async Task WorkflowPage_FailedWorkflow_ShowsTheFailure()
+    {
+        var handle = await fixture.Client.StartWorkflowAsync((GreetingWorkflow wf) => wf.RunAsync(""), new($"failing-{Guid.NewGuid():N}", UiFixture.TaskQueue));
+        await Assert.ThrowsAsync<Temporalio.Exceptions.WorkflowFailedException>(() => handle.GetResultAsync());
+        var page = await fixture.NewPageAsync();
+
+        await page.GotoAsync(RunUrl(handle));
+
+        await Expect(page.Locator("#workflow-header .status")).ToHaveTextAsync("Failed");
+        await Expect(page.Locator("#result .failure-message").First).ToHaveTextAsync("Activity task failed");
+        await Expect(page.Locator("#result .cause .failure-message")).ToHaveTextAsync("Nobody to greet");
+        await Expect(page.Locator("#result .cause")).ToContainTextAsync("EmptyName");
+        await UiFixture.ScreenshotAsync(page, "workflow-failed");
+    }
+
+    [Fact]
+    public async Task WorkflowPage_ActivityWaitingToRetry_ShowsAttemptLastFailureAndHeartbeat()
+    {
+        var handle = await fixture.Client.StartWorkflowAsync((RetryingWorkflow wf) => wf.RunAsync(), new($"retrying-{Guid.NewGuid():N}", UiFixture.TaskQueue));
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync(RunUrl(handle));
+
+        // The first attempt fails at once; the live page shows the activity waiting for its second.
+        var activity = page.Locator("#pending-activities tbody tr");
+        await Expect(activity).ToContainTextAsync("2 of 5");
+        await Expect(activity).ToContainTextAsync("flaky");
+        await Expect(activity).ToContainTextAsync("The warehouse is closed");
+        await Expect(activity).ToContainTextAsync("\"halfway\"");
+        await UiFixture.ScreenshotAsync(page, "workflow-pending-activity");
+        await handle.TerminateAsync("test over");
+    }
+
+    [Fact]
+    public async Task WorkflowPage_ContinuedAsNew_LinksTheRunsOfTheChain()
+    {
+        var handle = await fixture.Client.StartWorkflowAsync((ChainWorkflow wf) => wf.RunAsync(1), new($"chain-{Guid.NewGuid():N}", UiFixture.TaskQueue));
+        await handle.GetResultAsync<string>();
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync(RunUrl(handle));
+
+        await Expect(page.Locator("#workflow-header .status")).ToHaveTextAsync("Continued as New");
+        await page.Locator("#next-run").ClickAsync();
+
+        await Expect(page.Locator("#workflow-header .status")).ToHaveTextAsync("Completed");
+        await Expect(page.Locator("#result pre")).ToHaveTextAsync("\"end of chain\"");
+        await Expect(page.Locator("#previous-run")).ToHaveTextAsync(handle.ResultRunId!);
+        await UiFixture.ScreenshotAsync(page, "workflow-chain");
+    }
+
+    [Fact]
+    public async Task WorkflowPage_ParentAndChild_LinkToEachOther()
+    {
+        var handle = await fixture.Client.StartWorkflowAsync((ParentWorkflow wf) => wf.RunAsync("Linus"), new($"parent-{Guid.NewGuid():N}", UiFixture.TaskQueue));
+        Assert.Equal("Hello, Linus!", await handle.GetResultAsync<string>());
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync(RunUrl(handle));
+
+        var child = page.Locator("table.children tbody tr");
+        await Expect(child).ToContainTextAsync("Completed");
+        await child.GetByRole(AriaRole.Link).ClickAsync();
+
+        await Expect(page.Locator("#workflow-id")).ToHaveTextAsync($"{handle.Id}-child");
+        await Expect(page.Locator("#parent-link")).ToHaveTextAsync(handle.Id);
+        await UiFixture.ScreenshotAsync(page, "workflow-child");
+    }
 }

@@ -11,11 +11,25 @@ namespace Estuary.DevServer.Ui.Rendering;
 /// </summary>
 internal static class HistoryRows
 {
-    public static string Html(IReadOnlyList<HistoryEvent> events)
+    /// <summary>Rows per piece of HTML: small enough that no piece lands on the large-object heap.</summary>
+    private const int RowsPerChunk = 64;
+
+    /// <summary>The rows' HTML in pieces of <see cref="RowsPerChunk"/> rows, in order.</summary>
+    public static IEnumerable<string> Chunks(IReadOnlyList<HistoryEvent> events)
     {
-        var html = new StringBuilder(events.Count * 320);
-        foreach (var e in events)
+        for (var start = 0; start < events.Count; start += RowsPerChunk)
         {
+            yield return Html(events, start, Math.Min(RowsPerChunk, events.Count - start));
+        }
+    }
+
+    /// <summary>The HTML of <paramref name="count"/> rows from <paramref name="start"/>.</summary>
+    public static string Html(IReadOnlyList<HistoryEvent> events, int start, int count)
+    {
+        var html = new StringBuilder(count * 400);
+        for (var index = start; index < start + count; index++)
+        {
+            var e = events[index];
             var id = e.EventId.ToString(CultureInfo.InvariantCulture);
             // The link is relative to …/{runId}/history; the page's script opens the event's JSON in place.
             html.Append("<tr><td class=\"event-id\"><a class=\"expand\" href=\"history/events/").Append(id).Append("\">").Append(id)
