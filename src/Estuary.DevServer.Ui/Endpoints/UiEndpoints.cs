@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Temporalio.Exceptions;
 
 namespace Estuary.DevServer.Ui.Endpoints;
@@ -91,8 +92,20 @@ internal static class UiEndpoints
             : WorkflowNotFound(new RunRef(ns, workflowId, ""));
     }
 
-    private static Task<IResult> HistoryAsync(string ns, string workflowId, string runId, string? message, TemporalGateway temporal, CancellationToken ct) =>
-        RunPageAsync(temporal, Run(ns, workflowId, runId), details => Page<WorkflowPage>(new { Details = details, Message = message }), ct);
+    /// <summary>The run's page; after an action, <c>?done=</c> (and <c>&amp;signal=</c>) says what was done.</summary>
+    private static Task<IResult> HistoryAsync(
+        string ns, string workflowId, string runId, string? done, string? signal, TemporalGateway temporal, CancellationToken ct)
+    {
+        // Only known messages: a link cannot make the page say something else.
+        var message = done switch
+        {
+            "signal" when !string.IsNullOrWhiteSpace(signal) => $"Signal '{signal}' sent.",
+            "cancel" => "Cancellation requested.",
+            "terminate" => "Workflow terminated.",
+            _ => null,
+        };
+        return RunPageAsync(temporal, Run(ns, workflowId, runId), details => Page<WorkflowPage>(new { Details = details, Message = message }), ct);
+    }
 
     private static async Task<IResult> CallStackAsync(
         string ns, string workflowId, string runId, TemporalGateway temporal, WorkflowActions actions, CancellationToken ct)
@@ -198,7 +211,7 @@ internal static class UiEndpoints
         string? signalName = form["signalName"], input = form["input"];
         var result = await actions.SignalAsync(ns, target.Execution, signalName, input, ct);
         return result.Succeeded
-            ? SeeOther($"{target.Url()}?message={Uri.EscapeDataString($"Signal '{signalName!.Trim()}' sent.")}")
+            ? SeeOther($"{target.Url()}?done=signal&signal={Uri.EscapeDataString(signalName!.Trim())}")
             : Page<ActionPage>(new { Run = target, Action = "signal", Error = result.Error, SignalName = signalName, Input = input }, StatusCodes.Status400BadRequest);
     }
 
@@ -211,7 +224,7 @@ internal static class UiEndpoints
         }
         var result = await actions.CancelAsync(ns, target.Execution, ct);
         return result.Succeeded
-            ? SeeOther($"{target.Url()}?message={Uri.EscapeDataString("Cancellation requested.")}")
+            ? SeeOther($"{target.Url()}?done=cancel")
             : Page<ActionPage>(new { Run = target, Action = "cancel", Error = result.Error }, StatusCodes.Status400BadRequest);
     }
 
@@ -225,7 +238,7 @@ internal static class UiEndpoints
         string? reason = form["reason"];
         var result = await actions.TerminateAsync(ns, target.Execution, reason, ct);
         return result.Succeeded
-            ? SeeOther($"{target.Url()}?message={Uri.EscapeDataString("Workflow terminated.")}")
+            ? SeeOther($"{target.Url()}?done=terminate")
             : Page<ActionPage>(new { Run = target, Action = "terminate", Error = result.Error, Reason = reason }, StatusCodes.Status400BadRequest);
     }
 
@@ -238,8 +251,7 @@ internal static class UiEndpoints
     /// <summary>The posted form, or null when its antiforgery token is missing or invalid (nothing is then done).</summary>
     private static async Task<IFormCollection?> FormAsync(HttpContext context)
     {
-        var antiforgery = context.RequestServices.GetService(typeof(IAntiforgery)) as IAntiforgery
-            ?? throw new InvalidOperationException("Antiforgery services are not registered.");
+        var antiforgery = context.RequestServices.GetRequiredService<IAntiforgery>();
         if (!context.Request.HasFormContentType || !await antiforgery.IsRequestValidAsync(context))
         {
             return null;
@@ -256,7 +268,7 @@ internal static class UiEndpoints
         }
         catch (RpcException e)
         {
-            var temporal = (TemporalGateway)context.HttpContext.RequestServices.GetService(typeof(TemporalGateway))!;
+            var temporal = context.HttpContext.RequestServices.GetRequiredService<TemporalGateway>();
             var ns = context.HttpContext.GetRouteValue("ns") as string;
             return TemporalErrors.IsNotFound(e)
                 ? Message(StatusCodes.Status404NotFound, "Not found", e.Message, ns)

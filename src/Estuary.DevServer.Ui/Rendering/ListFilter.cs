@@ -22,6 +22,7 @@ public sealed partial record ListFilter(string Query, string Base, string? Statu
         (WorkflowExecutionStatus.Terminated, "Terminated"),
     ];
 
+    /// <summary>Reads a list filter as typed into the filter box.</summary>
     public static ListFilter Parse(string? query)
     {
         var text = (query ?? "").Trim();

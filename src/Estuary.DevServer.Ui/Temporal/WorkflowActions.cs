@@ -11,6 +11,7 @@ namespace Estuary.DevServer.Ui.Temporal;
 /// <summary>The outcome of an action: done (with what the page shows next), or the one message naming what went wrong.</summary>
 public sealed record ActionResult(bool Succeeded, string? Error = null, string? WorkflowId = null, string? RunId = null, Payloads? QueryResult = null)
 {
+    /// <summary>A failed action and its message.</summary>
     public static ActionResult Fail(string error) => new(false, error);
 }
 

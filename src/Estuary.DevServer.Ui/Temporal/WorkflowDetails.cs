@@ -18,18 +18,25 @@ public sealed record ChainLink(string RunId, string Reason);
 /// <summary>One run as its page shows it: <c>DescribeWorkflowExecution</c> and its full history, read alongside.</summary>
 public sealed class WorkflowDetails
 {
+    /// <summary>The run's namespace.</summary>
     public required string Namespace { get; init; }
 
+    /// <summary>The server's description of the run (status, pending activities and children).</summary>
     public required DescribeWorkflowExecutionResponse Description { get; init; }
 
+    /// <summary>The run's full history.</summary>
     public required IReadOnlyList<HistoryEvent> Events { get; init; }
 
+    /// <summary>The run's visibility record.</summary>
     public WorkflowExecutionInfo Info => Description.WorkflowExecutionInfo;
 
+    /// <summary>Workflow id and run id.</summary>
     public WorkflowExecution Execution => Info.Execution;
 
+    /// <summary>Whether the run is still open.</summary>
     public bool IsRunning => Info.Status == WorkflowExecutionStatus.Running;
 
+    /// <summary>The started event: input, parent, chain, cron schedule, attempt.</summary>
     public WorkflowExecutionStartedEventAttributes? Started =>
         Events.Count > 0 && Events[0].AttributesCase == Attributes.WorkflowExecutionStartedEventAttributes
             ? Events[0].WorkflowExecutionStartedEventAttributes
@@ -38,6 +45,7 @@ public sealed class WorkflowDetails
     /// <summary>The event that closed the run, if it is closed.</summary>
     public HistoryEvent? CloseEvent => !IsRunning && Events.Count > 0 ? Events[^1] : null;
 
+    /// <summary>The id of the last event shown (0 for an empty history).</summary>
     public long LastEventId => Events.Count > 0 ? Events[^1].EventId : 0;
 
     /// <summary>The run this one continues (continue-as-new, retry or cron), from its started event.</summary>

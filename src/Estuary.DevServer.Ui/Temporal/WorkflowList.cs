@@ -17,15 +17,19 @@ public sealed class WorkflowList
     /// <summary>Largest page the UI asks for.</summary>
     public const int MaxPageSize = 1000;
 
+    /// <summary>The namespace listed.</summary>
     public required string Namespace { get; init; }
 
+    /// <summary>The list filter, as typed and as the quick filters read it.</summary>
     public required ListFilter Filter { get; init; }
 
+    /// <summary>Rows per page.</summary>
     public int PageSize { get; init; }
 
     /// <summary>Whether this is a later page (reached through a page token).</summary>
     public bool IsLaterPage { get; init; }
 
+    /// <summary>The page's workflows, in the server's order (newest first unless the filter orders them).</summary>
     public IReadOnlyList<WorkflowExecutionInfo> Executions { get; init; } = [];
 
     /// <summary>The token of the next page, base64url; null on the last page.</summary>
@@ -34,6 +38,7 @@ public sealed class WorkflowList
     /// <summary>The server's message when the filter is invalid (shown next to the filter box).</summary>
     public string? FilterError { get; init; }
 
+    /// <summary>Every namespace of the server, for the switcher.</summary>
     public IReadOnlyList<string> Namespaces { get; init; } = [];
 
     /// <summary>Lists one page with <c>ListWorkflowExecutions</c>, paged by the server's token, so any page costs the same.</summary>
