@@ -36,6 +36,22 @@ public sealed class HostingTests(UiFixture fixture)
     }
 
     [Fact]
+    public async Task Executable_UiPortTaken_ExitsWithOneLineNamingTheAddress()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var uiPort = ((IPEndPoint)taken.LocalEndpoint).Port;
+
+        using var process = Start("server", "start-dev", "--port", FreePort().ToString(CultureInfo.InvariantCulture),
+            "--ui-port", uiPort.ToString(CultureInfo.InvariantCulture), "--log-level", "warn");
+        var stderr = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+
+        Assert.Equal(1, process.ExitCode);
+        Assert.Equal($"Error: Failed to bind to address http://127.0.0.1:{uiPort}: address already in use.", stderr.Trim());
+    }
+
+    [Fact]
     public async Task PostWithoutAntiforgeryToken_IsRejectedAndDoesNothing()
     {
         var handle = await fixture.Client.StartWorkflowAsync((WaitingWorkflow wf) => wf.RunAsync("kept"), new($"forged-{Guid.NewGuid():N}", UiFixture.TaskQueue));
