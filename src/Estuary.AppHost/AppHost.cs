@@ -27,8 +27,4 @@ builder.AddWorker<Projects.Estuary_Worker_Payments>("payments-worker")
     .WithWorkflowCommand(temporal, "RecordPaymentWorkflow", taskQueue: "payments", argumentLabel: "Payment",
         example: """{"Reference": "P-1", "AmountMinor": 1250, "Currency": "EUR"}""");
 
-builder.AddStartupReport();
-builder.LowerDotnetRunCompilerPriority();
-builder.UseReusableDcpCertificate();
-
 builder.Build().Run();
