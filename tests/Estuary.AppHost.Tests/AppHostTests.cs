@@ -23,33 +23,18 @@ public sealed class AppHostTests(AppHostFixture fixture)
     }
 
     [Fact]
-    public async Task StartAsync_NoTrustedDevelopmentCertificate_DcpServesTheKeptCertificate()
+    public async Task TemporalResource_EmbeddedMode_ShowsTemporalUiUrlServingTheWorkflows()
     {
         await fixture.WaitForAllHealthyAsync(HealthyTimeout);
-        if (!OperatingSystem.IsLinux())
-        {
-            // Only on Linux does the AppHost keep a certificate for DCP.
-            return;
-        }
+        using var timeout = new CancellationTokenSource(HealthyTimeout);
+        var temporal = await fixture.App.Services.GetRequiredService<ResourceNotificationService>().WaitForResourceAsync(
+            "temporal", e => e.Snapshot.Urls.Any(u => u.DisplayProperties.DisplayName == "Temporal UI"), timeout.Token);
+        var ui = new Uri(temporal.Snapshot.Urls.Single(u => u.DisplayProperties.DisplayName == "Temporal UI").Url);
 
-#pragma warning disable ASPIRECERTIFICATES001 // IDeveloperCertificateService is experimental in Aspire 13.
-        var certificates = Assert.IsType<DcpCertificate.ReusableDcpCertificateService>(
-            fixture.App.Services.GetRequiredService<IDeveloperCertificateService>());
-        var thumbprint = certificates.Certificates.FirstOrDefault()?.Thumbprint;
-#pragma warning restore ASPIRECERTIFICATES001
-        if (!certificates.UsesKeptCertificate)
-        {
-            // A machine with a trusted development certificate: Aspire gives DCP that one, as without Estuary.
-            return;
-        }
+        using var http = new HttpClient();
+        var page = await http.GetStringAsync(new Uri(ui, "/namespaces/default/workflows"));
 
-        // DCP's API server, started by this process, runs with the kept certificate instead of generating a key.
-        var apiServer = Directory.EnumerateDirectories("/proc")
-            .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? DotnetRunPriority.CommandLineOf(pid) : [])
-            .Single(argv => argv.Contains("start-apiserver") && argv.SkipWhile(a => a != "--monitor").Skip(1).FirstOrDefault() == Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)
-                && !argv.Contains("--detach"));
-        Assert.Equal(thumbprint, apiServer.SkipWhile(a => a != "--tls-cert-thumbprint").Skip(1).FirstOrDefault());
-        Assert.Contains("--tls-key-file", apiServer);
+        Assert.Contains("<h1><span class=\"count\" id=\"workflow-count\"></span> Workflows</h1>", page, StringComparison.Ordinal);
     }
 
     [Fact]
