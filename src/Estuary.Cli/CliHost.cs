@@ -1,4 +1,5 @@
 using Estuary.Cli.Commands;
+using Estuary.Temporal.Configuration;
 using Estuary.Temporal.Domains;
 using Estuary.Worker.Bookings;
 using Estuary.Worker.Example;
@@ -33,7 +34,8 @@ public static class CliHost
             cancellation.Cancel();
         };
 
-        var commandLine = new EstuaryCommandLine(Domains, configuration, Console.Out, Console.Error);
+        // Temporal is found from the flags, then configuration, then Temporal's own environment (TEMPORAL_*, profile file).
+        var commandLine = new EstuaryCommandLine(Domains, configuration, Console.Out, Console.Error, TemporalConnectionSources.Default);
         return await commandLine.RunAsync(args, cancellation.Token);
     }
 }
