@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
 
 namespace Estuary.Cli.Commands;
 
@@ -14,7 +15,7 @@ namespace Estuary.Cli.Commands;
 /// <c>worker [--domains d1,d2] [--task-queue q]</c>: the seed's <c>start_worker</c> / <c>start_domain_workers</c>. Runs one
 /// process serving the chosen domains (default: all) until Ctrl+C, with the same hosting as the per-domain worker projects:
 /// one line once it polls; a database or Temporal that stays unreachable for <c>Estuary:Worker:StartupTimeout</c> is one
-/// line and exit code 1.
+/// line and exit code 1. Its health endpoints listen on a free port unless <c>ASPNETCORE_URLS</c> says where.
 /// </summary>
 internal sealed class WorkerCommand
 {
@@ -58,6 +59,12 @@ internal sealed class WorkerCommand
                 [$"{TemporalConnectionOptions.SectionName}:{nameof(TemporalConnectionOptions.Namespace)}"] = connection.Namespace,
                 [$"ConnectionStrings:{TemporalConnectionOptions.ConnectionStringName}"] = null,
             });
+            if (string.IsNullOrWhiteSpace(builder.Configuration["urls"]))
+            {
+                // Health endpoints on a free port unless ASPNETCORE_URLS says where: several workers may run side by side.
+                builder.WebHost.UseUrls("http://127.0.0.1:0");
+            }
+
             builder.AddServiceDefaults();
             // One line per log record; the start-up's own verdict is this command's last line, not a log record too.
             builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
@@ -82,6 +89,14 @@ internal sealed class WorkerCommand
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 // Ctrl+C while the host was still starting: stopping is what was asked for.
+            }
+            catch (OptionsValidationException e)
+            {
+                throw new UsageException(string.Join(" ", e.Failures));
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                throw new CommandFailedException($"The worker stopped: {e.Message.ReplaceLineEndings(" ")}", e);
             }
 
             await announced;

@@ -46,6 +46,19 @@ public sealed class WorkerCommandTests(EndToEndFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task Worker_InvalidActivityDefaults_OneLineNamingTheKeyAndExitsTwo()
+    {
+        var settings = Settings(new() { ["Estuary:Domains:orders:Activities:BackoffCoefficient"] = "0.5" });
+
+        var (exitCode, _, error) = await CommandLineRunner.RunAsync([new OrdersDomain()], settings, "worker", "--address", fixture.Address);
+
+        Assert.Equal(EstuaryCommandLine.Usage, exitCode);
+        Assert.Equal(
+            $"error: Configuration key 'Estuary:Domains:orders:Activities:BackoffCoefficient' must be at least 1, got '0.5'.{Environment.NewLine}",
+            error);
+    }
+
+    [Fact]
     public async Task Worker_PostgresUnreachable_OneLineNamingItAndExitsOne()
     {
         var port = ClosedPort();
@@ -98,12 +111,8 @@ public sealed class WorkerCommandTests(EndToEndFixture fixture) : IDisposable
         Assert.Empty(output);
     }
 
-    private static CommandLineSettings Settings(Dictionary<string, string?> values, LineWriter? output = null, CancellationToken cancellation = default)
-    {
-        // Kestrel (the worker's health endpoints) on any free port: tests run side by side.
-        values["urls"] = "http://127.0.0.1:0";
-        return new CommandLineSettings(values, Output: output, Cancellation: cancellation);
-    }
+    private static CommandLineSettings Settings(Dictionary<string, string?> values, LineWriter? output = null, CancellationToken cancellation = default) =>
+        new(values, Output: output, Cancellation: cancellation);
 
     private static int ClosedPort()
     {

@@ -54,7 +54,7 @@ public sealed class WorkerProcessTests(PostgresFixture postgres)
         start.Environment["ConnectionStrings__temporal"] = temporal;
         start.Environment["Estuary__Worker__StartupTimeout"] = "00:00:00.5";
         start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
-        start.Environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = null;
+        start.Environment.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
