@@ -48,7 +48,18 @@ using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
     stop.TrySetResult();
 });
 
-await using var server = await TemporalDevServer.StartAsync(options);
-Console.WriteLine($"Temporal dev server listening on {server.Address} (namespaces: {string.Join(", ", options.Namespaces)}; time skipping: {(options.TimeSkipping ? "on" : "off")})");
+TemporalDevServer server;
+try
+{
+    server = await TemporalDevServer.StartAsync(options);
+}
+catch (Exception e) when (e is DevServerDatabaseException or ArgumentException)
+{
+    await Console.Error.WriteLineAsync($"Error: {e.Message}");
+    return 2;
+}
+await using var running = server;
+var state = string.IsNullOrEmpty(options.DatabasePath) ? "in memory" : $"in {Path.GetFullPath(options.DatabasePath)}";
+Console.WriteLine($"Temporal dev server listening on {server.Address} (namespaces: {string.Join(", ", options.Namespaces)}; time skipping: {(options.TimeSkipping ? "on" : "off")}; state: {state})");
 await stop.Task;
 return 0;

@@ -105,7 +105,7 @@ internal sealed class DevServerCommandLine
                     };
                     break;
                 case "--db-filename" or "-f":
-                    result.Warnings.Add($"--db-filename {Value()}: the Estuary dev server keeps state in memory only; nothing is persisted.");
+                    result.Options.DatabasePath = Value();
                     break;
                 case "--search-attribute":
                     var attribute = Value();
@@ -115,7 +115,7 @@ internal sealed class DevServerCommandLine
                         throw new FormatException($"invalid value for --search-attribute: {attribute} (expected Name=Type)");
                     }
                     var type = attribute[(separator + 1)..];
-                    Engine.DevServerEngine.ParseSearchAttributeType(type);
+                    Namespaces.NamespaceRegistry.ParseSearchAttributeType(type);
                     result.Options.SearchAttributes[attribute[..separator]] = type;
                     break;
                 case "--dynamic-config-value":

@@ -1,7 +1,7 @@
 using Estuary.DevServer.Grpc;
 using Google.Protobuf;
 
-namespace Estuary.DevServer.State;
+namespace Estuary.DevServer.Runs;
 
 /// <summary>
 /// The opaque token a worker gets with a task and sends back with its answer: which run, which task

@@ -1,41 +1,30 @@
 using Estuary.DevServer.Grpc;
 
-namespace Estuary.DevServer.Engine;
+namespace Estuary.DevServer.Engine.Operations;
 
-internal sealed partial class DevServerEngine
+/// <summary>TestService: time skipping control, as Temporal's test server offers it (the skipping itself is the clock's).</summary>
+internal sealed class TimeSkippingOperations(DevServerEngine engine)
 {
     private void RequireTimeSkipping()
     {
-        if (!Clock.TimeSkippingSupported)
+        if (!engine.Clock.TimeSkippingSupported)
         {
             throw RpcErrors.Unimplemented("Time skipping is off: start the Estuary dev server in test-server mode (TimeSkipping) to use TestService.");
         }
     }
 
-    public DateTime CurrentTime()
-    {
-        lock (_gate)
-        {
-            return Clock.UtcNow;
-        }
-    }
+    public DateTime CurrentTime() => engine.Clock.UtcNow;
 
     public void LockTimeSkipping()
     {
         RequireTimeSkipping();
-        lock (_gate)
-        {
-            Clock.LockSkipping();
-        }
+        engine.Clock.LockSkipping();
     }
 
     public void UnlockTimeSkipping()
     {
         RequireTimeSkipping();
-        lock (_gate)
-        {
-            Clock.UnlockSkipping();
-        }
+        engine.Clock.UnlockSkipping();
     }
 
     /// <summary>Waits until server time reaches <paramref name="until"/>; with skipping unlocked and nothing outstanding that is immediate.</summary>
@@ -43,13 +32,10 @@ internal sealed partial class DevServerEngine
     {
         RequireTimeSkipping();
         var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_gate)
+        engine.Clock.Schedule(until, () => reached.TrySetResult());
+        if (unlockWhileSleeping)
         {
-            Clock.Schedule(until, () => reached.TrySetResult());
-            if (unlockWhileSleeping)
-            {
-                Clock.UnlockSkipping();
-            }
+            engine.Clock.UnlockSkipping();
         }
         try
         {
@@ -59,10 +45,7 @@ internal sealed partial class DevServerEngine
         {
             if (unlockWhileSleeping)
             {
-                lock (_gate)
-                {
-                    Clock.LockSkipping();
-                }
+                engine.Clock.LockSkipping();
             }
         }
     }

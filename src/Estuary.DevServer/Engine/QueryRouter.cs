@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using Estuary.DevServer.Grpc;
-using Estuary.DevServer.State;
+using Estuary.DevServer.Runs;
 using Grpc.Core;
+using Microsoft.Extensions.Logging;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Api.ErrorDetails.V1;
 using Temporalio.Api.Query.V1;
@@ -8,9 +10,13 @@ using Temporalio.Api.WorkflowService.V1;
 
 namespace Estuary.DevServer.Engine;
 
-internal sealed partial class DevServerEngine
+/// <summary>
+/// Queries: a QueryWorkflow call is handed to a worker of the run's task queue as a query task once the run can
+/// answer it, and completes with the worker's RespondQueryTaskCompleted. Queries change nothing and are not stored.
+/// </summary>
+internal sealed class QueryRouter(DevServerEngine engine)
 {
-    private readonly Dictionary<string, PendingQuery> _queries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, PendingQuery> _queries = new(StringComparer.Ordinal);
 
     /// <summary>
     /// How long a query task may stay in a worker's hands unanswered before the query is offered again. The SDK
@@ -31,11 +37,11 @@ internal sealed partial class DevServerEngine
         {
             throw RpcErrors.InvalidArgument("QueryType is not set on request.");
         }
+        var ns = engine.Namespaces.Get(request.Namespace);
+        var run = DevServerEngine.GetRun(ns, request.Execution?.WorkflowId ?? "", request.Execution?.RunId);
         PendingQuery query;
-        lock (_gate)
+        lock (run.Gate)
         {
-            var ns = GetNamespace(request.Namespace);
-            var run = GetRun(ns, request.Execution?.WorkflowId ?? "", request.Execution?.RunId);
             var rejected = request.QueryRejectCondition switch
             {
                 QueryRejectCondition.NotOpen => !run.IsRunning,
@@ -46,14 +52,14 @@ internal sealed partial class DevServerEngine
             {
                 return new QueryWorkflowResponse { QueryRejected = new QueryRejected { Status = run.Status } };
             }
-            ThrowIfWorkflowTaskFailing(run, "Unable to query workflow due to Workflow Task in failed state.");
+            run.WorkflowTasks.ThrowIfFailing("Unable to query workflow due to Workflow Task in failed state.");
             query = new PendingQuery { Run = run, Query = request.Query };
             _queries[query.Id] = query;
             run.Queries.Add(query);
-            DispatchQueries(run);
+            Dispatch(run);
         }
 
-        using var linked = LinkToStopping(cancellationToken);
+        using var linked = engine.LinkToStopping(cancellationToken);
         var wait = deadline == DateTime.MaxValue ? Timeout.InfiniteTimeSpan : deadline - DateTime.UtcNow;
         try
         {
@@ -61,34 +67,34 @@ internal sealed partial class DevServerEngine
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
-            lock (_gate)
+            lock (run.Gate)
             {
-                _queries.Remove(query.Id);
-                query.Run.Queries.Remove(query);
-                ReleaseQueryTask(query);
+                _queries.TryRemove(query.Id, out _);
+                run.Queries.Remove(query);
+                Release(query);
             }
             throw new RpcException(new Status(StatusCode.DeadlineExceeded, "No worker answered the query before the deadline."));
         }
     }
 
-    /// <summary>Offers the run's oldest waiting query to its task queue once it can answer it (the next goes out after its answer).</summary>
-    private void DispatchQueries(WorkflowRun run)
+    /// <summary>Offers the run's oldest waiting query to its task queue once it can answer it (the next goes out after its answer). Under the run's lock.</summary>
+    public void Dispatch(WorkflowRun run)
     {
-        if (CanAnswerQueries(run))
+        if (CanAnswer(run))
         {
-            WorkflowQueue(run.Namespace.Name, run.TaskQueue).Add(run);
+            engine.Enqueue(run, run.TaskQueue);
         }
     }
 
-    /// <summary>The query's task is no longer in a worker's hands (answered or abandoned): the next query may go out.</summary>
-    private void ReleaseQueryTask(PendingQuery query)
+    /// <summary>The query's task is no longer in a worker's hands (answered or abandoned): the next query may go out. Under the run's lock.</summary>
+    private void Release(PendingQuery query)
     {
         query.Redelivery?.Dispose();
         query.Redelivery = null;
         if (query.Run.QueryInWorker == query)
         {
             query.Run.QueryInWorker = null;
-            DispatchQueries(query.Run);
+            Dispatch(query.Run);
         }
     }
 
@@ -96,13 +102,13 @@ internal sealed partial class DevServerEngine
     /// No workflow task scheduled or running, no other query task out, and (while running) at least one completed
     /// workflow task, so a worker has state to query.
     /// </summary>
-    private static bool CanAnswerQueries(WorkflowRun run) =>
-        run.Queries.Count > 0 && run.WorkflowTask is null && run.QueryInWorker is null && (!run.IsRunning || run.CompletedWorkflowTasks > 0);
+    private static bool CanAnswer(WorkflowRun run) =>
+        run.Queries.Count > 0 && run.WorkflowTasks.Current is null && run.QueryInWorker is null && (!run.IsRunning || run.WorkflowTasks.CompletedCount > 0);
 
-    /// <summary>The run's oldest waiting query as a query task, when the run can answer it.</summary>
-    private PollWorkflowTaskQueueResponse? StartQueryTask(WorkflowRun run, string queueName)
+    /// <summary>The run's oldest waiting query as a query task, when the run can answer it. Under the run's lock.</summary>
+    public PollWorkflowTaskQueueResponse? StartQueryTask(WorkflowRun run, string queueName)
     {
-        if (queueName != run.TaskQueue || !CanAnswerQueries(run))
+        if (queueName != run.TaskQueue || !CanAnswer(run))
         {
             return null;
         }
@@ -110,7 +116,7 @@ internal sealed partial class DevServerEngine
         run.Queries.RemoveAt(0);
         run.QueryInWorker = query;
         query.Redelivery?.Dispose();
-        query.Redelivery = _wallClock.CreateTimer(_ => RedeliverQuery(query), null, QueryRedelivery, Timeout.InfiniteTimeSpan);
+        query.Redelivery = engine.WallClock.CreateTimer(_ => Redeliver(query), null, QueryRedelivery, Timeout.InfiniteTimeSpan);
         var history = new Temporalio.Api.History.V1.History();
         history.Events.AddRange(run.History.Events);
         return new PollWorkflowTaskQueueResponse
@@ -118,8 +124,8 @@ internal sealed partial class DevServerEngine
             TaskToken = query.TaskToken,
             WorkflowExecution = run.ToExecution(),
             WorkflowType = run.Started.WorkflowType,
-            PreviousStartedEventId = run.PreviousStartedEventId,
-            StartedEventId = run.PreviousStartedEventId,
+            PreviousStartedEventId = run.WorkflowTasks.PreviousStartedEventId,
+            StartedEventId = run.WorkflowTasks.PreviousStartedEventId,
             History = history,
             Query = query.Query,
             WorkflowExecutionTaskQueue = run.Started.TaskQueue,
@@ -127,41 +133,42 @@ internal sealed partial class DevServerEngine
     }
 
     /// <summary>The worker holding the query's task has not answered in <see cref="QueryRedelivery"/>: offer it again, first in line.</summary>
-    private void RedeliverQuery(PendingQuery query)
+    private void Redeliver(PendingQuery query)
     {
-        lock (_gate)
+        var run = query.Run;
+        lock (run.Gate)
         {
-            if (query.Run.QueryInWorker != query || query.Completion.Task.IsCompleted || !_queries.ContainsKey(query.Id))
+            if (run.QueryInWorker != query || query.Completion.Task.IsCompleted || !_queries.ContainsKey(query.Id))
             {
                 return;
             }
-            _logger.LogDebug("Query {QueryType} of {WorkflowId} not answered in {Seconds} s: offered again", query.Query.QueryType, query.Run.WorkflowId, QueryRedelivery.TotalSeconds);
-            query.Run.QueryInWorker = null;
-            query.Run.Queries.Insert(0, query);
-            DispatchQueries(query.Run);
+            engine.Logger.LogDebug("Query {QueryType} of {WorkflowId} not answered in {Seconds} s: offered again", query.Query.QueryType, run.WorkflowId, QueryRedelivery.TotalSeconds);
+            run.QueryInWorker = null;
+            run.Queries.Insert(0, query);
+            Dispatch(run);
         }
     }
 
     public RespondQueryTaskCompletedResponse RespondQueryTaskCompleted(RespondQueryTaskCompletedRequest request)
     {
         var id = PendingQuery.ParseTaskToken(request.TaskToken);
-        lock (_gate)
+        engine.Namespaces.Get(request.Namespace);
+        if (!_queries.TryRemove(id, out var query))
         {
-            GetNamespace(request.Namespace);
-            if (!_queries.Remove(id, out var query))
-            {
-                throw RpcErrors.NotFound("Query not found: it was answered already or its caller gave up.");
-            }
-            ReleaseQueryTask(query);
-            if (request.CompletedType == QueryResultType.Answered)
-            {
-                query.Completion.TrySetResult(new QueryWorkflowResponse { QueryResult = request.QueryResult });
-            }
-            else
-            {
-                query.Completion.TrySetException(RpcErrors.WithDetail(StatusCode.InvalidArgument, request.ErrorMessage, new QueryFailedFailure { Failure = request.Failure }));
-            }
-            return new RespondQueryTaskCompletedResponse();
+            throw RpcErrors.NotFound("Query not found: it was answered already or its caller gave up.");
         }
+        lock (query.Run.Gate)
+        {
+            Release(query);
+        }
+        if (request.CompletedType == QueryResultType.Answered)
+        {
+            query.Completion.TrySetResult(new QueryWorkflowResponse { QueryResult = request.QueryResult });
+        }
+        else
+        {
+            query.Completion.TrySetException(RpcErrors.WithDetail(StatusCode.InvalidArgument, request.ErrorMessage, new QueryFailedFailure { Failure = request.Failure }));
+        }
+        return new RespondQueryTaskCompletedResponse();
     }
 }

@@ -3,7 +3,7 @@ using Google.Protobuf;
 using Temporalio.Api.Query.V1;
 using Temporalio.Api.WorkflowService.V1;
 
-namespace Estuary.DevServer.State;
+namespace Estuary.DevServer.Runs;
 
 /// <summary>
 /// A QueryWorkflow call waiting for a worker's answer. It is handed to a worker as a query task (a workflow

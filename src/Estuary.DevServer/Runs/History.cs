@@ -1,6 +1,6 @@
 using Temporalio.Api.History.V1;
 
-namespace Estuary.DevServer.State;
+namespace Estuary.DevServer.Runs;
 
 /// <summary>The event history of one run, with a way to wait for the next event (long-polled history reads).</summary>
 internal sealed class History
@@ -42,6 +42,13 @@ internal sealed class History
             changed.TrySetResult();
         }
         return evt;
+    }
+
+    /// <summary>Puts back an event read from the store, as it was written (id, time and all).</summary>
+    public void Restore(HistoryEvent evt)
+    {
+        _events.Add(evt);
+        SizeBytes += evt.CalculateSize();
     }
 
     /// <summary>A task that completes when the next event is appended (or the run is closed and evicted).</summary>
