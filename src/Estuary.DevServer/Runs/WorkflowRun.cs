@@ -334,7 +334,8 @@ internal sealed class WorkflowRun
     public void Close(WorkflowExecutionStatus status, string? nextRunId)
     {
         Status = status;
-        CloseTime = Now;
+        // The close event's time, which is what a run rebuilt from its history gets too.
+        CloseTime = History.LastEvent?.EventTime.ToDateTime() ?? Now;
         NextRunId = nextRunId;
         RunTimeout?.Cancel();
         EndStartBackoff();
