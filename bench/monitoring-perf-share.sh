@@ -2,7 +2,7 @@
 # Where monitoring's CPU goes, counted instead of timed: runs the built monitoring bench under `perf` with the modes
 # given, in one process, and files every sample of a measured round under the mode of that round (the bench prints when
 # each round ran). Rounds of the modes alternate, so the machine's drift is shared: samples per activity of two modes
-# compare directly, which separate runs on this VM do not (their speed differs by 15 % from one minute to the next).
+# compare directly, which separate runs on a VM whose speed drifts from one minute to the next do not.
 # Not a test: it prints figures.
 #
 #   bench/monitoring-perf-share.sh [MODES] [ROUNDS]

@@ -16,7 +16,7 @@ using Temporalio.Client;
 //   server, once to warm up and then `runs` times, and prints each run's wall time with the median, min and max.
 //   --trace FILE writes the server's debug log (one line per RPC and per time skip, in ms since start) to FILE.
 //   --unpooled gives the workers database connections without a pool (one new PostgreSQL connection per activity),
-//   for comparison: the Bookings tests ran that way before.
+//   to show what pooling saves.
 var runs = 10;
 string? tracePath = null;
 var pooled = true;

@@ -8,9 +8,8 @@ using EstuaryConnection = Estuary.Temporal.Configuration.TemporalConnectionOptio
 
 // Usage: Estuary.DevServer.Bench [--scenario workflows|signals|queries|updates|threads] [--eager-start] [--compression none|gzip]
 //                                [count] [concurrency] [warmup]
-//   workflows: count workflows each running one activity (defaults 1000, concurrency 500, warmup 5000: after 1,000
-//     the server and the SDK were still moving code to the JIT's optimised tier, and 10,000 measured workflows ran
-//     13-17 % slower than after 5,000);
+//   workflows: count workflows each running one activity (defaults 1000, concurrency 500, warmup 5000: a shorter
+//     warm-up leaves the server and the SDK still moving code to the JIT's optimised tier during the measured runs);
 //     --eager-start starts them with RequestEagerStart (the first workflow task comes back in the start response);
 //   signals / queries / updates: count operations on one running workflow (defaults 2000, concurrency 50, warmup 200);
 //   threads: no server; the CPU cost of the dedicated thread the SDK starts for every workflow activation, against a

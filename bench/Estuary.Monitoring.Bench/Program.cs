@@ -71,7 +71,7 @@ if (options.Contains("--hot-paths"))
 
 await using var server = await TemporalDevServer.StartAsync(new DevServerOptions());
 // One telemetry pipeline for the whole process, as a worker has: building one per round (a logger factory's service
-// provider, providers, listeners) cost every round fresh JIT work that a running worker never pays.
+// provider, providers, listeners) would cost every round fresh JIT work that a running worker never pays.
 using var pipeline = new MonitoringPipeline();
 var runtimes = new Runtimes(
     new TemporalRuntime(new TemporalRuntimeOptions()),
@@ -90,7 +90,7 @@ foreach (var mode in modes)
 
 // Warm-up, not measured: the server's first task queues and the JIT. After the given rounds it goes on while the JIT
 // still compiled for more than 1 % of a rotation's wall-clock time (tier-1 recompiles queue up on a background thread
-// and once took a quarter of a core through the first ten measured seconds), up to MaxExtraWarmup more rotations.
+// and would otherwise run during the first measured rounds), up to MaxExtraWarmup more rotations.
 const int MaxExtraWarmup = 30;
 var warmupRounds = 0;
 for (var jitShare = 1.0; warmupRounds < warmup || (jitShare > 0.01 && warmupRounds < warmup + MaxExtraWarmup); warmupRounds++)

@@ -49,8 +49,8 @@ internal enum Monitors
 
 /// <summary>
 /// One mode's client and worker, started once and kept for the whole run as a worker process keeps them: connecting
-/// and starting a worker per round made every round run start-up code that the JIT was still tiering up in the measured
-/// rounds (6–8 % of their samples, on the JIT's background thread), which a running worker never pays.
+/// and starting a worker per round would make every round run start-up code that the JIT is still tiering up, which a
+/// running worker never pays.
 /// </summary>
 internal sealed class ThroughputRun : IAsyncDisposable
 {

@@ -129,8 +129,7 @@ public sealed class TemporalConnectionOptions
     /// <summary>The SDK's compression setting for <see cref="Compression"/> and <see cref="Address"/>.</summary>
     /// <returns>No compression for <see cref="TemporalCompression.None"/>, and for <see cref="TemporalCompression.Auto"/>
     /// on a loopback address; gzip otherwise.</returns>
-    /// <remarks>Every request the SDK sends is a small protobuf message: on the same machine gzip only costs CPU. With
-    /// the embedded server's benchmark it was about a sixth of the SDK process's CPU per workflow.</remarks>
+    /// <remarks>Every request the SDK sends is a small protobuf message: on the same machine gzip only costs CPU.</remarks>
     public GrpcCompression ResolveGrpcCompression() => Compression switch
     {
         TemporalCompression.None => new GrpcCompression.None(),

@@ -20,8 +20,8 @@ public abstract class EstuaryDomain<TContext> : EstuaryDomain
     /// <inheritdoc />
     /// <remarks>
     /// Migrating at start-up does not compare the model with the last migration's snapshot (EF Core's
-    /// <c>PendingModelChangesWarning</c> check): building both models and diffing them was the largest part of a
-    /// worker's start-up. A model change without its migration is caught by the tests instead (each domain's migrations
+    /// <c>PendingModelChangesWarning</c> check): building both models and diffing them would dominate a worker's
+    /// start-up. A model change without its migration is caught by the tests instead (each domain's migrations
     /// must leave no pending model changes).
     /// </remarks>
     internal override void AddDatabase(IHostApplicationBuilder builder) =>

@@ -12,7 +12,7 @@ namespace Estuary.Temporal.Monitoring;
 /// recorded as seconds (unit <c>s</c>).
 /// </summary>
 /// <remarks>
-/// The SDK calls into .NET about thirty times per activity, on its own threads, and most of those calls are counter
+/// The SDK calls into .NET dozens of times per activity, on its own threads, and most of those calls are counter
 /// increments and task-slot gauge updates. A measurement through a <see cref="Counter{T}"/> or <see cref="Gauge{T}"/>
 /// makes every listener look its tags up again; here a tag set is looked up once, when the SDK creates it (identical
 /// sets become one object), and counters and gauges keep their values in cells of that set, read by observable
