@@ -13,7 +13,7 @@ internal sealed class DevServerCommandLine
     private static readonly HashSet<string> IgnoredValueFlags = new(StringComparer.Ordinal)
     {
         "--ui-port", "--ui-ip", "--ui-asset-path", "--ui-codec-endpoint", "--ui-public-path", "--http-port",
-        "--metrics-port", "--log-config", "--sqlite-pragma", "--config", "--env", "--grpc-api-key",
+        "--metrics-port", "--log-config", "--config", "--env", "--grpc-api-key",
     };
 
     private static readonly HashSet<string> IgnoredSwitches = new(StringComparer.Ordinal) { "--headless" };
@@ -107,6 +107,9 @@ internal sealed class DevServerCommandLine
                 case "--db-filename" or "-f":
                     result.Options.DatabasePath = Value();
                     break;
+                case "--sqlite-pragma":
+                    result.ApplySqlitePragma(Value());
+                    break;
                 case "--search-attribute":
                     var attribute = Value();
                     var separator = attribute.IndexOf('=', StringComparison.Ordinal);
@@ -171,6 +174,31 @@ internal sealed class DevServerCommandLine
                 "false" => false,
                 _ => throw new FormatException($"invalid value for --dynamic-config-value {key}: {value} (expected true or false)"),
             };
+        }
+    }
+
+    /// <summary>
+    /// Reads a <c>key=value</c> SQLite pragma as <c>temporal server start-dev</c> takes it. The store always runs in WAL
+    /// mode; <c>synchronous</c> chooses whether each commit is synced to the disk (FULL) or left to the operating
+    /// system (NORMAL, the default).
+    /// </summary>
+    private void ApplySqlitePragma(string setting)
+    {
+        var separator = setting.IndexOf('=', StringComparison.Ordinal);
+        var key = separator > 0 ? setting[..separator].Trim().ToLowerInvariant() : "";
+        var value = separator > 0 ? setting[(separator + 1)..].Trim().ToUpperInvariant() : "";
+        switch (key, value)
+        {
+            case ("synchronous", "FULL" or "EXTRA"):
+                Options.SyncEveryWrite = true;
+                break;
+            case ("synchronous", "NORMAL"):
+                Options.SyncEveryWrite = false;
+                break;
+            case ("journal_mode", "WAL"):
+                break;
+            default:
+                throw new FormatException($"unsupported --sqlite-pragma {setting} (the Estuary dev server takes synchronous=FULL or synchronous=NORMAL)");
         }
     }
 
