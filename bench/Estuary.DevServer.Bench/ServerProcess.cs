@@ -11,29 +11,78 @@ internal sealed class ServerProcess : IDisposable
 {
     private readonly Process _process;
 
+    private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     private ServerProcess(Process process, int port)
     {
         _process = process;
+        Port = port;
         Address = $"127.0.0.1:{port}";
     }
 
     public string Address { get; }
 
-    public static ServerProcess Start()
+    public int Port { get; }
+
+    /// <summary>The server's own account of loading its database file (at log level info), or null.</summary>
+    public string? LoadedLine { get; private set; }
+
+    /// <summary>Completes when the server prints that it listens (its state, if any, is loaded by then).</summary>
+    public Task Listening => _listening.Task;
+
+    /// <summary>Starts the server on a free port (or <paramref name="port"/>), on <paramref name="database"/> if given.</summary>
+    public static ServerProcess Start(string? database = null, int? port = null, string logLevel = "warn")
     {
         var path = typeof(ServerProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .Single(a => a.Key == "DevServerExecutable").Value!;
-        var port = FreePort();
+        var chosen = port ?? FreePort();
         var info = new ProcessStartInfo(path)
         {
-            ArgumentList = { "server", "start-dev", "--port", port.ToString(CultureInfo.InvariantCulture), "--headless", "--log-level", "warn" },
+            ArgumentList = { "server", "start-dev", "--port", chosen.ToString(CultureInfo.InvariantCulture), "--headless", "--log-level", logLevel },
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
+        if (database is not null)
+        {
+            info.ArgumentList.Add("--db-filename");
+            info.ArgumentList.Add(database);
+        }
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {path}.");
-        process.OutputDataReceived += (_, _) => { };
+        var server = new ServerProcess(process, chosen);
+        process.OutputDataReceived += (_, line) =>
+        {
+            if (line.Data?.StartsWith("Temporal dev server listening", StringComparison.Ordinal) == true)
+            {
+                server._listening.TrySetResult();
+            }
+            else if (line.Data?.Contains("Loaded ", StringComparison.Ordinal) == true)
+            {
+                server.LoadedLine = line.Data[line.Data.IndexOf("Loaded ", StringComparison.Ordinal)..];
+            }
+        };
         process.BeginOutputReadLine();
-        return new ServerProcess(process, port);
+        return server;
+    }
+
+    /// <summary>Resident memory of the server process (VmRSS), in bytes.</summary>
+    public long ResidentBytes()
+    {
+        var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+    }
+
+    /// <summary>Stops the server as SIGTERM does (a clean stop), or kills it (SIGKILL).</summary>
+    public void Stop(bool kill)
+    {
+        if (kill)
+        {
+            _process.Kill();
+        }
+        else
+        {
+            Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]).WaitForExit();
+        }
+        _process.WaitForExit();
     }
 
     /// <summary>User + system CPU time of the server process so far.</summary>

@@ -77,8 +77,12 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
     /// </summary>
     public void Start()
     {
+        var loading = System.Diagnostics.Stopwatch.StartNew();
         var stored = Store.Load();
+        var read = loading.Elapsed;
         var lastKey = Restore(stored);
+        var rebuilt = loading.Elapsed;
+        var open = _restored.Count(run => run.IsRunning);
         Changes.Start(lastKey);
         using (Changes.Begin())
         {
@@ -103,6 +107,11 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
             });
             Changes.TouchRegistry(addedNamespaces, addedAttributes);
             ResumeRuns();
+        }
+        if (Store.IsDurable)
+        {
+            Logger.LogInformation("Loaded {Runs} runs ({Open} open) from {Store} in {Total:F0} ms (read {Read:F0} ms, rebuilt {Rebuilt:F0} ms, resumed {Resumed:F0} ms)",
+                stored.Runs.Count, open, Store, loading.Elapsed.TotalMilliseconds, read.TotalMilliseconds, (rebuilt - read).TotalMilliseconds, (loading.Elapsed - rebuilt).TotalMilliseconds);
         }
         Clock.Start();
         // On the wall clock, not the DevClock: a retention timer there would make time skipping jump to it.
