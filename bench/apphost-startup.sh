@@ -1,145 +1,137 @@
 #!/usr/bin/env bash
-# Start-up benchmark of the AppHost: wall time from `dotnet run` (already built) to the AppHost's
-# "Estuary is ready" line, which it logs once every resource is healthy. Not a test: it prints figures.
+# Start-up benchmark of the AppHost, as a ratio against a stock Aspire AppHost run alternately in the same session.
 #
-#   bench/apphost-startup.sh [-n RUNS] [--fresh] [--cpu] [--build]
+#   bench/apphost-startup.sh [-n ROUNDS] [--fresh]
 #
-#   -n RUNS   how many runs (default 5); the median is the figure to quote.
-#   --fresh   every run gets a new state directory: initdb included (a fresh clone's first run).
-#             Without it runs reuse the checkout's cluster (obj/estuary), the everyday case.
-#   --build   time a plain `dotnet run` (MSBuild's up-to-date check of every project included) instead of
-#             `dotnet run --no-build`; the tree is built first either way.
-#   --cpu     also print the CPU seconds each part had used when the run was ready (dotnet run, the AppHost,
-#             DCP, the dashboard, PostgreSQL, Temporal, each worker). On a shared, loaded machine the wall time
-#             mostly measures the neighbours; CPU seconds move much less and show where start-up goes.
+# Each round runs both, in alternating order:
+#   estuary   dotnet run --no-build --project src/Estuary.AppHost     (Temporal, PostgreSQL, 3 databases, 3 workers)
+#   baseline  dotnet run --no-build --project bench/Baseline.AppHost  (3 web services with Estuary.ServiceDefaults only)
+# and times each from `dotnet run` to the moment every one of its resources is Healthy, as Aspire itself reports it
+# (its resource notifications, logged at Trace level for this run only). It prints each round's ratio, both medians,
+# their ratio and the median of the rounds' ratios (the figure to quote: each ratio pairs runs taken back to back).
 #
-# Each run is stopped with SIGTERM; the script then checks that nothing it started is left running and that
-# PostgreSQL left no postmaster.pid behind.
+#   -n ROUNDS  how many rounds (default 5).
+#   --fresh    every Estuary run gets a new state directory, so initdb is included (a fresh clone's first run);
+#              without it runs reuse the checkout's cluster (obj/estuary), the everyday case.
+#
+# Each run is stopped with SIGTERM; the script checks that nothing it started is left running and that PostgreSQL
+# left no postmaster.pid behind. Both AppHosts serve the dashboard on the ports of their `http` launch profile, so no
+# other AppHost may run on this machine meanwhile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-runs=5
+rounds=5
 fresh=false
-cpu=false
-no_build=--no-build
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    -n) runs="$2"; shift 2 ;;
+    -n) rounds="$2"; shift 2 ;;
     --fresh) fresh=true; shift ;;
-    --cpu) cpu=true; shift ;;
-    --build) no_build=""; shift ;;
-    *) echo "usage: $0 [-n RUNS] [--fresh] [--cpu] [--build]" >&2; exit 2 ;;
+    *) echo "usage: $0 [-n ROUNDS] [--fresh]" >&2; exit 2 ;;
   esac
 done
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-if ! build=$(dotnet build src/Estuary.AppHost -v q -nologo 2>&1); then
-  echo "$build" >&2
-  exit 1
-fi
+for project in src/Estuary.AppHost bench/Baseline.AppHost; do
+  if ! build=$(dotnet build "$project" -v q -nologo 2>&1); then
+    echo "$build" >&2
+    exit 1
+  fi
+done
 
-# CPU seconds (own and reaped children's) of every process of a run, summed by part: the descendants of
-# `dotnet run` and of DCP's API server, which detaches from the AppHost.
-cpu_by_part() {
-  local root=$1 apphost pid stat rest
-  declare -A parent cpu cmd
-  for dir in /proc/[0-9]*; do
-    pid=${dir#/proc/}
-    stat=$(cat "$dir/stat" 2>/dev/null) || continue
-    rest=${stat##*) }
-    read -r -a fields <<<"$rest"
-    parent[$pid]=${fields[1]}
-    cpu[$pid]=$(( fields[11] + fields[12] + fields[13] + fields[14] ))
-    cmd[$pid]=$(tr '\0' ' ' <"$dir/cmdline" 2>/dev/null)
-  done
-  apphost=$(pgrep -P "$root" -f Estuary.AppHost | head -1)
-  local queue=("$root") seen=" " part
-  for pid in "${!cmd[@]}"; do
-    if [[ -n "$apphost" && "${cmd[$pid]}" == *"start-apiserver --monitor $apphost "* ]]; then queue+=("$pid"); fi
-  done
-  declare -A sums
-  while [[ ${#queue[@]} -gt 0 ]]; do
-    pid=${queue[0]}; queue=("${queue[@]:1}")
-    [[ "$seen" == *" $pid "* || -z "${cmd[$pid]+x}" ]] && continue
-    seen+="$pid "
-    for child in "${!parent[@]}"; do [[ "${parent[$child]}" == "$pid" ]] && queue+=("$child"); done
-    case "${cmd[$pid]}" in
-      "dotnet run"*) part=dotnet-run ;;
-      *Estuary.AppHost/bin*) part=apphost ;;
-      *Aspire.Dashboard*) part=dashboard ;;
-      *"/dcp "*) part=dcp ;;
-      *postgres*) part=postgres ;;
-      *Estuary.DevServer*) part=temporal ;;
-      *Estuary.Worker.*) part=$(sed -E 's/.*Estuary\.Worker\.([A-Za-z]+).*/\1/' <<<"${cmd[$pid]}" | tr '[:upper:]' '[:lower:]')-worker ;;
-      *) part=other ;;
-    esac
-    sums[$part]=$(( ${sums[$part]:-0} + cpu[$pid] ))
-  done
-  local total=0 line=""
-  for part in $(printf '%s\n' "${!sums[@]}" | sort); do
-    line+="$part $(echo "scale=1; ${sums[$part]} / $(getconf CLK_TCK)" | bc) s, "
-    total=$(( total + sums[$part] ))
-  done
-  echo "CPU: ${line}total $(echo "scale=1; $total / $(getconf CLK_TCK)" | bc) s"
-}
-
+declare -A project=([estuary]=src/Estuary.AppHost [baseline]=bench/Baseline.AppHost)
+declare -A resources=(
+  [estuary]="temporal postgres example-db bookings-db payments-db example-worker bookings-worker payments-worker"
+  [baseline]="web1 web2 web3"
+)
+declare -A figures=([estuary]="" [baseline]="")
+ratios=""
+last=
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-figures=()
-for run in $(seq 1 "$runs"); do
-  state=""
-  if $fresh; then
+
+# Runs one AppHost until all its resources are healthy, stops it, prints one line; the time goes to figures[$1].
+run() {
+  local name=$1 state="" data line resource status pid elapsed ready=""
+  declare -A healthy=()
+  for resource in ${resources[$name]}; do healthy[$resource]=no; done
+  data="$PWD/src/Estuary.AppHost/obj/estuary/postgres/data"
+  if [[ $name == estuary ]] && $fresh; then
     state=$(mktemp -d /tmp/estuary-bench-XXXXXX)
     chmod 755 "$state"
+    data="$state/postgres/data"
   fi
-  data="${state:-$PWD/src/Estuary.AppHost/obj/estuary}/postgres/data"
 
+  local start began=$SECONDS
   start=$(date +%s.%N)
-  began=$SECONDS
-  if $fresh; then export Estuary__StateDirectory="$state"; fi
-  dotnet run $no_build --project src/Estuary.AppHost >"$log" 2>&1 &
+  env ${state:+Estuary__StateDirectory=$state} \
+    'Logging__LogLevel__Aspire.Hosting.ApplicationModel.ResourceNotificationService=Trace' \
+    dotnet run --no-build --project "${project[$name]}" >"$log" 2>&1 &
   pid=$!
-  # Follow the log as it is written (tail -F waits on inotify and ends with dotnet run) and read it line by line in
-  # this shell: polling it with grep, sleep and bc every 100 ms cost about 1.5 s of CPU per run, taken from the start-up
-  # being measured on a two-core machine.
-  ready=""
+  # Follow the log as it is written (tail -F ends with dotnet run) and read it line by line in this shell.
   exec 3< <(tail -n +1 -F --pid="$pid" "$log" 2>/dev/null)
-  while true; do
-    if ! IFS= read -r -t $(( 180 - SECONDS + began )) line <&3; then
-      if kill -0 "$pid" 2>/dev/null; then ready="timed out after 180 s"; fi
-      break
-    fi
-    if [[ "$line" == *"Estuary is ready"* || "$line" == *"Estuary is not ready"* ]]; then
-      ready=$line
+  while IFS= read -r -t $(( 180 - SECONDS + began )) line <&3; do
+    [[ "$line" =~ Resource\ ([a-z0-9-]+)/[^\ ]+\ update\ published:.*HeathStatus\ =\ ([A-Za-z]*) ]] || continue
+    resource=${BASH_REMATCH[1]}
+    status=${BASH_REMATCH[2]}
+    [[ -n "${healthy[$resource]+x}" ]] || continue
+    healthy[$resource]=$([[ $status == Healthy ]] && echo yes || echo no)
+    if [[ " ${healthy[*]} " != *" no "* ]]; then
+      ready=yes
       break
     fi
   done
   exec 3<&-
   elapsed=$(echo "$(date +%s.%N) - $start" | bc)
-  usage=""
-  if $cpu; then usage=$(cpu_by_part "$pid"); fi
 
   kill -TERM "$pid" 2>/dev/null || true
-  stopped_at=$(date +%s.%N)
   wait "$pid" 2>/dev/null || true
-  stop=$(echo "$(date +%s.%N) - $stopped_at" | bc)
-  # What the run started: the AppHost, DCP and its monitors, postgres on this data directory, the projects of this checkout.
-  leftovers=0
+  local leftovers=0
   for _ in $(seq 1 60); do
-    leftovers=$( { pgrep -f -- "-D $data|$PWD/src/Estuary\\." || true; } | wc -l)
-    if [[ "$leftovers" -eq 0 ]]; then break; fi
+    leftovers=$( { pgrep -f -- "-D $data|$PWD/src/Estuary\\.|$PWD/bench/Baseline\\." || true; } | wc -l)
+    [[ "$leftovers" -eq 0 ]] && break
     sleep 0.5
   done
-  if [[ -e "$data/postmaster.pid" ]]; then stale="postmaster.pid left behind"; else stale="no postmaster.pid"; fi
+  local stale=""
+  if [[ $name == estuary && -e "$data/postmaster.pid" ]]; then stale=", postmaster.pid left behind"; fi
+  if [[ -n "$state" ]]; then rm -rf "$state"; fi
 
-  gone=$(echo "$(date +%s.%N) - $stopped_at" | bc)
-  printf 'run %d (load average %s): %.1f s to ready; SIGTERM: AppHost exited in %.1f s, every process gone in %.1f s (%d left), %s\n      %s\n' \
-    "$run" "$(cut -d' ' -f1 /proc/loadavg)" "$elapsed" "$stop" "$gone" "$leftovers" "$stale" "$(echo "$ready" | sed 's/^ *//')"
-  if [[ -n "$usage" ]]; then printf '      %s\n' "$usage"; fi
-  if [[ "$ready" == *"resources healthy"* ]]; then figures+=("$elapsed"); fi
-  if $fresh; then rm -rf "$state"; fi
+  last=""
+  if [[ -n "$ready" ]]; then
+    last=$elapsed
+    figures[$name]+="$elapsed "
+    printf '  %-8s %5.1f s to healthy (load %s), %d processes left%s\n' "$name" "$elapsed" "$(cut -d' ' -f1 /proc/loadavg)" "$leftovers" "$stale"
+  else
+    local waiting=""
+    for resource in "${!healthy[@]}"; do [[ ${healthy[$resource]} == no ]] && waiting+=" $resource"; done
+    printf '  %-8s not healthy after %.1f s (waiting for:%s), %d processes left%s\n' "$name" "$elapsed" "$waiting" "$leftovers" "$stale"
+  fi
+}
+
+median() { tr ' ' '\n' | sed '/^$/d' | sort -n | awk -v f="${1:-%.1f}" '{a[NR]=$1} END {if (NR) printf f, (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+spread() { tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{a[NR]=$1} END {if (NR) printf "%.1f-%.1f s over %d runs", a[1], a[NR], NR}'; }
+
+echo "$(date -u +%Y-%m-%d) commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src bench || echo ' (modified)'), $(nproc) cores"
+for round in $(seq 1 "$rounds"); do
+  echo "round $round"
+  declare -A this=()
+  for name in $( (( round % 2 )) && echo baseline estuary || echo estuary baseline); do
+    run "$name"
+    this[$name]=$last
+  done
+  if [[ -n "${this[baseline]}" && -n "${this[estuary]}" ]]; then
+    ratio=$(echo "scale=3; ${this[estuary]} / ${this[baseline]}" | bc)
+    ratios+="$ratio "
+    printf '  ratio    %.2f\n' "$ratio"
+  fi
 done
 
-if [[ ${#figures[@]} -gt 0 ]]; then
-  printf '%s\n' "${figures[@]}" | sort -n | awk '{a[NR]=$1} END {printf "median %.1f s, min %.1f s, max %.1f s over %d runs\n", (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2), a[1], a[NR], NR}'
+baseline=$(median <<<"${figures[baseline]}")
+estuary=$(median <<<"${figures[estuary]}")
+echo "baseline: median ${baseline:-none} s ($(spread <<<"${figures[baseline]}"))"
+echo "estuary:  median ${estuary:-none} s ($(spread <<<"${figures[estuary]}"))"
+if [[ -n "$baseline" && -n "$estuary" ]]; then
+  echo "ratio of the medians: $(echo "scale=2; $estuary / $baseline" | bc)"
+fi
+if [[ -n "$ratios" ]]; then
+  echo "ratio estuary / baseline: median $(median %.2f <<<"$ratios") of the rounds' ($(tr ' ' '\n' <<<"$ratios" | sed '/^$/d' | sort -n | awk '{a[NR]=$1} END {printf "%.2f-%.2f", a[1], a[NR]}')) (target <= 2.0)"
 fi

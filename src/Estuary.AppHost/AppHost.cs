@@ -1,34 +1,42 @@
+using Estuary.Hosting.Postgres;
+
 var builder = DistributedApplication.CreateBuilder(args);
 
-// Infrastructure: the mode of each (container, CLI, embedded or local binaries) is decided here, before the model is built.
-var temporal = builder.AddTemporal("temporal");
-var postgres = builder.AddEstuaryPostgres("postgres");
+try
+{
+    // Infrastructure: the mode of each (container, CLI, embedded or local binaries) is decided here, before the model is built.
+    var temporal = builder.AddTemporal("temporal");
+    var postgres = builder.AddEstuaryPostgres("postgres");
 
-// One database per domain.
-var exampleDb = postgres.AddDatabase("example-db", "example");
-var bookingsDb = postgres.AddDatabase("bookings-db", "bookings");
-var paymentsDb = postgres.AddDatabase("payments-db", "payments");
+    // One database per domain.
+    var exampleDb = postgres.AddDatabase("example-db", "example");
+    var bookingsDb = postgres.AddDatabase("bookings-db", "bookings");
+    var paymentsDb = postgres.AddDatabase("payments-db", "payments");
 
-// One worker per domain; each migrates its own database before it polls.
-builder.AddWorker<Projects.Estuary_Worker_Example>("example-worker")
-    .WithReference(temporal).WaitFor(temporal)
-    .WithReference(exampleDb).WaitFor(exampleDb)
-    .WithWorkflowCommand(temporal, "ExampleWorkflow", taskQueue: "example", argumentLabel: "Entity id", example: "1");
+    // One worker per domain; each migrates its own database before it polls.
+    builder.AddWorker<Projects.Estuary_Worker_Example>("example-worker")
+        .WithReference(temporal).WaitFor(temporal)
+        .WithReference(exampleDb).WaitFor(exampleDb)
+        .WithWorkflowCommand(temporal, "ExampleWorkflow", taskQueue: "example", argumentLabel: "Entity id", example: "1");
 
-builder.AddWorker<Projects.Estuary_Worker_Bookings>("bookings-worker")
-    .WithReference(temporal).WaitFor(temporal)
-    .WithReference(bookingsDb).WaitFor(bookingsDb)
-    .WithWorkflowCommand(temporal, "BookingWorkflow", taskQueue: "bookings", argumentLabel: "Booking",
-        example: """{"Reference": "B-1", "Client": "ada@example.com", "Practitioner": "dr-bob", "Service": "massage-60", "StartsAt": "2030-01-01T09:00:00Z", "Duration": "01:00:00", "PriceMinor": 6000, "Currency": "EUR"}""");
+    builder.AddWorker<Projects.Estuary_Worker_Bookings>("bookings-worker")
+        .WithReference(temporal).WaitFor(temporal)
+        .WithReference(bookingsDb).WaitFor(bookingsDb)
+        .WithWorkflowCommand(temporal, "BookingWorkflow", taskQueue: "bookings", argumentLabel: "Booking",
+            example: """{"Reference": "B-1", "Client": "ada@example.com", "Practitioner": "dr-bob", "Service": "massage-60", "StartsAt": "2030-01-01T09:00:00Z", "Duration": "01:00:00", "PriceMinor": 6000, "Currency": "EUR"}""");
 
-builder.AddWorker<Projects.Estuary_Worker_Payments>("payments-worker")
-    .WithReference(temporal).WaitFor(temporal)
-    .WithReference(paymentsDb).WaitFor(paymentsDb)
-    .WithWorkflowCommand(temporal, "RecordPaymentWorkflow", taskQueue: "payments", argumentLabel: "Payment",
-        example: """{"Reference": "P-1", "AmountMinor": 1250, "Currency": "EUR"}""");
-
-builder.AddStartupReport();
-builder.LowerDotnetRunCompilerPriority();
-builder.UseReusableDcpCertificate();
+    builder.AddWorker<Projects.Estuary_Worker_Payments>("payments-worker")
+        .WithReference(temporal).WaitFor(temporal)
+        .WithReference(paymentsDb).WaitFor(paymentsDb)
+        .WithWorkflowCommand(temporal, "RecordPaymentWorkflow", taskQueue: "payments", argumentLabel: "Payment",
+            example: """{"Reference": "P-1", "AmountMinor": 1250, "Currency": "EUR"}""");
+}
+catch (PostgresNotInstalledException missing)
+{
+    // Nothing can run without a database: one line that says what to install beats a stack trace.
+    Console.Error.WriteLine(missing.Message);
+    return 1;
+}
 
 builder.Build().Run();
+return 0;

@@ -1,3 +1,4 @@
+using Estuary.Temporal.Monitoring;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
@@ -22,12 +23,6 @@ public static class Extensions
 
     /// <summary>The path of the liveness endpoint (checks tagged <c>live</c>).</summary>
     public const string AlivenessEndpointPath = "/alive";
-
-    /// <summary>The meter and activity source of Estuary's workflows and activities (<c>EstuaryTelemetry.Name</c> in Estuary.Temporal).</summary>
-    public const string EstuaryTelemetryName = "Estuary.Temporal";
-
-    /// <summary>The meter of the Temporal SDK's own metrics (<c>EstuaryTelemetry.SdkMeterName</c> in Estuary.Temporal).</summary>
-    public const string TemporalSdkMeterName = "Estuary.Temporal.Sdk";
 
     /// <summary>Adds the service defaults to a host.</summary>
     /// <typeparam name="TBuilder">The host builder type.</typeparam>
@@ -66,14 +61,14 @@ public static class Extensions
 
         builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics
-                .AddMeter(EstuaryTelemetryName, TemporalSdkMeterName)
+                .AddMeter(EstuaryTelemetry.Name, EstuaryTelemetry.SdkMeterName)
                 .AddNpgsqlInstrumentation()
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation())
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
-                .AddSource(EstuaryTelemetryName)
+                .AddSource(EstuaryTelemetry.Name)
                 .AddAspNetCoreInstrumentation(options =>
                     options.Filter = context =>
                         !context.Request.Path.StartsWithSegments(HealthEndpointPath, StringComparison.Ordinal)

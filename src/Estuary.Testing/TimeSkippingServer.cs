@@ -3,6 +3,7 @@ using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Logging;
 using Temporalio.Api.TestService.V1;
 using Temporalio.Client;
+using Temporalio.Exceptions;
 
 namespace Estuary.Testing;
 
@@ -11,7 +12,8 @@ namespace Estuary.Testing;
 /// follow the wall clock while a test drives a workflow (signals, queries), and <see cref="SkippingTimeAsync{T}"/>
 /// lets the clock jump from timer to timer while the test waits for an outcome, as the SDK's time-skipping
 /// environment does. Its clock runs ahead of the wall clock after a test has skipped time: read it with
-/// <see cref="NowAsync"/>. A test must leave no workflow running, or that workflow's timers fire in the next test.
+/// <see cref="NowAsync"/>. A run a test leaves open fires its timers in a later test, and once its worker is gone its
+/// next task waits for ever, which stops time from skipping: end each test with <see cref="TerminateOpenRunsAsync"/>.
 /// </summary>
 public sealed class TimeSkippingServer : IAsyncDisposable
 {
@@ -67,6 +69,33 @@ public sealed class TimeSkippingServer : IAsyncDisposable
         finally
         {
             await Client.Connection.TestService.LockTimeSkippingAsync(new LockTimeSkippingRequest());
+        }
+    }
+
+    /// <summary>Terminates every run still open on the given task queues: what a test that failed half-way left behind.</summary>
+    /// <param name="taskQueues">The test's task queues.</param>
+    /// <returns>A task completing once every such run is closed.</returns>
+    public async Task TerminateOpenRunsAsync(params string[] taskQueues)
+    {
+        foreach (var taskQueue in taskQueues)
+        {
+            var open = new List<WorkflowExecution>();
+            await foreach (var run in Client.ListWorkflowsAsync($"TaskQueue = '{taskQueue}' AND ExecutionStatus = 'Running'"))
+            {
+                open.Add(run);
+            }
+
+            foreach (var run in open)
+            {
+                try
+                {
+                    await Client.GetWorkflowHandle(run.Id, run.RunId).TerminateAsync("the test ended");
+                }
+                catch (RpcException e) when (e.Code == RpcException.StatusCode.NotFound)
+                {
+                    // It closed (a child whose parent was just terminated, say) between the listing and now.
+                }
+            }
         }
     }
 

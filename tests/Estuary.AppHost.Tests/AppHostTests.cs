@@ -23,36 +23,6 @@ public sealed class AppHostTests(AppHostFixture fixture)
     }
 
     [Fact]
-    public async Task StartAsync_NoTrustedDevelopmentCertificate_DcpServesTheKeptCertificate()
-    {
-        await fixture.WaitForAllHealthyAsync(HealthyTimeout);
-        if (!OperatingSystem.IsLinux())
-        {
-            // Only on Linux does the AppHost keep a certificate for DCP.
-            return;
-        }
-
-#pragma warning disable ASPIRECERTIFICATES001 // IDeveloperCertificateService is experimental in Aspire 13.
-        var certificates = Assert.IsType<DcpCertificate.ReusableDcpCertificateService>(
-            fixture.App.Services.GetRequiredService<IDeveloperCertificateService>());
-        var thumbprint = certificates.Certificates.FirstOrDefault()?.Thumbprint;
-#pragma warning restore ASPIRECERTIFICATES001
-        if (!certificates.UsesKeptCertificate)
-        {
-            // A machine with a trusted development certificate: Aspire gives DCP that one, as without Estuary.
-            return;
-        }
-
-        // DCP's API server, started by this process, runs with the kept certificate instead of generating a key.
-        var apiServer = Directory.EnumerateDirectories("/proc")
-            .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? DotnetRunPriority.CommandLineOf(pid) : [])
-            .Single(argv => argv.Contains("start-apiserver") && argv.SkipWhile(a => a != "--monitor").Skip(1).FirstOrDefault() == Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)
-                && !argv.Contains("--detach"));
-        Assert.Equal(thumbprint, apiServer.SkipWhile(a => a != "--tls-cert-thumbprint").Skip(1).FirstOrDefault());
-        Assert.Contains("--tls-key-file", apiServer);
-    }
-
-    [Fact]
     public async Task RunExampleWorkflowCommand_NewEntity_WorkflowCompletesAndEntityProcessed()
     {
         await fixture.WaitForAllHealthyAsync(HealthyTimeout);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace Estuary.AppHost.Tests;
@@ -6,30 +5,14 @@ namespace Estuary.AppHost.Tests;
 /// <summary>Publishing the AppHost the way azd does: <c>dotnet run --project … -- --publisher manifest --output-path …</c>.</summary>
 public sealed class ManifestTests : IDisposable
 {
-#if DEBUG
-    private const string Configuration = "Debug";
-#else
-    private const string Configuration = "Release";
-#endif
-
     private readonly string _directory = Directory.CreateTempSubdirectory("estuary-manifest-").FullName;
 
     [Fact]
     public async Task PublishManifest_AppHost_HasTemporalParameterPostgresDatabasesAndWorkers()
     {
         var manifestPath = Path.Combine(_directory, "aspire-manifest.json");
-        using var process = Process.Start(new ProcessStartInfo(
-            "dotnet",
-            ["run", "--no-build", "-c", Configuration, "--project", Projects.Estuary_AppHost.ProjectPath, "--", "--publisher", "manifest", "--output-path", manifestPath])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        await process.WaitForExitAsync(timeout.Token);
-        Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}: {await output}{await error}");
+        var (exitCode, output, error) = await AppHostRun.RunAsync("--publisher", "manifest", "--output-path", manifestPath);
+        Assert.True(exitCode == 0, $"exit code {exitCode}: {output}{error}");
 
         using var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(manifestPath));
         var resources = manifest.RootElement.GetProperty("resources");

@@ -67,41 +67,6 @@ public sealed class ModelTests
         }
     }
 
-    [Fact]
-    public async Task Build_RunMode_ProjectsStartFromTheirBuildOutputNotThroughDotnetRun()
-    {
-        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Estuary_AppHost>(
-            ["Temporal:Mode=Embedded", "Postgres:Mode=Local"]);
-
-        foreach (var (resource, project) in new[]
-        {
-            ("temporal", "Estuary.DevServer"), ("example-worker", "Estuary.Worker.Example"),
-            ("bookings-worker", "Estuary.Worker.Bookings"), ("payments-worker", "Estuary.Worker.Payments"),
-        })
-        {
-            var projectResource = Assert.IsAssignableFrom<ProjectResource>(Resource(builder, resource));
-            var executable = Assert.Single(projectResource.Annotations.OfType<ExecutableAnnotation>());
-            var projectDirectory = Path.GetDirectoryName(projectResource.GetProjectMetadata().ProjectPath)!;
-            Assert.Equal(projectDirectory, executable.WorkingDirectory);
-            Assert.Equal(Path.Combine(projectDirectory, "bin", BuildConfiguration, "net10.0", project), executable.Command);
-            Assert.True(File.Exists(executable.Command), $"{executable.Command} does not exist");
-        }
-    }
-
-    [Fact]
-    public void BuiltExecutable_ProjectNeverBuilt_IsNullSoAspiresOwnLaunchIsKept()
-    {
-        var project = Path.Combine(Path.GetTempPath(), $"never-built-{Guid.NewGuid():N}", "Never.Built.csproj");
-
-        Assert.Null(BuiltOutputLaunchExtensions.BuiltExecutable(project, typeof(Projects.Estuary_AppHost).Assembly));
-    }
-
-#if DEBUG
-    private const string BuildConfiguration = "Debug";
-#else
-    private const string BuildConfiguration = "Release";
-#endif
-
     private static IResource Resource(IDistributedApplicationTestingBuilder builder, string name) =>
         builder.Resources.Single(r => r.Name == name);
 

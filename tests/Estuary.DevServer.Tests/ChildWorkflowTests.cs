@@ -24,26 +24,12 @@ public sealed class ChildWorkflowTests(ServerFixture fixture)
     private Task<WorkflowHandle<ParentWorkflow, string>> StartParentAsync(string taskQueue, ChildPlan plan) =>
         Client.StartWorkflowAsync((ParentWorkflow wf) => wf.RunAsync(plan), new(TestIds.New("parent"), taskQueue));
 
-    /// <summary>Waits until the child's first workflow task ran, so it is really in flight.</summary>
-    private async Task WaitForChildAsync(string childId)
+    /// <summary>Waits until the parent started the child and the child's first workflow task ran, so it is really in flight.</summary>
+    private async Task WaitForChildAsync(WorkflowHandle parent, string childId)
     {
-        var until = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            try
-            {
-                var events = await Client.GetWorkflowHandle(childId).EventTypesAsync();
-                if (events.Contains(EventType.WorkflowTaskCompleted))
-                {
-                    return;
-                }
-            }
-            catch (RpcException e) when (e.Code == RpcException.StatusCode.NotFound && DateTime.UtcNow < until)
-            {
-            }
-            Assert.True(DateTime.UtcNow < until, $"child {childId} did not start");
-            await Task.Delay(100);
-        }
+        await parent.WaitForHistoryAsync(h => h.Any(e => e.EventType == EventType.ChildWorkflowExecutionStarted), $"child {childId} started");
+        await Client.GetWorkflowHandle(childId).WaitForHistoryAsync(
+            h => h.Any(e => e.EventType == EventType.WorkflowTaskCompleted), $"first workflow task of {childId} completed");
     }
 
     private static async Task<ChildWorkflowFailureException> ChildFailureAsync(WorkflowHandle<ParentWorkflow, string> parent)
@@ -126,7 +112,7 @@ public sealed class ChildWorkflowTests(ServerFixture fixture)
         var failure = await WithWorkerAsync(async taskQueue =>
         {
             var parent = await StartParentAsync(taskQueue, new ChildPlan(childId, "wait"));
-            await WaitForChildAsync(childId);
+            await WaitForChildAsync(parent, childId);
             await Client.GetWorkflowHandle(childId).CancelAsync();
             return await ChildFailureAsync(parent);
         });
@@ -150,7 +136,7 @@ public sealed class ChildWorkflowTests(ServerFixture fixture)
         var failure = await WithWorkerAsync(async taskQueue =>
         {
             var parent = await StartParentAsync(taskQueue, new ChildPlan(childId, "wait"));
-            await WaitForChildAsync(childId);
+            await WaitForChildAsync(parent, childId);
             await Client.GetWorkflowHandle(childId).TerminateAsync("stop it");
             return await ChildFailureAsync(parent);
         });
@@ -182,7 +168,7 @@ public sealed class ChildWorkflowTests(ServerFixture fixture)
         var pending = await WithWorkerAsync(async taskQueue =>
         {
             var parent = await StartParentAsync(taskQueue, new ChildPlan(childId, "wait", ClosePolicy: ParentClosePolicy.Abandon));
-            await WaitForChildAsync(childId);
+            await WaitForChildAsync(parent, childId);
             var description = await Client.Connection.WorkflowService.DescribeWorkflowExecutionAsync(new()
             {
                 Namespace = Client.Options.Namespace,

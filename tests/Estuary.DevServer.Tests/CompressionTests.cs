@@ -11,7 +11,7 @@ namespace Estuary.DevServer.Tests;
 public sealed class CompressionTests(ServerFixture fixture)
 {
     [Fact]
-    public async Task ClientAndWorkerWithoutCompression_RunAWorkflowWithRetriedActivityToItsResult()
+    public async Task ConnectAsync_GrpcCompressionNone_WorkflowWithRetriedActivityRunsToItsResult()
     {
         var client = await TemporalClient.ConnectAsync(
             new TemporalClientConnectOptions(fixture.Address) { Namespace = "default", GrpcCompression = new GrpcCompression.None() });

@@ -18,24 +18,41 @@ public sealed class CronTests(TimeSkippingFixture fixture) : IClassFixture<TimeS
         .AddWorkflow<CronFailureWorkflow>()
         .AddWorkflow<CronParentWorkflow>());
 
-    /// <summary>The runs of one workflow id, oldest first, once at least <paramref name="closed"/> of them are closed.</summary>
-    private async Task<List<WorkflowExecution>> WaitForClosedRunsAsync(string workflowId, int closed)
+    /// <summary>The run ids of a cron chain, oldest first, once <paramref name="closed"/> runs closed: each found in the
+    /// close event of the run before it, so the wait follows the chain's histories.</summary>
+    private async Task<List<string>> RunIdsOnceClosedAsync(WorkflowHandle handle, int closed)
     {
-        var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
+        var runIds = new List<string> { handle.ResultRunId! };
+        while (runIds.Count <= closed)
         {
-            var runs = new List<WorkflowExecution>();
-            await foreach (var run in Client.ListWorkflowsAsync($"WorkflowId = '{workflowId}' ORDER BY StartTime ASC"))
-            {
-                runs.Add(run);
-            }
-            if (runs.Count(r => r.Status != WorkflowExecutionStatus.Running) >= closed || DateTime.UtcNow > until)
-            {
-                return runs;
-            }
-            await Task.Delay(50);
+            var history = await Client.GetWorkflowHandle(handle.Id, runIds[^1]).WaitForHistoryAsync(
+                h => h.Count > 0 && NextRunId(h[^1]) is not null, $"run {runIds.Count} of {handle.Id} handing on to the next");
+            runIds.Add(NextRunId(history[^1])!);
+        }
+        return runIds;
+    }
+
+    /// <summary>The run ids once <paramref name="closed"/> runs closed, then the chain terminated, even when the wait
+    /// failed: a chain left open would stop this class's clock for the next test (its next run's task would wait for a
+    /// worker that is gone, and time never skips while a task waits).</summary>
+    private async Task<List<string>> EndChainOnceClosedAsync(WorkflowHandle handle, int closed)
+    {
+        try
+        {
+            return await RunIdsOnceClosedAsync(handle, closed);
+        }
+        finally
+        {
+            await Client.GetWorkflowHandle(handle.Id).TerminateAsync("enough");
         }
     }
+
+    private static string? NextRunId(HistoryEvent close) => close.EventType switch
+    {
+        EventType.WorkflowExecutionCompleted => close.WorkflowExecutionCompletedEventAttributes.NewExecutionRunId,
+        EventType.WorkflowExecutionFailed => close.WorkflowExecutionFailedEventAttributes.NewExecutionRunId,
+        _ => null,
+    } is { Length: > 0 } runId ? runId : null;
 
     private async Task<List<HistoryEvent>> HistoryAsync(string workflowId, string runId) =>
         (await Client.GetWorkflowHandle(workflowId, runId).FetchHistoryAsync()).Events.ToList();
@@ -56,30 +73,25 @@ public sealed class CronTests(TimeSkippingFixture fixture) : IClassFixture<TimeS
         {
             var handle = await Client.StartWorkflowAsync((CronCounterWorkflow wf) => wf.RunAsync(3),
                 new(workflowId, taskQueue) { CronSchedule = "0 * * * *" });
-            var runs = await WaitForClosedRunsAsync(workflowId, 2);
-            Assert.Equal(3, runs.Count);
-            await Client.GetWorkflowHandle(workflowId).TerminateAsync("enough");
+            var runs = await EndChainOnceClosedAsync(handle, 2);
 
             // The client follows the chain as for Temporal's cron: the result is the last run's, here a termination.
             await Assert.ThrowsAsync<WorkflowFailedException>(() => handle.GetResultAsync());
 
-            var first = await HistoryAsync(workflowId, runs[0].RunId);
+            var first = await HistoryAsync(workflowId, runs[0]);
             var firstStarted = first[0].WorkflowExecutionStartedEventAttributes;
             Assert.Equal("0 * * * *", firstStarted.CronSchedule);
             Assert.True(firstStarted.FirstWorkflowTaskBackoff.ToTimeSpan() > TimeSpan.Zero);
-            var firstCompleted = first[^1].WorkflowExecutionCompletedEventAttributes;
-            Assert.Equal(1, Decode<int>(firstCompleted.Result));
-            Assert.Equal(runs[1].RunId, firstCompleted.NewExecutionRunId);
+            Assert.Equal(1, Decode<int>(first[^1].WorkflowExecutionCompletedEventAttributes.Result));
 
-            var second = await HistoryAsync(workflowId, runs[1].RunId);
+            var second = await HistoryAsync(workflowId, runs[1]);
             var secondStarted = second[0].WorkflowExecutionStartedEventAttributes;
             Assert.Equal(ContinueAsNewInitiator.CronSchedule, secondStarted.Initiator);
-            Assert.Equal(runs[0].RunId, secondStarted.ContinuedExecutionRunId);
-            Assert.Equal(runs[0].RunId, secondStarted.FirstExecutionRunId);
+            Assert.Equal(runs[0], secondStarted.ContinuedExecutionRunId);
+            Assert.Equal(runs[0], secondStarted.FirstExecutionRunId);
             Assert.Equal("0 * * * *", secondStarted.CronSchedule);
             Assert.Equal(1, Decode<int>(secondStarted.LastCompletionResult));
             Assert.Equal(2, Decode<int>(second[^1].WorkflowExecutionCompletedEventAttributes.Result));
-            Assert.Equal(runs[2].RunId, second[^1].WorkflowExecutionCompletedEventAttributes.NewExecutionRunId);
 
             foreach (var history in new[] { first, second })
             {
@@ -88,10 +100,15 @@ public sealed class CronTests(TimeSkippingFixture fixture) : IClassFixture<TimeS
             }
             Assert.Equal(60, Math.Round((FirstTaskTime(second) - FirstTaskTime(first)).TotalMinutes));
 
-            // Termination ends the chain: nothing follows the third run.
-            var third = await HistoryAsync(workflowId, runs[2].RunId);
+            // Termination ends the chain: nothing follows the third run, and visibility lists the same three runs.
+            var third = await HistoryAsync(workflowId, runs[2]);
             Assert.Equal(EventType.WorkflowExecutionTerminated, third[^1].EventType);
-            Assert.Equal(3, (await WaitForClosedRunsAsync(workflowId, 3)).Count);
+            var listed = new List<string>();
+            await foreach (var run in Client.ListWorkflowsAsync($"WorkflowId = '{workflowId}' ORDER BY StartTime ASC"))
+            {
+                listed.Add(run.RunId);
+            }
+            Assert.Equal(runs, listed);
         });
     }
 
@@ -103,14 +120,13 @@ public sealed class CronTests(TimeSkippingFixture fixture) : IClassFixture<TimeS
         using var worker = NewWorker(taskQueue);
         await worker.ExecuteAsync(async () =>
         {
-            await Client.StartWorkflowAsync((CronFailureWorkflow wf) => wf.RunAsync(), new(workflowId, taskQueue) { CronSchedule = "15 */2 * * *" });
-            var runs = await WaitForClosedRunsAsync(workflowId, 2);
-            await Client.GetWorkflowHandle(workflowId).TerminateAsync("enough");
+            var handle = await Client.StartWorkflowAsync((CronFailureWorkflow wf) => wf.RunAsync(), new(workflowId, taskQueue) { CronSchedule = "15 */2 * * *" });
+            var runs = await EndChainOnceClosedAsync(handle, 2);
 
-            Assert.Equal(WorkflowExecutionStatus.Failed, runs[0].Status);
-            var first = await HistoryAsync(workflowId, runs[0].RunId);
-            Assert.Equal(runs[1].RunId, first[^1].WorkflowExecutionFailedEventAttributes.NewExecutionRunId);
-            var second = await HistoryAsync(workflowId, runs[1].RunId);
+            var first = await HistoryAsync(workflowId, runs[0]);
+            Assert.Equal(EventType.WorkflowExecutionFailed, first[^1].EventType);
+            var second = await HistoryAsync(workflowId, runs[1]);
+            Assert.Equal(runs[0], second[0].WorkflowExecutionStartedEventAttributes.ContinuedExecutionRunId);
             Assert.Equal("first run fails", second[0].WorkflowExecutionStartedEventAttributes.ContinuedFailure.Message);
             Assert.Equal("saw: first run fails", Decode<string>(second[^1].WorkflowExecutionCompletedEventAttributes.Result));
         });

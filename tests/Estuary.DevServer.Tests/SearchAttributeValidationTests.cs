@@ -72,16 +72,9 @@ public sealed class SearchAttributeValidationTests(ServerFixture fixture)
         await worker.ExecuteAsync(async () =>
         {
             var handle = await Client.StartWorkflowAsync((UnregisteredSearchAttributeWorkflow wf) => wf.RunAsync(onChild), new(TestIds.New("wf"), taskQueue));
-            var until = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-            Temporalio.Api.History.V1.WorkflowTaskFailedEventAttributes? failed = null;
-            while (failed is null && DateTime.UtcNow < until)
-            {
-                failed = (await handle.HistoryAsync())
-                    .FirstOrDefault(e => e.EventType == EventType.WorkflowTaskFailed)?.WorkflowTaskFailedEventAttributes;
-                await Task.Delay(100);
-            }
+            var history = await handle.WaitForHistoryAsync(h => h.Any(e => e.EventType == EventType.WorkflowTaskFailed), "a failed workflow task");
             await handle.TerminateAsync();
-            Assert.NotNull(failed);
+            var failed = history.First(e => e.EventType == EventType.WorkflowTaskFailed).WorkflowTaskFailedEventAttributes;
             Assert.Equal(WorkflowTaskFailedCause.BadSearchAttributes, failed.Cause);
             Assert.Equal("search attribute EstuaryNeverRegistered is not defined", failed.Failure.Message);
             var events = await handle.EventTypesAsync();

@@ -183,7 +183,7 @@ public sealed class TransientWorkflowTaskTests(ServerFixture fixture)
             await started.SignalAsync(wf => wf.AddAsync("fix"));
 
             // The signal makes the next task a normal first attempt again; it fails too and is written as well.
-            await WaitUntilAsync(started, history => history.Count(e => e.EventType == EventType.WorkflowTaskFailed) == 2);
+            await started.WaitForHistoryAsync(history => history.Count(e => e.EventType == EventType.WorkflowTaskFailed) == 2, "a second written task failure");
             BrokenTaskWorkflow.Repair(workflowId);
             return (started, await started.GetResultAsync());
         });
@@ -207,7 +207,7 @@ public sealed class TransientWorkflowTaskTests(ServerFixture fixture)
         {
             var started = await fixture.Client.StartWorkflowAsync((BrokenTaskWorkflow wf) => wf.RunAsync(1),
                 new(workflowId, taskQueue) { TaskTimeout = TaskTimeout });
-            await WaitUntilAsync(started, history => history.Any(e => e.EventType == EventType.WorkflowTaskCompleted));
+            await started.WaitForHistoryAsync(history => history.Any(e => e.EventType == EventType.WorkflowTaskCompleted), "a completed workflow task");
             BrokenTaskWorkflow.Break(workflowId);
             await started.SignalAsync(wf => wf.AddAsync("late"));
 
@@ -265,28 +265,7 @@ public sealed class TransientWorkflowTaskTests(ServerFixture fixture)
     private Task<DescribeWorkflowExecutionResponse> DescribeAsync(WorkflowHandle handle) =>
         Service.DescribeWorkflowExecutionAsync(new() { Namespace = "default", Execution = new() { WorkflowId = handle.Id } });
 
-    private async Task<DescribeWorkflowExecutionResponse> WaitForAttemptAsync(WorkflowHandle handle, int attempt)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            var description = await DescribeAsync(handle);
-            if (description.PendingWorkflowTask?.Attempt >= attempt || DateTime.UtcNow > deadline)
-            {
-                Assert.True(description.PendingWorkflowTask?.Attempt >= attempt, $"attempt {attempt} not reached");
-                return description;
-            }
-            await Task.Delay(50);
-        }
-    }
-
-    private static async Task WaitUntilAsync(WorkflowHandle handle, Func<List<HistoryEvent>, bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!condition(await handle.HistoryAsync()))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "history never reached the expected state");
-            await Task.Delay(50);
-        }
-    }
+    // A retry's attempt number shows only in the pending task, never in the history: nothing announces it.
+    private Task<DescribeWorkflowExecutionResponse> WaitForAttemptAsync(WorkflowHandle handle, int attempt) =>
+        Eventually.PollAsync(() => DescribeAsync(handle), d => d.PendingWorkflowTask?.Attempt >= attempt, $"workflow task attempt {attempt} of {handle.Id}");
 }

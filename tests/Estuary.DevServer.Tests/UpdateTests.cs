@@ -141,10 +141,7 @@ public sealed class UpdateTests(ServerFixture fixture)
         var (before, after, timerFired) = await worker.ExecuteAsync(async () =>
         {
             var handle = await Client.StartWorkflowAsync((SleepWorkflow wf) => wf.RunAsync(TimeSpan.FromSeconds(2)), new(TestIds.New("wf"), taskQueue));
-            while (!(await handle.EventTypesAsync()).Contains(EventType.TimerStarted))
-            {
-                await Task.Delay(20);
-            }
+            await handle.WaitForHistoryAsync(h => h.Any(e => e.EventType == EventType.TimerStarted), "the timer started");
             var before = await handle.EventTypesAsync();
             await Assert.ThrowsAsync<WorkflowUpdateFailedException>(() => handle.ExecuteUpdateAsync<int>("NoSuchUpdate", []));
             var after = await handle.EventTypesAsync();

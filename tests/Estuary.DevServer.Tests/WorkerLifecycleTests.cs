@@ -84,33 +84,10 @@ public sealed class WorkerLifecycleTests(ServerFixture fixture)
         Assert.Equal(TimeoutType.ScheduleToStart, timedOut.WorkflowTaskTimedOutEventAttributes.TimeoutType);
     }
 
-    private static async Task WaitForCompletedTaskAfterAsync(WorkflowHandle handle, EventType type)
-    {
-        for (var i = 0; i < 600; i++)
-        {
-            var events = await handle.EventTypesAsync();
-            var at = events.IndexOf(type);
-            if (at >= 0 && events.Skip(at).Contains(EventType.WorkflowTaskCompleted))
-            {
-                return;
-            }
-            await Task.Delay(50);
-        }
-        var history = await handle.HistoryAsync();
-        throw new TimeoutException($"no WorkflowTaskCompleted after {type} in {handle.Id}: " + string.Join(", ", history.Select(e => $"{e.EventId}:{e.EventType}")));
-    }
+    private static async Task WaitForCompletedTaskAfterAsync(WorkflowHandle handle, EventType type) =>
+        await handle.WaitForHistoryAsync(
+            h => h.SkipWhile(e => e.EventType != type).Any(e => e.EventType == EventType.WorkflowTaskCompleted), $"a completed workflow task after {type}");
 
-    private static async Task WaitForEventCountAsync(WorkflowHandle handle, EventType type, int count)
-    {
-        for (var i = 0; i < 600; i++)
-        {
-            if ((await handle.EventTypesAsync()).Count(t => t == type) >= count)
-            {
-                return;
-            }
-            await Task.Delay(50);
-        }
-        var history = await handle.HistoryAsync();
-        throw new TimeoutException($"{type} did not occur {count} times in {handle.Id}: " + string.Join(", ", history.Select(e => $"{e.EventId}:{e.EventType}")));
-    }
+    private static async Task WaitForEventCountAsync(WorkflowHandle handle, EventType type, int count) =>
+        await handle.WaitForHistoryAsync(h => h.Count(e => e.EventType == type) >= count, $"{type} {count} times");
 }

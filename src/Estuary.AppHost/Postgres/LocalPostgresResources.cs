@@ -1,31 +1,24 @@
+using Estuary.Hosting.Postgres;
+
 namespace Aspire.Hosting.ApplicationModel;
 
 /// <summary>
-/// A PostgreSQL server run from the machine's binaries (no container runtime): a cluster in <see cref="DataDirectory"/>,
-/// listening on 127.0.0.1 at the port of its <see cref="EstuaryEndpoints.PostgresTcp"/> endpoint and on a Unix socket in
-/// the data directory (trusted: only the cluster's owner can reach it).
+/// A PostgreSQL server run from the machine's binaries (no container runtime): the <see cref="LocalPostgresCluster"/>'s
+/// server, listening on 127.0.0.1 at the port of its <see cref="EstuaryEndpoints.PostgresTcp"/> endpoint and on a Unix
+/// socket in the data directory (trusted: only the cluster's owner can reach it).
 /// </summary>
 /// <param name="name">The resource name.</param>
-/// <param name="command">What runs the server: <c>postgres</c>, or <c>setpriv</c> dropping root's privileges.</param>
-/// <param name="installation">The binaries.</param>
-/// <param name="dataDirectory">The cluster's data directory.</param>
-/// <param name="password">The password of the <see cref="UserName"/> role.</param>
-public sealed class LocalPostgresServerResource(
-    string name, string command, LocalPostgresInstallation installation, string dataDirectory, ParameterResource password)
-    : ExecutableResource(name, command, dataDirectory), IResourceWithConnectionString
+/// <param name="cluster">The cluster the server runs.</param>
+/// <param name="password">The password of the <see cref="LocalPostgresCluster.SuperUser"/> role.</param>
+public sealed class LocalPostgresServerResource(string name, LocalPostgresCluster cluster, ParameterResource password)
+    : ExecutableResource(name, cluster.ServerCommand().FileName, cluster.DataDirectory), IResourceWithConnectionString
 {
-    /// <summary>The superuser every connection string names.</summary>
-    public const string UserName = "postgres";
-
     private readonly List<LocalPostgresDatabaseResource> _databases = [];
 
-    /// <summary>Gets the binaries the server runs from.</summary>
-    public LocalPostgresInstallation Installation { get; } = installation;
+    /// <summary>Gets the cluster the server runs.</summary>
+    public LocalPostgresCluster Cluster { get; } = cluster;
 
-    /// <summary>Gets the cluster's data directory (also where the Unix socket is).</summary>
-    public string DataDirectory { get; } = dataDirectory;
-
-    /// <summary>Gets the password of <see cref="UserName"/>.</summary>
+    /// <summary>Gets the password of <see cref="LocalPostgresCluster.SuperUser"/>.</summary>
     public ParameterResource PasswordParameter { get; } = password;
 
     /// <summary>Gets the endpoint clients connect to.</summary>
@@ -36,25 +29,19 @@ public sealed class LocalPostgresServerResource(
 
     /// <inheritdoc />
     public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
-        $"Host={PrimaryEndpoint.Property(EndpointProperty.Host)};Port={PrimaryEndpoint.Property(EndpointProperty.Port)};Username={UserName};Password={PasswordParameter}");
+        $"Host={PrimaryEndpoint.Property(EndpointProperty.Host)};Port={PrimaryEndpoint.Property(EndpointProperty.Port)};Username={LocalPostgresCluster.SuperUser};Password={PasswordParameter}");
 
     /// <summary>
-    /// Gets a connection string over the Unix socket (no password, no pooling: a pooled idle connection would hold up
-    /// shutdown). The port names the socket; it is read from the running server's <c>postmaster.pid</c> because the
-    /// orchestrator picks it when it launches the process.
+    /// Gets a connection string over the Unix socket: no password, no pooling (an idle pooled connection would hold up
+    /// the server's smart shutdown). The socket is named after the port the server listens on, which the orchestrator
+    /// picks when it starts the process: it is read from the running server's <c>postmaster.pid</c>.
     /// </summary>
     /// <returns>The connection string.</returns>
-    /// <exception cref="InvalidOperationException">The server is not running (no <c>postmaster.pid</c> with a port).</exception>
-    public string SocketConnectionString()
-    {
-        var lockFile = Path.Combine(DataDirectory, "postmaster.pid");
-        var lines = File.Exists(lockFile) ? File.ReadAllLines(lockFile) : [];
-
-        // Line 4 of postmaster.pid is the port (PostgreSQL's LOCK_FILE_LINE_PORT).
-        return lines.Length >= 4 && int.TryParse(lines[3], out var port)
-            ? $"Host={DataDirectory};Port={port};Username={UserName};Pooling=false;Timeout=3"
-            : throw new InvalidOperationException($"Resource '{Name}' is not running: no port in {lockFile}.");
-    }
+    /// <exception cref="InvalidOperationException">The server has not written its port yet.</exception>
+    public string SocketConnectionString() =>
+        Cluster.ReadPort() is { } port
+            ? $"Host={Cluster.DataDirectory};Port={port};Username={LocalPostgresCluster.SuperUser};Pooling=false;Timeout=3"
+            : throw new InvalidOperationException($"Resource '{Name}' is not running: no port in {Cluster.DataDirectory}/postmaster.pid.");
 
     /// <summary>Declares a database.</summary>
     /// <param name="database">The database.</param>
@@ -76,34 +63,4 @@ public sealed class LocalPostgresDatabaseResource(string name, string databaseNa
 
     /// <inheritdoc />
     public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create($"{Parent};Database={DatabaseName}");
-}
-
-/// <summary>Where the machine's PostgreSQL server binaries are.</summary>
-/// <param name="BinDirectory">The directory holding <c>postgres</c> and <c>initdb</c>.</param>
-public sealed record LocalPostgresInstallation(string BinDirectory)
-{
-    /// <summary>Gets the server's path.</summary>
-    public string Postgres => Path.Combine(BinDirectory, "postgres");
-
-    /// <summary>Gets initdb's path.</summary>
-    public string InitDb => Path.Combine(BinDirectory, "initdb");
-
-    /// <summary>Finds the binaries: <paramref name="configured"/>, else the newest <c>/usr/lib/postgresql/*/bin</c> (Debian, Ubuntu), else PATH.</summary>
-    /// <param name="configured">The directory configured as <c>Postgres:BinDirectory</c>, if any.</param>
-    /// <returns>The installation, or <c>null</c> when there is none.</returns>
-    public static LocalPostgresInstallation? Find(string? configured)
-    {
-        var candidates = configured is not null
-            ? [configured]
-            : (Directory.Exists("/usr/lib/postgresql")
-                    ? Directory.GetDirectories("/usr/lib/postgresql")
-                        .OrderByDescending(d => int.TryParse(Path.GetFileName(d), out var major) ? major : 0)
-                        .Select(d => Path.Combine(d, "bin"))
-                    : [])
-                .Concat((Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries));
-
-        return candidates
-            .Select(directory => new LocalPostgresInstallation(directory))
-            .FirstOrDefault(i => File.Exists(i.Postgres) && File.Exists(i.InitDb));
-    }
 }

@@ -3,16 +3,16 @@ using Npgsql;
 
 namespace Aspire.Hosting;
 
-/// <summary>Healthy when <c>SELECT 1</c> answers on a fresh, unpooled connection (an idle pooled one would hold up the server's shutdown).</summary>
-/// <param name="connectionString">Gets the connection string, once the endpoint is allocated.</param>
-internal sealed class PostgresHealthCheck(Func<CancellationToken, Task<string>> connectionString) : IHealthCheck
+/// <summary>Healthy when <c>SELECT 1</c> answers on a fresh connection (unpooled: an idle pooled one would hold up the server's shutdown).</summary>
+/// <param name="connectionString">Gets the connection string; throws <see cref="InvalidOperationException"/> while the server has none.</param>
+internal sealed class PostgresHealthCheck(Func<string> connectionString) : IHealthCheck
 {
     /// <inheritdoc />
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
-            await using var connection = new NpgsqlConnection(await connectionString(cancellationToken));
+            await using var connection = new NpgsqlConnection(connectionString());
             await connection.OpenAsync(cancellationToken);
             await using var command = new NpgsqlCommand("SELECT 1", connection);
             await command.ExecuteScalarAsync(cancellationToken);

@@ -1,7 +1,9 @@
 using Aspire.Hosting.ApplicationModel;
+using Estuary.Hosting.Postgres;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace Aspire.Hosting;
 
@@ -17,18 +19,18 @@ public static class PostgresHostingExtensions
     /// </summary>
     /// <param name="builder">The application builder.</param>
     /// <param name="name">The resource name.</param>
-    /// <returns>The server.</returns>
-    /// <remarks>In local mode without PostgreSQL server binaries the AppHost exits with code 1 and one line saying what to install.</remarks>
+    /// <returns>The server: a <see cref="PostgresServerResource"/> or a <see cref="LocalPostgresServerResource"/>, as the mode decides.</returns>
+    /// <exception cref="PostgresNotInstalledException">Local mode, and the machine has no PostgreSQL server binaries.</exception>
     public static IResourceBuilder<IResourceWithConnectionString> AddEstuaryPostgres(this IDistributedApplicationBuilder builder, [ResourceName] string name)
     {
         var password = builder.AddParameter($"{name}-password", new GenerateParameterDefault { MinLength = 22, Special = false }, secret: true, persist: true);
-        var configuration = builder.Configuration.GetSection("Postgres");
-        var requested = configuration.GetValue("Mode", PostgresMode.Auto);
         if (builder.ExecutionContext.IsPublishMode)
         {
             return builder.AddPostgres(name, password: password).WithDataVolume();
         }
 
+        var configuration = builder.Configuration.GetSection("Postgres");
+        var requested = configuration.GetValue("Mode", PostgresMode.Auto);
         var (mode, reason) = requested switch
         {
             PostgresMode.Auto when ContainerRuntimeProbe.IsHealthy => (PostgresMode.Container, $"auto: container runtime '{ContainerRuntimeProbe.Runtime}' is healthy"),
@@ -41,112 +43,137 @@ public static class PostgresHostingExtensions
             return builder.AddPostgres(name, password: password).WithDataVolume();
         }
 
-        var installation = LocalPostgresInstallation.Find(configuration["BinDirectory"]);
-        if (installation is null)
-        {
-            // Nothing can run without a database: one line that says what to do beats a stack trace.
-            Console.Error.WriteLine(
-                "PostgreSQL server binaries not found (no postgres and initdb in Postgres:BinDirectory, /usr/lib/postgresql/*/bin or PATH): install them with 'apt-get install -y postgresql', or run with a container runtime.");
-            Environment.Exit(1);
-        }
-
+        var installation = PostgresInstallation.Find(configuration["BinDirectory"]);
         var dataDirectory = Path.GetFullPath(configuration["DataDirectory"] is { Length: > 0 } configured
             ? configured
             : Path.Combine(EstuaryState.Directory(builder), "postgres", "data"));
-        return builder.AddLocalPostgres(name, installation, dataDirectory, password.Resource);
+        return builder.AddLocalPostgres(name, new LocalPostgresCluster(installation, dataDirectory), password.Resource);
     }
 
     /// <summary>Adds a database to a server added by <see cref="AddEstuaryPostgres"/>.</summary>
     /// <param name="server">The server.</param>
     /// <param name="name">The resource name, also the connection string name.</param>
     /// <param name="databaseName">The database's name in the server.</param>
-    /// <returns>The database.</returns>
+    /// <returns>The database: a <see cref="PostgresDatabaseResource"/> or a <see cref="LocalPostgresDatabaseResource"/>, as the server.</returns>
     /// <exception cref="ArgumentException">The server was not added by <see cref="AddEstuaryPostgres"/>.</exception>
     public static IResourceBuilder<IResourceWithConnectionString> AddDatabase(
         this IResourceBuilder<IResourceWithConnectionString> server, [ResourceName] string name, string databaseName) => server.Resource switch
         {
             PostgresServerResource container => server.ApplicationBuilder.CreateResourceBuilder(container).AddDatabase(name, databaseName),
-            LocalPostgresServerResource local => server.ApplicationBuilder.AddLocalDatabase(local, name, databaseName),
+            LocalPostgresServerResource local => server.ApplicationBuilder.CreateResourceBuilder(local).AddDatabase(name, databaseName),
             _ => throw new ArgumentException($"Resource '{server.Resource.Name}' is not a PostgreSQL server.", nameof(server)),
         };
 
-    private static IResourceBuilder<LocalPostgresServerResource> AddLocalPostgres(
-        this IDistributedApplicationBuilder builder, string name, LocalPostgresInstallation installation, string dataDirectory, ParameterResource password)
+    /// <summary>
+    /// Adds a server running <paramref name="cluster"/>. Before it starts, the cluster is made with initdb when new, or a
+    /// stale <c>postmaster.pid</c> is removed; once it answers (its health check: <c>SELECT 1</c> over the Unix socket),
+    /// the superuser's password is set from the parameter and the missing databases are created.
+    /// </summary>
+    /// <param name="builder">The application builder.</param>
+    /// <param name="name">The resource name.</param>
+    /// <param name="cluster">The cluster.</param>
+    /// <param name="password">The superuser's password.</param>
+    /// <returns>The server.</returns>
+    public static IResourceBuilder<LocalPostgresServerResource> AddLocalPostgres(
+        this IDistributedApplicationBuilder builder, [ResourceName] string name, LocalPostgresCluster cluster, ParameterResource password)
     {
-        var dropsPrivileges = LocalPostgresCluster.DropsPrivileges;
-        var resource = new LocalPostgresServerResource(
-            name, dropsPrivileges ? LocalPostgresCluster.SetPriv : installation.Postgres, installation, dataDirectory, password);
+        var resource = new LocalPostgresServerResource(name, cluster, password);
+        var healthCheckKey = $"{name}-select-1";
+        builder.Services.AddHealthChecks().AddCheck(healthCheckKey, new PostgresHealthCheck(resource.SocketConnectionString));
 
-        var server = builder.AddResource(resource)
+        return builder.AddResource(resource)
             .WithEndpoint(scheme: "tcp", name: EstuaryEndpoints.PostgresTcp)
-            .WithIconName("Database");
-        server.WithArgs(context =>
-        {
-            if (dropsPrivileges)
+            .WithIconName("Database")
+            .WithArgs(context =>
             {
-                foreach (var argument in LocalPostgresCluster.SetPrivArgs)
+                foreach (var argument in cluster.ServerCommand().Arguments)
                 {
                     context.Args.Add(argument);
                 }
 
-                context.Args.Add(installation.Postgres);
-            }
-
-            context.Args.Add("-D");
-            context.Args.Add(dataDirectory);
-            context.Args.Add("-h");
-            context.Args.Add("127.0.0.1");
-            context.Args.Add("-k");
-            context.Args.Add(dataDirectory);
-            context.Args.Add("-p");
-            context.Args.Add(resource.PrimaryEndpoint.Property(EndpointProperty.TargetPort));
-        });
-
-        builder.Eventing.Subscribe<BeforeResourceStartedEvent>(resource, async (@event, cancellationToken) =>
-        {
-            var logger = @event.Services.GetRequiredService<ResourceLoggerService>().GetLogger(resource);
-            var secret = await password.GetValueAsync(cancellationToken) ?? throw new InvalidOperationException($"Parameter '{password.Name}' has no value.");
-            await LocalPostgresCluster.PrepareDataDirectoryAsync(resource, secret, logger, cancellationToken);
-        });
-        builder.Eventing.Subscribe<ResourceReadyEvent>(resource, async (@event, cancellationToken) =>
-        {
-            var logger = @event.Services.GetRequiredService<ResourceLoggerService>().GetLogger(resource);
-            var secret = await password.GetValueAsync(cancellationToken) ?? throw new InvalidOperationException($"Parameter '{password.Name}' has no value.");
-            await LocalPostgresCluster.CreateDatabasesAsync(resource, secret, logger, cancellationToken);
-
-            // The databases have no process of their own: they run once they exist.
-            var notifications = @event.Services.GetRequiredService<ResourceNotificationService>();
-            foreach (var database in resource.Databases)
+                context.Args.Add("-p");
+                context.Args.Add(resource.PrimaryEndpoint.Property(EndpointProperty.TargetPort));
+            })
+            .WithHealthCheck(healthCheckKey)
+            .OnBeforeResourceStarted(async (server, @event, cancellationToken) =>
             {
-                await notifications.PublishUpdateAsync(database, snapshot => snapshot with { State = KnownResourceStates.Running, StartTimeStamp = DateTime.UtcNow });
-            }
-        });
+                var logger = @event.Services.GetRequiredService<ResourceLoggerService>().GetLogger(server);
+                if (server.Cluster.IsInitialized)
+                {
+                    if (server.Cluster.RemoveStaleLock() is { } pid)
+                    {
+                        logger.LogWarning("Removed a stale postmaster.pid (PID {Pid} is not a running postgres) left by an unclean shutdown", pid);
+                    }
 
-        var healthCheckKey = $"{name}-select-1";
-        builder.AddSettlingHealthCheck(healthCheckKey, new PostgresHealthCheck(_ => Task.FromResult(resource.SocketConnectionString())));
-        return server.WithHealthCheck(healthCheckKey);
+                    return;
+                }
+
+                logger.LogInformation("Initializing a new PostgreSQL cluster in {DataDirectory}", server.Cluster.DataDirectory);
+                var output = await server.Cluster.InitializeAsync(await PasswordAsync(server, cancellationToken), cancellationToken);
+                foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    logger.LogInformation("{Line}", line);
+                }
+            })
+            .OnResourceReady(async (server, @event, cancellationToken) =>
+            {
+                var logger = @event.Services.GetRequiredService<ResourceLoggerService>().GetLogger(server);
+                await CreateDatabasesAsync(server, await PasswordAsync(server, cancellationToken), logger, cancellationToken);
+
+                // The databases have no process of their own: they run once they exist.
+                var notifications = @event.Services.GetRequiredService<ResourceNotificationService>();
+                foreach (var database in server.Databases)
+                {
+                    await notifications.PublishUpdateAsync(database, snapshot => snapshot with { State = KnownResourceStates.Running, StartTimeStamp = DateTime.UtcNow });
+                }
+            });
     }
 
-    private static IResourceBuilder<LocalPostgresDatabaseResource> AddLocalDatabase(
-        this IDistributedApplicationBuilder builder, LocalPostgresServerResource server, string name, string databaseName)
+    /// <summary>Adds a database to a local server; it is created (when missing) once the server is ready, and runs from then on.</summary>
+    /// <param name="server">The server.</param>
+    /// <param name="name">The resource name, also the connection string name.</param>
+    /// <param name="databaseName">The database's name in the cluster.</param>
+    /// <returns>The database.</returns>
+    public static IResourceBuilder<LocalPostgresDatabaseResource> AddDatabase(
+        this IResourceBuilder<LocalPostgresServerResource> server, [ResourceName] string name, string databaseName)
     {
-        var database = new LocalPostgresDatabaseResource(name, databaseName, server);
-        server.AddDatabase(database);
-        IResourceWithConnectionString connection = database;
-
-        // Over TCP with the password: the way the workers connect.
-        var healthCheckKey = $"{name}-select-1";
-        builder.AddSettlingHealthCheck(
-            healthCheckKey,
-            new PostgresHealthCheck(async cancellationToken => $"{await connection.GetConnectionStringAsync(cancellationToken)};Pooling=false;Timeout=3"));
-        return builder.AddResource(database)
+        var database = new LocalPostgresDatabaseResource(name, databaseName, server.Resource);
+        server.Resource.AddDatabase(database);
+        return server.ApplicationBuilder.AddResource(database)
             .WithIconName("Database")
             .WithInitialState(new CustomResourceSnapshot
             {
                 ResourceType = "PostgresDatabase",
                 State = KnownResourceStates.Waiting,
-                Properties = [new(CustomResourceKnownProperties.Source, server.Name)],
-            })
-            .WithHealthCheck(healthCheckKey);
+                Properties = [new(CustomResourceKnownProperties.Source, server.Resource.Name)],
+            });
     }
+
+    private static async Task<string> PasswordAsync(LocalPostgresServerResource server, CancellationToken cancellationToken) =>
+        await server.PasswordParameter.GetValueAsync(cancellationToken)
+        ?? throw new InvalidOperationException($"Parameter '{server.PasswordParameter.Name}' has no value.");
+
+    // The password parameter may have changed since initdb: it is set again on every start.
+    private static async Task CreateDatabasesAsync(LocalPostgresServerResource server, string password, ILogger logger, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(server.SocketConnectionString());
+        await connection.OpenAsync(cancellationToken);
+        await using (var alter = new NpgsqlCommand($"ALTER ROLE {Identifier(LocalPostgresCluster.SuperUser)} PASSWORD '{password.Replace("'", "''", StringComparison.Ordinal)}'", connection))
+        {
+            await alter.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        foreach (var database in server.Databases.Select(d => d.DatabaseName))
+        {
+            await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = $1", connection) { Parameters = { new() { Value = database } } };
+            if (await exists.ExecuteScalarAsync(cancellationToken) is null)
+            {
+                await using var create = new NpgsqlCommand($"CREATE DATABASE {Identifier(database)}", connection);
+                await create.ExecuteNonQueryAsync(cancellationToken);
+                logger.LogInformation("Created database {Database}", database);
+            }
+        }
+    }
+
+    private static string Identifier(string name) => $"\"{name.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
 }

@@ -1,7 +1,8 @@
 using Aspire.Hosting.ApplicationModel;
+using Estuary.Temporal.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Temporalio.Client;
 
 namespace Aspire.Hosting;
 
@@ -15,11 +16,13 @@ public static class TemporalHostingExtensions
     /// Adds Temporal. In publish mode it is a connection-string parameter (<c>ConnectionStrings:{name}</c>: a
     /// self-hosted frontend or Temporal Cloud, <c>Endpoint=…;Namespace=…;ApiKey=…;Tls=true</c>). When running, the
     /// server is chosen by <c>Temporal:Mode</c> (<see cref="TemporalMode"/>, default <see cref="TemporalMode.Auto"/>)
-    /// before the model is built, and the choice is logged in one line.
+    /// before the model is built, and the choice is logged in one line. The server is healthy when it answers
+    /// <c>GetSystemInfo</c> (<see cref="TemporalHealthCheck"/>, the check the workers make too).
     /// </summary>
     /// <param name="builder">The application builder.</param>
     /// <param name="name">The resource name, also the connection string name.</param>
-    /// <returns>The resource.</returns>
+    /// <returns>The resource: a connection string in publish mode, else a <see cref="TemporalContainerResource"/>,
+    /// <see cref="TemporalExecutableResource"/> or <see cref="TemporalProjectResource"/>, as the mode decides.</returns>
     public static IResourceBuilder<IResourceWithConnectionString> AddTemporal(this IDistributedApplicationBuilder builder, [ResourceName] string name)
     {
         if (builder.ExecutionContext.IsPublishMode)
@@ -41,8 +44,18 @@ public static class TemporalHostingExtensions
         };
 
         var healthCheckKey = $"{name}-get-system-info";
-        builder.AddSettlingHealthCheck(healthCheckKey, new TemporalHealthCheck(server.Resource));
+        builder.Services.AddHealthChecks().AddCheck(healthCheckKey, new TemporalHealthCheck(ConnectionTo(server.Resource)));
         return server.WithHealthCheck(healthCheckKey);
+    }
+
+    // One connection for every check, made once the server's address is allocated; it reconnects by itself when the
+    // server comes back on the same address.
+    private static Func<CancellationToken, Task<ITemporalConnection>> ConnectionTo(IResourceWithConnectionString server)
+    {
+        ITemporalConnection? connection = null;
+        return async cancellationToken => connection ??= TemporalConnection.CreateLazy(new(
+            await server.GetConnectionStringAsync(cancellationToken)
+            ?? throw new InvalidOperationException($"Resource '{server.Name}' has no connection string yet.")));
     }
 
     private static (TemporalMode Mode, string Reason) Resolve(TemporalMode requested) => requested switch
@@ -119,7 +132,6 @@ public static class TemporalHostingExtensions
             .WithAnnotation(new Projects.Estuary_DevServer())
             .WithProjectDefaults(new ProjectResourceOptions { ExcludeLaunchProfile = true })
 #pragma warning restore ASPIREPROJECTS001
-            .WithBuiltOutputLaunch(typeof(Projects.Estuary_DevServer).Assembly)
             .WithEndpoint(scheme: "tcp", name: EstuaryEndpoints.TemporalGrpc);
 
         // The same argv as the CLI's dev server: the DevServer listens where Aspire's endpoint points.

@@ -7,18 +7,17 @@ public static class WorkerHostingExtensions
 {
     /// <summary>
     /// Adds a worker project without its launch profile (a fresh clone needs none): an HTTP endpoint chosen by Aspire
-    /// serves <c>/health</c>, which is the resource's health check (Temporal reachable, pollers running, database reachable).
+    /// serves <c>/health</c> (Temporal reachable, pollers running, database reachable), which is the resource's health check.
     /// </summary>
     /// <typeparam name="TProject">The worker project.</typeparam>
     /// <param name="builder">The application builder.</param>
     /// <param name="name">The resource name.</param>
     /// <returns>The worker.</returns>
     public static IResourceBuilder<ProjectResource> AddWorker<TProject>(this IDistributedApplicationBuilder builder, [ResourceName] string name)
-        where TProject : IProjectMetadata, new()
-    {
-        var worker = builder.AddProject<TProject>(name, options => options.ExcludeLaunchProfile = true)
-            .WithBuiltOutputLaunch(typeof(TProject).Assembly)
+        where TProject : IProjectMetadata, new() =>
+        builder.AddProject<TProject>(name, options => options.ExcludeLaunchProfile = true)
             .WithHttpEndpoint(name: EstuaryEndpoints.WorkerHttp)
+            .WithHttpHealthCheck(EstuaryEndpoints.WorkerHealthPath, endpointName: EstuaryEndpoints.WorkerHttp)
             .WithEnvironment(context =>
             {
                 // The launch profile that would say so is excluded; a deployment sets its own environment.
@@ -27,10 +26,4 @@ public static class WorkerHostingExtensions
                     context.EnvironmentVariables["DOTNET_ENVIRONMENT"] = builder.Environment.EnvironmentName;
                 }
             });
-
-        var healthCheckKey = $"{name}-health";
-        var endpoint = worker.GetEndpoint(EstuaryEndpoints.WorkerHttp);
-        builder.AddSettlingHealthCheck(healthCheckKey, new WorkerHealthCheck(endpoint, EstuaryEndpoints.WorkerHealthPath));
-        return worker.WithHealthCheck(healthCheckKey);
-    }
 }

@@ -7,8 +7,10 @@ using Estuary.Temporal.Workflows;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using ITemporalClient = Temporalio.Client.ITemporalClient;
 using TemporalClientConnectOptions = Temporalio.Client.TemporalClientConnectOptions;
 using Temporalio.Extensions.Hosting;
 using Temporalio.Runtime;
@@ -106,7 +108,7 @@ public static class EstuaryWorkerExtensions
         }
 
         builder.Services.AddHealthChecks()
-            .AddCheck<TemporalHealthCheck>(TemporalHealthCheckName)
+            .Add(new HealthCheckRegistration(TemporalHealthCheckName, sp => new TemporalHealthCheck(sp.GetRequiredService<ITemporalClient>()), failureStatus: null, tags: null))
             .AddCheck<WorkerHealthCheck>(WorkerHealthCheckName);
         return builder;
     }

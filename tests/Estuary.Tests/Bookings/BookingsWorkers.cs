@@ -10,8 +10,7 @@ namespace Estuary.Tests.Bookings;
 /// A Bookings worker and a Payments worker for one test, on the time-skipping server, each on its own task queue and
 /// its test class's database: a booking's payment runs as a child workflow on the Payments worker's queue, which the
 /// Bookings worker does not serve. Both pool their database connections, as deployed workers do: without a pool every
-/// activity opens a new PostgreSQL connection (a server process started for it), which was most of a booking
-/// lifecycle's wall time.
+/// activity would open a new PostgreSQL connection, a server process started for it.
 /// </summary>
 internal sealed class BookingsWorkers : IAsyncDisposable
 {
@@ -67,9 +66,11 @@ internal sealed class BookingsWorkers : IAsyncDisposable
         new($"book-{Guid.NewGuid():N}", "ada@example.org", practitioner, "massage-60", startsAt, TimeSpan.FromHours(1), 6000, "EUR",
             PaymentsTaskQueue: Payments.TaskQueue, FollowUpDays: 0);
 
-    /// <inheritdoc />
+    /// <summary>Ends whatever the test left open on the shared time-skipping server, then stops both workers.</summary>
+    /// <returns>A task completing once both are stopped.</returns>
     public async ValueTask DisposeAsync()
     {
+        await Server.TerminateOpenRunsAsync(Bookings.TaskQueue, Payments.TaskQueue);
         await Bookings.DisposeAsync();
         await Payments.DisposeAsync();
     }

@@ -14,7 +14,7 @@ public sealed class PaymentsContractTests
     private static readonly IPayloadConverter Converter = DataConverter.Default.PayloadConverter;
 
     [Fact]
-    public void WorkflowNames_AreThePaymentsWorkflowTypes()
+    public void PaymentsContract_WorkflowNamesAndTaskQueue_AreThoseOfThePaymentsDomain()
     {
         Assert.Equal(
             (nameof(ProcessPaymentWorkflow), nameof(RefundPaymentWorkflow), "payments"),

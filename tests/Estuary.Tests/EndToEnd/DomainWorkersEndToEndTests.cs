@@ -55,8 +55,8 @@ public sealed class DomainWorkersEndToEndTests(EndToEndFixture fixture)
             "--id", workflowId, "--address", fixture.Address,
         ]);
         Assert.True(exitCode == EstuaryCommandLine.Success, error);
-        await WaitForStatusAsync(bookings, reference, BookingStatus.Confirmed);
         var handle = fixture.Client.GetWorkflowHandle<BookingWorkflow>(workflowId);
+        await handle.WaitUntilAsync(() => StatusAsync(bookings, reference), s => s == BookingStatus.Confirmed, $"booking {reference} confirmed");
         await handle.SignalAsync(wf => wf.CancelAsync(new CancelBookingRequest("client asked")));
         var state = await handle.GetResultAsync<BookingState>();
 
@@ -69,16 +69,9 @@ public sealed class DomainWorkersEndToEndTests(EndToEndFixture fixture)
         Assert.Equal([state.CaptureId!.Value, state.RefundId!.Value], ledger.Skip(1).Select(o => o.Item1));
     }
 
-    private static async Task WaitForStatusAsync(WorkerProcess bookings, string reference, BookingStatus status)
-    {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (await bookings.WithAsync<BookingsDbContext, BookingStatus?>(db =>
-            db.Bookings.Where(b => b.Reference == reference).Select(b => (BookingStatus?)b.Status).SingleOrDefaultAsync()) != status)
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"booking {reference} not {status} after 30 s");
-            await Task.Delay(50);
-        }
-    }
+    private static Task<BookingStatus?> StatusAsync(WorkerProcess bookings, string reference) =>
+        bookings.WithAsync<BookingsDbContext, BookingStatus?>(db =>
+            db.Bookings.Where(b => b.Reference == reference).Select(b => (BookingStatus?)b.Status).SingleOrDefaultAsync());
 
     private Task<(int ExitCode, string Output, string Error)> TriggerAsync(params string[] args) =>
         CommandLineRunner.RunAsync(CliHost.Domains, ["trigger", .. args, "--wait", "--json", "--address", fixture.Address]);

@@ -122,7 +122,7 @@ public sealed class ExampleWorkflowEndToEndTests(EndToEndFixture fixture) : IAsy
 
         Assert.True(exitCode == EstuaryCommandLine.Success, triggerError);
         Assert.Contains("ExampleWorkflow completed with result:", result, StringComparison.Ordinal);
-        Assert.Equal(EstuaryCommandLine.Success, await worker.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(EstuaryCommandLine.Success, await worker.WaitAsync(Eventually.Patience));
         Assert.Empty(error.ToString());
     }
 
@@ -143,28 +143,28 @@ public sealed class ExampleWorkflowEndToEndTests(EndToEndFixture fixture) : IAsy
     private Task<string> StatusAsync(int entityId) =>
         _worker.WithAsync<ExampleDbContext, string>(db => db.Entities.Where(e => e.Id == entityId).Select(e => e.Status).SingleAsync());
 
-    // The CLI worker migrates its database before it polls; seed the row once the table exists.
+    // The CLI worker migrates its database before it polls and announces nothing: seed the row once the table exists.
     private static async Task<int> WaitForMigratedDatabaseThenAddEntityAsync(string database)
     {
         var options = new DbContextOptionsBuilder<ExampleDbContext>().UseNpgsql(database).Options;
-        for (var attempt = 0; ; attempt++)
-        {
-            await using var db = new ExampleDbContext(options);
-            try
+        var id = await Eventually.PollAsync(
+            async () =>
             {
+                await using var db = new ExampleDbContext(options);
                 var entity = new ExampleEntity { Name = "from the worker command", CreatedAt = DateTimeOffset.UtcNow };
                 db.Entities.Add(entity);
-                await db.SaveChangesAsync();
-                return entity.Id;
-            }
-            catch (DbUpdateException) when (attempt < 100)
-            {
-                await Task.Delay(100);
-            }
-            catch (Npgsql.PostgresException) when (attempt < 100)
-            {
-                await Task.Delay(100);
-            }
-        }
+                try
+                {
+                    await db.SaveChangesAsync();
+                    return (int?)entity.Id;
+                }
+                catch (Exception e) when (e is DbUpdateException or Npgsql.PostgresException)
+                {
+                    return null;
+                }
+            },
+            id => id is not null,
+            "the example_entities table the worker command creates");
+        return id!.Value;
     }
 }

@@ -25,10 +25,9 @@ public sealed class ExampleActivitiesTests(PostgresFixture postgres) : IAsyncLif
 
         var details = await _harness.RunActivityAsync<EntityDetails>(_harness.Info("get_entity_details", "wf-details"), id);
 
-        Assert.Equal(id, details.Id);
-        Assert.Equal("alpha", details.Name);
-        Assert.Equal(ExampleEntity.NewStatus, details.Status);
-        Assert.True(details.CreatedAt > DateTimeOffset.UtcNow.AddMinutes(-5));
+        Assert.Equal((id, "alpha", ExampleEntity.NewStatus), (details.Id, details.Name, details.Status));
+        Assert.NotEqual(default, details.CreatedAt);
+        Assert.Equal(await CreatedAtAsync(id), details.CreatedAt);
     }
 
     [Fact]
@@ -139,6 +138,13 @@ public sealed class ExampleActivitiesTests(PostgresFixture postgres) : IAsyncLif
         await using var scope = _harness.Services.CreateAsyncScope();
         var db = (ExampleDbContext)_harness.DbContext(scope);
         return await db.Entities.Where(e => e.Id == id).Select(e => e.Status).SingleAsync();
+    }
+
+    private async Task<DateTimeOffset> CreatedAtAsync(int id)
+    {
+        await using var scope = _harness.Services.CreateAsyncScope();
+        var db = (ExampleDbContext)_harness.DbContext(scope);
+        return await db.Entities.Where(e => e.Id == id).Select(e => e.CreatedAt).SingleAsync();
     }
 
     private async Task<List<string>> RecordedActivitiesAsync(string workflowId)

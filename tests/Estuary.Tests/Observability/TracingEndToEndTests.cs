@@ -127,7 +127,7 @@ public sealed class TracingEndToEndTests(EndToEndFixture fixture)
         using (var first = await StartWorkerAsync(taskQueue, new TracedDomain()))
         {
             handle = await client.StartWorkflowAsync((PausingWorkflow wf) => wf.RunAsync("restart", TimeSpan.FromSeconds(2)), new(workflowId, taskQueue));
-            await WaitUntilAsync(() => _capture.Spans.Any(s => s.OperationName == "RunActivity:traced_echo" && Equals(s.GetTagItem(TracingTags.WorkflowId), workflowId)));
+            await handle.WaitForHistoryAsync(h => h.Any(e => e.EventType == Temporalio.Api.Enums.V1.EventType.TimerStarted), "the workflow sleeping");
             await first.StopAsync();
         }
 
@@ -327,15 +327,6 @@ public sealed class TracingEndToEndTests(EndToEndFixture fixture)
 
     private static Activity Single(IEnumerable<Activity> trace, string operationName) =>
         Assert.Single(trace, s => s.OperationName == operationName);
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!condition())
-        {
-            await Task.Delay(20, timeout.Token);
-        }
-    }
 
     private Task<TemporalClient> ClientAsync() =>
         TemporalClient.ConnectAsync(new TemporalConnectionOptions { Address = fixture.Address }.ToConnectOptions(new DomainCatalog([new TracedDomain()])));

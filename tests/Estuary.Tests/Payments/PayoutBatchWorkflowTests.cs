@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Estuary.Tests.Infrastructure;
 using Estuary.Worker.Payments.Data;
 using Estuary.Worker.Payments.Workflows;
@@ -61,8 +60,7 @@ public sealed class PayoutBatchWorkflowTests(EndToEndFixture fixture)
         var handle = await fixture.Client.StartWorkflowAsync(
             (PayoutBatchWorkflow wf) => wf.RunAsync(new PayoutBatchInput(batchId, items, MaxParallelism: 10, ItemsPerRun: 100)),
             new($"payout-{batchId}", taskQueue));
-        await WaitForPayoutsAsync(first, batchId, atLeast: 50);
-        var paidBeforeRestart = await CountPayoutsAsync(first, batchId);
+        var paidBeforeRestart = await handle.WaitUntilAsync(() => CountPayoutsAsync(first, batchId), paid => paid >= 50, "50 payouts");
 
         await first.DisposeAsync();
         await using var second = await WorkerProcess.StartAsync(new Worker.Payments.PaymentsDomain(), fixture.Address, database, taskQueue, PaymentsWorker.Settings());
@@ -85,12 +83,14 @@ public sealed class PayoutBatchWorkflowTests(EndToEndFixture fixture)
         var latest = fixture.Client.GetWorkflowHandle<PayoutBatchWorkflow>(handle.Id);
 
         var seen = new List<PayoutBatchProgress>();
-        var clock = Stopwatch.StartNew();
-        while (seen.Count == 0 || seen[^1].Done < items.Count)
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"progress after 30 s: {seen.LastOrDefault()}");
-            seen.Add(await latest.QueryAsync(wf => wf.Progress));
-        }
+        await latest.WaitUntilAsync(
+            async () =>
+            {
+                seen.Add(await latest.QueryAsync(wf => wf.Progress));
+                return seen[^1];
+            },
+            progress => progress.Done == items.Count,
+            "every item done");
 
         var result = await handle.GetResultAsync();
         var firstRun = await fixture.Client.GetWorkflowHandle<PayoutBatchWorkflow>(handle.Id, runId: handle.ResultRunId).QueryAsync(wf => wf.Progress);
@@ -124,14 +124,4 @@ public sealed class PayoutBatchWorkflowTests(EndToEndFixture fixture)
 
     private static Task<int> CountPayoutsAsync(WorkerProcess worker, string batchId) =>
         worker.WithAsync<PaymentsDbContext, int>(db => db.ProviderOperations.CountAsync(o => o.IdempotencyKey.StartsWith(batchId + "/")));
-
-    private static async Task WaitForPayoutsAsync(WorkerProcess worker, string batchId, int atLeast)
-    {
-        var clock = Stopwatch.StartNew();
-        while (await CountPayoutsAsync(worker, batchId) < atLeast)
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"fewer than {atLeast} payouts after 30 s");
-            await Task.Delay(20);
-        }
-    }
 }

@@ -48,7 +48,7 @@ public sealed class MonitoringTests(PostgresFixture postgres) : IAsyncLifetime, 
     }
 
     [Fact]
-    public async Task FailedActivity_LogsStartAndEndInAScopeNamingItsWorkflowAndDomain_AndCountsTheFailure()
+    public async Task ExecuteActivity_ActivityFails_LogsStartAndEndInItsWorkflowsScopeAndCountsTheFailure()
     {
         await Assert.ThrowsAsync<ApplicationFailureException>(
             () => RunMonitoredAsync<EntityDetails>(_harness.Info("get_entity_details", "wf-monitored", attempt: 3), 42));
@@ -80,7 +80,7 @@ public sealed class MonitoringTests(PostgresFixture postgres) : IAsyncLifetime, 
     }
 
     [Fact]
-    public async Task CompletedActivity_LogsCompletedAndCountsTheCompletionWithItsDuration()
+    public async Task ExecuteActivity_ActivityCompletes_LogsCompletedAndCountsTheCompletionWithItsDuration()
     {
         int id;
         await using (var scope = _harness.Services.CreateAsyncScope())

@@ -1,0 +1,32 @@
+using System.Diagnostics;
+
+namespace Estuary.AppHost.Tests;
+
+/// <summary>Runs the built AppHost the way a user does: <c>dotnet run --no-build --project src/Estuary.AppHost -- …</c>.</summary>
+internal static class AppHostRun
+{
+#if DEBUG
+    private const string Configuration = "Debug";
+#else
+    private const string Configuration = "Release";
+#endif
+
+    /// <summary>Runs the AppHost to its end.</summary>
+    /// <param name="arguments">The AppHost's own arguments (after <c>--</c>).</param>
+    /// <returns>Its exit code, standard output and standard error.</returns>
+    public static async Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo(
+            "dotnet",
+            ["run", "--no-build", "-c", Configuration, "--project", Projects.Estuary_AppHost.ProjectPath, "--", .. arguments])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output, await error);
+    }
+}
