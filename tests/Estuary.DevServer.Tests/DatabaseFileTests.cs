@@ -103,7 +103,7 @@ public sealed class DatabaseFileTests : IDisposable
     {
         var path = FileNamed("shared.db");
         var port = FreePort();
-        using var first = Start("server", "start-dev", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--headless", "--db-filename", path);
+        using var first = Start("server", "start-dev", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--headless", "--log-level", "warn", "--db-filename", path);
         try
         {
             var ready = await first.StandardOutput.ReadLineAsync();

@@ -143,6 +143,8 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
             var entry = ns.Workflow(storedRun.WorkflowId);
             var run = WorkflowRun.Restore(this, entry, storedRun.RunId, RunRecord.Read(storedRun.Record), storedRun.Events);
             run.StoreKey = storedRun.Key;
+            run.StoredStatus = run.Status;
+            run.StoredRecord = storedRun.Record;
             ns.Runs[run.RunId] = run;
             entry.RunCount++;
             // Runs are read in the order they were first stored, which is the order of their start.

@@ -137,6 +137,12 @@ internal sealed class WorkflowRun
     /// <summary>The run's key in the store, 0 until it is first stored (maintained by the change log).</summary>
     public long StoreKey { get; set; }
 
+    /// <summary>The status and record the store holds for the run (maintained by the change log).</summary>
+    public WorkflowExecutionStatus StoredStatus { get; set; }
+
+    /// <inheritdoc cref="StoredStatus"/>
+    public byte[] StoredRecord { get; set; } = [];
+
     /// <summary>The change log batch the run was last recorded in (maintained by the change log).</summary>
     public long DirtyBatch { get; set; }
 

@@ -147,6 +147,7 @@ internal sealed class ChangeLog : IDisposable
             t_unit = null;
             if (_store.IsDurable)
             {
+                var wakeWriter = false;
                 lock (_sync)
                 {
                     _open--;
@@ -154,8 +155,14 @@ internal sealed class ChangeLog : IDisposable
                     {
                         Monitor.PulseAll(_sync);
                     }
+                    // One wake-up per batch: waking a thread costs more than most units.
+                    if (unit.Changed && !unit.Batch!.WriterWoken)
+                    {
+                        unit.Batch.WriterWoken = true;
+                        wakeWriter = true;
+                    }
                 }
-                if (unit.Changed)
+                if (wakeWriter)
                 {
                     _hasWork.Release();
                 }
@@ -175,10 +182,6 @@ internal sealed class ChangeLog : IDisposable
             catch (OperationCanceledException)
             {
                 return;
-            }
-            // Later signals of units in this same batch are served by this write.
-            while (_hasWork.CurrentCount > 0 && _hasWork.Wait(0))
-            {
             }
             Batch batch;
             StoreBatch data;
@@ -254,9 +257,14 @@ internal sealed class ChangeLog : IDisposable
             {
                 newEvents.Add(events[i]);
             }
-            data.Runs.Add(new RunChange(run.StoreKey, isNew, run.Namespace.Name, run.RunId, run.WorkflowId, run.Status,
-                RunRecord.Capture(run), run.StoredEventCount + 1, newEvents));
+            // Most changes add events only: the run's row is rewritten when its status or record changed.
+            var record = RunRecord.Capture(run);
+            var rowChanged = isNew || run.StoredStatus != run.Status || !record.AsSpan().SequenceEqual(run.StoredRecord);
+            data.Runs.Add(new RunChange(run.StoreKey, isNew, rowChanged, run.Namespace.Name, run.RunId, run.WorkflowId, run.Status,
+                record, run.StoredEventCount + 1, newEvents));
             run.StoredEventCount = events.Count;
+            run.StoredStatus = run.Status;
+            run.StoredRecord = record;
         }
         return data;
     }
@@ -270,9 +278,17 @@ internal sealed class ChangeLog : IDisposable
             lock (_sync)
             {
                 last = _current;
+                last.WriterWoken = true;
             }
             _hasWork.Release();
-            last.Written.Task.Wait(TimeSpan.FromSeconds(10));
+            try
+            {
+                last.Written.Task.Wait(TimeSpan.FromSeconds(10));
+            }
+            catch (AggregateException)
+            {
+                // The write failed: it was logged, and nothing can be done about it while stopping.
+            }
             _stopping.Cancel();
             _writer.Join(TimeSpan.FromSeconds(10));
         }
@@ -293,6 +309,9 @@ internal sealed class ChangeLog : IDisposable
         public bool Namespaces { get; set; }
 
         public bool SearchAttributes { get; set; }
+
+        /// <summary>Whether a unit of this batch already told the writer there is work.</summary>
+        public bool WriterWoken { get; set; }
 
         public TaskCompletionSource Written { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

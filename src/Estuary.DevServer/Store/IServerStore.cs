@@ -42,6 +42,7 @@ internal sealed class StoredState
 /// <summary>A run's changes in one batch: its state now and the events written since the last batch.</summary>
 /// <param name="Key">The run's key in the store.</param>
 /// <param name="IsNew">Not in the store yet.</param>
+/// <param name="RowChanged">Its status or record changed since the last batch (always when new).</param>
 /// <param name="Namespace">Namespace name.</param>
 /// <param name="RunId">Run id.</param>
 /// <param name="WorkflowId">Workflow id.</param>
@@ -49,7 +50,7 @@ internal sealed class StoredState
 /// <param name="Record">The run's <see cref="Runs.RunRecord"/>.</param>
 /// <param name="FirstNewEventId">Id of the first of <paramref name="NewEvents"/>.</param>
 /// <param name="NewEvents">History events written since the last batch.</param>
-internal sealed record RunChange(long Key, bool IsNew, string Namespace, string RunId, string WorkflowId, WorkflowExecutionStatus Status,
+internal sealed record RunChange(long Key, bool IsNew, bool RowChanged, string Namespace, string RunId, string WorkflowId, WorkflowExecutionStatus Status,
     byte[] Record, long FirstNewEventId, IReadOnlyList<HistoryEvent> NewEvents);
 
 /// <summary>One atomic batch of changes.</summary>

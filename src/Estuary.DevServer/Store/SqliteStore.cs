@@ -38,10 +38,26 @@ internal sealed class SqliteStore : IServerStore
     private readonly SqliteConnection _connection;
     private readonly string _path;
 
+    // Prepared once and reused by every batch: parsing the SQL again for each one costs more than some batches' work.
+    private readonly SqliteCommand _upsertRun;
+    private readonly SqliteCommand _insertEvent;
+
     private SqliteStore(SqliteConnection connection, string path)
     {
         _connection = connection;
         _path = path;
+        _upsertRun = Command(
+            "INSERT INTO runs VALUES ($key, $namespace, $runId, $workflowId, $status, $record) " +
+            "ON CONFLICT(key) DO UPDATE SET status = excluded.status, record = excluded.record;");
+        foreach (var (name, type) in new[] { ("$key", SqliteType.Integer), ("$namespace", SqliteType.Text), ("$runId", SqliteType.Text),
+            ("$workflowId", SqliteType.Text), ("$status", SqliteType.Integer), ("$record", SqliteType.Blob) })
+        {
+            _upsertRun.Parameters.Add(name, type);
+        }
+        _insertEvent = Command("INSERT INTO events VALUES ($run, $eventId, $data);");
+        _insertEvent.Parameters.Add("$run", SqliteType.Integer);
+        _insertEvent.Parameters.Add("$eventId", SqliteType.Integer);
+        _insertEvent.Parameters.Add("$data", SqliteType.Blob);
     }
 
     public bool IsDurable => true;
@@ -238,34 +254,28 @@ internal sealed class SqliteStore : IServerStore
         }
         if (batch.Runs.Count > 0)
         {
-            using var upsert = Command(
-                "INSERT INTO runs VALUES ($key, $namespace, $runId, $workflowId, $status, $record) " +
-                "ON CONFLICT(key) DO UPDATE SET status = excluded.status, record = excluded.record;", transaction);
-            var key = upsert.Parameters.Add("$key", SqliteType.Integer);
-            var nsName = upsert.Parameters.Add("$namespace", SqliteType.Text);
-            var runId = upsert.Parameters.Add("$runId", SqliteType.Text);
-            var workflowId = upsert.Parameters.Add("$workflowId", SqliteType.Text);
-            var status = upsert.Parameters.Add("$status", SqliteType.Integer);
-            var record = upsert.Parameters.Add("$record", SqliteType.Blob);
-            using var insertEvent = Command("INSERT INTO events VALUES ($run, $eventId, $data);", transaction);
-            var eventRun = insertEvent.Parameters.Add("$run", SqliteType.Integer);
-            var eventId = insertEvent.Parameters.Add("$eventId", SqliteType.Integer);
-            var eventData = insertEvent.Parameters.Add("$data", SqliteType.Blob);
+            _upsertRun.Transaction = transaction;
+            _insertEvent.Transaction = transaction;
+            var upsert = _upsertRun.Parameters;
+            var insert = _insertEvent.Parameters;
             foreach (var run in batch.Runs)
             {
-                key.Value = run.Key;
-                nsName.Value = run.Namespace;
-                runId.Value = run.RunId;
-                workflowId.Value = run.WorkflowId;
-                status.Value = (int)run.Status;
-                record.Value = run.Record;
-                upsert.ExecuteNonQuery();
-                eventRun.Value = run.Key;
+                if (run.RowChanged)
+                {
+                    upsert[0].Value = run.Key;
+                    upsert[1].Value = run.Namespace;
+                    upsert[2].Value = run.RunId;
+                    upsert[3].Value = run.WorkflowId;
+                    upsert[4].Value = (int)run.Status;
+                    upsert[5].Value = run.Record;
+                    _upsertRun.ExecuteNonQuery();
+                }
+                insert[0].Value = run.Key;
                 for (var i = 0; i < run.NewEvents.Count; i++)
                 {
-                    eventId.Value = run.FirstNewEventId + i;
-                    eventData.Value = run.NewEvents[i].ToByteArray();
-                    insertEvent.ExecuteNonQuery();
+                    insert[1].Value = run.FirstNewEventId + i;
+                    insert[2].Value = run.NewEvents[i].ToByteArray();
+                    _insertEvent.ExecuteNonQuery();
                 }
             }
         }
@@ -288,6 +298,8 @@ internal sealed class SqliteStore : IServerStore
 
     public void Dispose()
     {
+        _upsertRun.Dispose();
+        _insertEvent.Dispose();
         try
         {
             // Fold the log into the database so the file alone holds everything while the server is stopped.
