@@ -102,9 +102,11 @@ internal sealed class WorkflowRun
     /// <summary>Updates neither accepted nor rejected yet, in admission order; each rides on the next workflow task.</summary>
     public List<UpdateLifecycle> PendingUpdates { get; } = [];
 
-    public Memo Memo { get; }
+    /// <summary>The run's memo. Never changed in place (an upsert replaces it), so a reader may keep a reference.</summary>
+    public Memo Memo { get; private set; }
 
-    public SearchAttributes SearchAttributes { get; }
+    /// <summary>The run's search attributes. Never changed in place (an upsert replaces them), so a reader may keep a reference.</summary>
+    public SearchAttributes SearchAttributes { get; private set; }
 
     public bool CancelRequested { get; private set; }
 
@@ -364,8 +366,23 @@ internal sealed class WorkflowRun
         Services.Closed(this, children);
     }
 
-    /// <summary>Upserts memo fields or search attributes: an empty payload removes the key.</summary>
-    public static void Upsert(MapField<string, Payload> target, MapField<string, Payload> changes)
+    /// <summary>Upserts search attributes (an empty value removes one).</summary>
+    public void UpsertSearchAttributes(SearchAttributes changes)
+    {
+        var upserted = SearchAttributes.Clone();
+        Upsert(upserted.IndexedFields, changes.IndexedFields);
+        SearchAttributes = upserted;
+    }
+
+    /// <summary>Upserts memo fields (an empty value removes one).</summary>
+    public void UpsertMemo(Memo changes)
+    {
+        var upserted = Memo.Clone();
+        Upsert(upserted.Fields, changes.Fields);
+        Memo = upserted;
+    }
+
+    private static void Upsert(MapField<string, Payload> target, MapField<string, Payload> changes)
     {
         foreach (var (key, value) in changes)
         {
@@ -472,10 +489,10 @@ internal sealed class WorkflowRun
                 UpdateLifecycle.Apply(this, evt);
                 break;
             case EventType.UpsertWorkflowSearchAttributes:
-                Upsert(SearchAttributes.IndexedFields, evt.UpsertWorkflowSearchAttributesEventAttributes.SearchAttributes?.IndexedFields ?? []);
+                UpsertSearchAttributes(evt.UpsertWorkflowSearchAttributesEventAttributes.SearchAttributes ?? new SearchAttributes());
                 break;
             case EventType.WorkflowPropertiesModified:
-                Upsert(Memo.Fields, evt.WorkflowPropertiesModifiedEventAttributes.UpsertedMemo?.Fields ?? []);
+                UpsertMemo(evt.WorkflowPropertiesModifiedEventAttributes.UpsertedMemo ?? new Memo());
                 break;
             default:
                 if (RunChain.CloseOf(evt) is { } close)

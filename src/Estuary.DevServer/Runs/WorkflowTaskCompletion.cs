@@ -299,7 +299,7 @@ internal static class WorkflowTaskCompletion
                 return false;
             case CommandType.UpsertWorkflowSearchAttributes:
                 var upsert = command.UpsertWorkflowSearchAttributesCommandAttributes.SearchAttributes ?? new SearchAttributes();
-                WorkflowRun.Upsert(run.SearchAttributes.IndexedFields, upsert.IndexedFields);
+                run.UpsertSearchAttributes(upsert);
                 run.History.Append(new HistoryEvent
                 {
                     EventType = EventType.UpsertWorkflowSearchAttributes,
@@ -312,7 +312,7 @@ internal static class WorkflowTaskCompletion
                 return false;
             case CommandType.ModifyWorkflowProperties:
                 var memo = command.ModifyWorkflowPropertiesCommandAttributes.UpsertedMemo ?? new Memo();
-                WorkflowRun.Upsert(run.Memo.Fields, memo.Fields);
+                run.UpsertMemo(memo);
                 run.History.Append(new HistoryEvent
                 {
                     EventType = EventType.WorkflowPropertiesModified,

@@ -31,8 +31,9 @@ internal sealed class RunVisibilityRecord : IVisibilityRecord
         Parent = run.Parent;
         Root = run.RootExecution;
         FirstRunId = run.FirstRunId;
-        Memo = run.Memo.Clone();
-        SearchAttributes = run.SearchAttributes.Clone();
+        // Never changed in place by the run, so the references are a snapshot.
+        Memo = run.Memo;
+        SearchAttributes = run.SearchAttributes;
     }
 
     /// <summary>What <paramref name="run"/> shows now.</summary>
@@ -105,8 +106,8 @@ internal sealed class RunVisibilityRecord : IVisibilityRecord
             Status = Status,
             HistoryLength = HistoryLength,
             HistorySizeBytes = HistorySizeBytes,
-            Memo = Memo,
-            SearchAttributes = SearchAttributes,
+            Memo = Memo.Clone(),
+            SearchAttributes = SearchAttributes.Clone(),
             TaskQueue = TaskQueue,
             StateTransitionCount = HistoryLength,
             FirstRunId = FirstRunId,
