@@ -95,7 +95,8 @@ internal sealed class ServerProcess : IDisposable
         return TimeSpan.FromSeconds(ticks / 100.0);
     }
 
-    private static int FreePort()
+    /// <summary>A port nothing listens on now.</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -19,6 +19,8 @@ using var loggerFactory = LoggerFactory.Create(logging =>
     logging.SetMinimumLevel(commandLine.LogLevel);
     // ASP.NET Core's per-request lines would drown the server's own; keep only its warnings.
     logging.AddFilter("Microsoft", LogLevel.Warning);
+    // A listener that cannot start is reported below in one line; the host's own log of it is a stack trace.
+    logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
     if (commandLine.JsonLogs)
     {
         logging.AddJsonConsole();
@@ -55,11 +57,24 @@ try
 }
 catch (Exception e) when (e is DevServerDatabaseException or ArgumentException)
 {
+    // A database file it cannot use, or settings that do not go together: bad input.
     await Console.Error.WriteLineAsync($"Error: {e.Message}");
     return 2;
 }
-await using var running = server;
-var state = string.IsNullOrEmpty(options.DatabasePath) ? "in memory" : $"in {Path.GetFullPath(options.DatabasePath)}";
-Console.WriteLine($"Temporal dev server listening on {server.Address} (namespaces: {string.Join(", ", options.Namespaces)}; time skipping: {(options.TimeSkipping ? "on" : "off")}; state: {state})");
-await stop.Task;
+catch (IOException e)
+{
+    // A port already taken (the gRPC port or the UI's): say which, without a stack trace.
+    await Console.Error.WriteLineAsync($"Error: {e.Message}");
+    return 1;
+}
+await using (server)
+{
+    var state = string.IsNullOrEmpty(options.DatabasePath) ? "in memory" : $"in {Path.GetFullPath(options.DatabasePath)}";
+    Console.WriteLine($"Temporal dev server listening on {server.Address} (namespaces: {string.Join(", ", options.Namespaces)}; time skipping: {(options.TimeSkipping ? "on" : "off")}; state: {state})");
+    if (server.UiUrl is { } ui)
+    {
+        Console.WriteLine($"Temporal UI: {ui}");
+    }
+    await stop.Task;
+}
 return 0;

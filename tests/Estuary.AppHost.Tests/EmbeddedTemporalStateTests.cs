@@ -30,7 +30,7 @@ public sealed class EmbeddedTemporalStateTests : IDisposable
 
         var args = await ArgumentsAsync(builder.Resources.Single(r => r.Name == "temporal"));
 
-        Assert.Contains("--headless", args);
+        Assert.Contains("--port", args);
         Assert.DoesNotContain("--db-filename", args);
     }
 

@@ -140,7 +140,9 @@ public static class TemporalHostingExtensions
             .WithAnnotation(new Projects.Estuary_DevServer())
             .WithProjectDefaults(new ProjectResourceOptions { ExcludeLaunchProfile = true })
 #pragma warning restore ASPIREPROJECTS001
-            .WithEndpoint(scheme: "tcp", name: EstuaryEndpoints.TemporalGrpc);
+            .WithEndpoint(scheme: "tcp", name: EstuaryEndpoints.TemporalGrpc)
+            .WithHttpEndpoint(name: EstuaryEndpoints.TemporalUi)
+            .WithUrlForEndpoint(EstuaryEndpoints.TemporalUi, url => url.DisplayText = "Temporal UI");
         if (databaseFile is not null)
         {
             // Made when the server starts, not while the model is built: an AppHost that stops on a missing prerequisite leaves nothing behind.
@@ -151,8 +153,8 @@ public static class TemporalHostingExtensions
             });
         }
 
-        // The same argv as the CLI's dev server: the DevServer listens where Aspire's endpoint points. The dashboard shows
-        // it, --db-filename included, and the server's first log line says where its state is.
+        // The same argv as the CLI's dev server: the DevServer listens (gRPC and web UI) where Aspire's endpoints point.
+        // The dashboard shows it, --db-filename included, and the server's first log line says where its state is.
         server.WithArgs(context =>
         {
             context.Args.Add("server");
@@ -161,9 +163,10 @@ public static class TemporalHostingExtensions
             context.Args.Add("127.0.0.1");
             context.Args.Add("--port");
             context.Args.Add(server.GetEndpoint(EstuaryEndpoints.TemporalGrpc).Property(EndpointProperty.TargetPort));
+            context.Args.Add("--ui-port");
+            context.Args.Add(server.GetEndpoint(EstuaryEndpoints.TemporalUi).Property(EndpointProperty.TargetPort));
             context.Args.Add("--namespace");
             context.Args.Add("default");
-            context.Args.Add("--headless");
             context.Args.Add("--log-level");
             context.Args.Add("warn");
             if (databaseFile is not null)
