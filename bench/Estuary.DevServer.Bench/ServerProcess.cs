@@ -30,25 +30,32 @@ internal sealed class ServerProcess : IDisposable
     /// <summary>Completes when the server prints that it listens (its state, if any, is loaded by then).</summary>
     public Task Listening => _listening.Task;
 
-    /// <summary>Starts the server on a free port (or <paramref name="port"/>), on <paramref name="database"/> if given.</summary>
-    public static ServerProcess Start(string? database = null, int? port = null, string logLevel = "warn")
+    /// <summary>Starts <c>server start-dev</c> headless on a free port.</summary>
+    public static ServerProcess Start() => Start("--headless");
+
+    /// <summary>Starts <c>server start-dev</c> on a free port with <paramref name="arguments"/> added.</summary>
+    public static ServerProcess Start(params string[] arguments) => Start(FreePort(), "warn", arguments);
+
+    /// <summary>Starts the server headless on a free port (or <paramref name="port"/>), with its state in <paramref name="database"/>.</summary>
+    public static ServerProcess StartWithDatabase(string database, int? port = null, string logLevel = "warn") =>
+        Start(port ?? FreePort(), logLevel, ["--headless", "--db-filename", database]);
+
+    private static ServerProcess Start(int port, string logLevel, IEnumerable<string> arguments)
     {
         var path = typeof(ServerProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .Single(a => a.Key == "DevServerExecutable").Value!;
-        var chosen = port ?? FreePort();
         var info = new ProcessStartInfo(path)
         {
-            ArgumentList = { "server", "start-dev", "--port", chosen.ToString(CultureInfo.InvariantCulture), "--headless", "--log-level", logLevel },
+            ArgumentList = { "server", "start-dev", "--port", port.ToString(CultureInfo.InvariantCulture), "--log-level", logLevel },
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
-        if (database is not null)
+        foreach (var argument in arguments)
         {
-            info.ArgumentList.Add("--db-filename");
-            info.ArgumentList.Add(database);
+            info.ArgumentList.Add(argument);
         }
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {path}.");
-        var server = new ServerProcess(process, chosen);
+        var server = new ServerProcess(process, port);
         process.OutputDataReceived += (_, line) =>
         {
             if (line.Data?.StartsWith("Temporal dev server listening", StringComparison.Ordinal) == true)

@@ -72,7 +72,7 @@ internal static class StoreScenarios
     {
         var database = NewDatabase();
         using var memory = ServerProcess.Start();
-        using var file = ServerProcess.Start(database);
+        using var file = ServerProcess.StartWithDatabase(database);
         Mode[] modes = [new("memory", memory, await ConnectAsync(memory)), new("file", file, await ConnectAsync(file))];
         using var memoryWorker = new TemporalWorker(modes[0].Client, Work(modes[0].Queue));
         using var fileWorker = new TemporalWorker(modes[1].Client, Work(modes[1].Queue));
@@ -136,7 +136,7 @@ internal static class StoreScenarios
     {
         var database = NewDatabase();
         var port = 0;
-        using (var server = ServerProcess.Start(database))
+        using (var server = ServerProcess.StartWithDatabase(database))
         {
             port = server.Port;
             var client = await ConnectAsync(server);
@@ -160,7 +160,7 @@ internal static class StoreScenarios
             foreach (var (mode, kill) in new[] { ("empty in-memory server", false), ("file, after a clean stop", true), ("file, after kill -9", false) })
             {
                 var sw = Stopwatch.StartNew();
-                using var server = mode.StartsWith("empty", StringComparison.Ordinal) ? ServerProcess.Start() : ServerProcess.Start(database, port, logLevel: "info");
+                using var server = mode.StartsWith("empty", StringComparison.Ordinal) ? ServerProcess.Start() : ServerProcess.StartWithDatabase(database, port, logLevel: "info");
                 await server.Listening.WaitAsync(TimeSpan.FromMinutes(2));
                 var listening = sw.Elapsed;
                 var client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions(server.Address));
@@ -181,7 +181,7 @@ internal static class StoreScenarios
         foreach (var onFile in new[] { false, true })
         {
             var database = NewDatabase();
-            using var server = onFile ? ServerProcess.Start(database) : ServerProcess.Start();
+            using var server = onFile ? ServerProcess.StartWithDatabase(database) : ServerProcess.Start();
             var client = await ConnectAsync(server);
             var taskQueue = $"bench-{Guid.NewGuid():N}";
             using var worker = new TemporalWorker(client, Work(taskQueue));
@@ -215,7 +215,7 @@ internal static class StoreScenarios
         foreach (var onFile in new[] { false, true })
         {
             var database = NewDatabase();
-            using var server = onFile ? ServerProcess.Start(database) : ServerProcess.Start();
+            using var server = onFile ? ServerProcess.StartWithDatabase(database) : ServerProcess.Start();
             var client = await ConnectAsync(server);
             var taskQueue = $"bench-{Guid.NewGuid():N}";
             using var worker = new TemporalWorker(client, Work(taskQueue));
