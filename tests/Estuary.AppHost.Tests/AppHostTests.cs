@@ -23,6 +23,21 @@ public sealed class AppHostTests(AppHostFixture fixture)
     }
 
     [Fact]
+    public async Task TemporalResource_EmbeddedMode_ShowsTemporalUiUrlServingTheWorkflows()
+    {
+        await fixture.WaitForAllHealthyAsync(HealthyTimeout);
+        using var timeout = new CancellationTokenSource(HealthyTimeout);
+        var temporal = await fixture.App.Services.GetRequiredService<ResourceNotificationService>().WaitForResourceAsync(
+            "temporal", e => e.Snapshot.Urls.Any(u => u.DisplayProperties.DisplayName == "Temporal UI"), timeout.Token);
+        var ui = new Uri(temporal.Snapshot.Urls.Single(u => u.DisplayProperties.DisplayName == "Temporal UI").Url);
+
+        using var http = new HttpClient();
+        var page = await http.GetStringAsync(new Uri(ui, "/namespaces/default/workflows"));
+
+        Assert.Contains("<h1><span class=\"count\" id=\"workflow-count\"></span> Workflows</h1>", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunExampleWorkflowCommand_NewEntity_WorkflowCompletesAndEntityProcessed()
     {
         await fixture.WaitForAllHealthyAsync(HealthyTimeout);

@@ -41,7 +41,9 @@ public sealed class ModelTests
         var temporal = Assert.IsType<TemporalProjectResource>(Resource(builder, "temporal"));
         var args = await ArgumentsAsync(temporal);
         Assert.Equal(["server", "start-dev", "--ip", "127.0.0.1", "--port"], args.Take(5));
-        Assert.Contains("--headless", args);
+        Assert.Contains("--ui-port", args);
+        Assert.DoesNotContain("--headless", args);
+        Assert.Equal(["grpc", "ui"], temporal.Annotations.OfType<EndpointAnnotation>().Select(e => e.Name).Order());
 
         var postgres = Assert.IsType<LocalPostgresServerResource>(Resource(builder, "postgres"));
         Assert.Equal(["example", "bookings", "payments"], postgres.Databases.Select(d => d.DatabaseName));

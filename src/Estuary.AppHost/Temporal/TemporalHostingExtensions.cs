@@ -132,9 +132,11 @@ public static class TemporalHostingExtensions
             .WithAnnotation(new Projects.Estuary_DevServer())
             .WithProjectDefaults(new ProjectResourceOptions { ExcludeLaunchProfile = true })
 #pragma warning restore ASPIREPROJECTS001
-            .WithEndpoint(scheme: "tcp", name: EstuaryEndpoints.TemporalGrpc);
+            .WithEndpoint(scheme: "tcp", name: EstuaryEndpoints.TemporalGrpc)
+            .WithHttpEndpoint(name: EstuaryEndpoints.TemporalUi)
+            .WithUrlForEndpoint(EstuaryEndpoints.TemporalUi, url => url.DisplayText = "Temporal UI");
 
-        // The same argv as the CLI's dev server: the DevServer listens where Aspire's endpoint points.
+        // The same argv as the CLI's dev server: the DevServer listens (gRPC and web UI) where Aspire's endpoints point.
         server.WithArgs(context =>
         {
             context.Args.Add("server");
@@ -143,9 +145,10 @@ public static class TemporalHostingExtensions
             context.Args.Add("127.0.0.1");
             context.Args.Add("--port");
             context.Args.Add(server.GetEndpoint(EstuaryEndpoints.TemporalGrpc).Property(EndpointProperty.TargetPort));
+            context.Args.Add("--ui-port");
+            context.Args.Add(server.GetEndpoint(EstuaryEndpoints.TemporalUi).Property(EndpointProperty.TargetPort));
             context.Args.Add("--namespace");
             context.Args.Add("default");
-            context.Args.Add("--headless");
             context.Args.Add("--log-level");
             context.Args.Add("warn");
         });
