@@ -7,6 +7,7 @@
 // fails, what was already changed is put back.
 using System.Diagnostics;
 using System.Globalization;
+using System.Text;
 using System.Text.RegularExpressions;
 
 var root = Path.GetFullPath(Path.Combine((string)AppContext.GetData("EntryPointFileDirectoryPath")!, ".."));
@@ -132,7 +133,7 @@ internal sealed class Repository(string root)
 
     public void Apply(Plan plan)
     {
-        var touched = new[] { Solution, CliProject, AppHostProject, CliHost, AppHost }.ToDictionary(path => path, File.ReadAllText);
+        var touched = new[] { Solution, CliProject, AppHostProject, CliHost, AppHost }.ToDictionary(path => path, File.ReadAllBytes);
         try
         {
             Copy(plan, Path.Combine(plan.Template, "src", $"Estuary.Worker.{TemplateName}"), plan.WorkerDirectory);
@@ -143,14 +144,15 @@ internal sealed class Repository(string root)
             Dotnet("add", AppHostProject, "reference", plan.WorkerProject);
             foreach (var (path, text) in plan.Edits)
             {
-                File.WriteAllText(path, text);
+                // Keep the file's byte order mark, or its absence.
+                File.WriteAllText(path, text, new UTF8Encoding(encoderShouldEmitUTF8Identifier: touched[path].AsSpan().StartsWith(Encoding.UTF8.Preamble)));
             }
         }
         catch (Exception e)
         {
-            foreach (var (path, text) in touched)
+            foreach (var (path, bytes) in touched)
             {
-                File.WriteAllText(path, text);
+                File.WriteAllBytes(path, bytes);
             }
 
             foreach (var directory in new[] { plan.WorkerDirectory, plan.TestsDirectory }.Where(Directory.Exists))
@@ -252,7 +254,8 @@ internal sealed class Repository(string root)
         process.WaitForExit();
         if (process.ExitCode != 0)
         {
-            throw new NewDomainException($"'dotnet {string.Join(' ', arguments.Select(Relative))}' failed: {error.Result.Trim()} {output.Result.Trim()}".TrimEnd() + " Nothing was changed.");
+            var said = Regex.Replace($"{error.Result} {output.Result}", @"\s+", " ").Trim();
+            throw new NewDomainException($"'dotnet {string.Join(' ', arguments.Select(Relative))}' failed: {said} Nothing was changed.");
         }
     }
 

@@ -11,8 +11,6 @@ namespace Estuary.Tests.Templates;
 [Collection(BuildsARepositoryCopy.Name)]
 public sealed class NewDomainTests(RepositoryCopy copy) : IClassFixture<RepositoryCopy>
 {
-    private static readonly TimeSpan StepLimit = TimeSpan.FromMinutes(10);
-
     // What a new domain touches; the new worker is built as their reference.
     private static readonly string[] TouchedProjects =
         ["src/Estuary.Cli/Estuary.Cli.csproj", "src/Estuary.AppHost/Estuary.AppHost.csproj", "tests/Estuary.Worker.Shipping.Tests/Estuary.Worker.Shipping.Tests.csproj"];
@@ -20,7 +18,7 @@ public sealed class NewDomainTests(RepositoryCopy copy) : IClassFixture<Reposito
     [Fact]
     public async Task NewDomain_Shipping_AddsAWorkerThatBuildsWithTheCliAndAppHostAndWhoseTestsPass()
     {
-        var (exitCode, output, error) = await RunAsync("dotnet", "templates/new-domain.cs", "Shipping");
+        var (exitCode, output, error) = await copy.RunAsync("dotnet", "templates/new-domain.cs", "Shipping");
 
         Assert.True(exitCode == 0, $"{output}{error}");
         Assert.Contains("new ShippingDomain()", Read("src/Estuary.Cli/CliHost.cs"), StringComparison.Ordinal);
@@ -33,14 +31,14 @@ public sealed class NewDomainTests(RepositoryCopy copy) : IClassFixture<Reposito
 
         // One build of just what the new domain touches, warnings as errors.
         File.WriteAllText(copy.PathOf("shipping.slnf"), JsonSerializer.Serialize(new { solution = new { path = "Estuary.sln", projects = TouchedProjects } }));
-        var build = await RunAsync("dotnet", "build", "shipping.slnf", "-nodeReuse:false", "-v", "q", "-nologo");
+        var build = await copy.RunAsync("dotnet", "build", "shipping.slnf", "-nodeReuse:false", "-v", "q", "-nologo");
         Assert.True(build.ExitCode == 0, build.Output + build.Error);
 
-        var tests = await RunAsync("dotnet", "test", "tests/Estuary.Worker.Shipping.Tests", "--no-build");
+        var tests = await copy.RunAsync("dotnet", "test", "tests/Estuary.Worker.Shipping.Tests", "--no-build");
         Assert.True(tests.ExitCode == 0, tests.Output + tests.Error);
         Assert.Matches(@"Passed!\s+-\s+Failed:\s+0, Passed:\s+3,", tests.Output);
 
-        var list = await RunAsync("dotnet", "src/Estuary.Cli/bin/Debug/net10.0/estuary.dll", "list");
+        var list = await copy.RunAsync("dotnet", "src/Estuary.Cli/bin/Debug/net10.0/estuary.dll", "list");
         Assert.True(list.ExitCode == 0, list.Output + list.Error);
         Assert.Contains("ShippingWorkflow", list.Output, StringComparison.Ordinal);
     }
@@ -52,7 +50,7 @@ public sealed class NewDomainTests(RepositoryCopy copy) : IClassFixture<Reposito
     {
         var before = copy.Snapshot();
 
-        var (exitCode, output, error) = await RunAsync("dotnet", "templates/new-domain.cs", name);
+        var (exitCode, output, error) = await copy.RunAsync("dotnet", "templates/new-domain.cs", name);
 
         Assert.Equal(expectedExitCode, exitCode);
         Assert.Empty(output);
@@ -62,35 +60,35 @@ public sealed class NewDomainTests(RepositoryCopy copy) : IClassFixture<Reposito
     }
 
     private string Read(string path) => File.ReadAllText(copy.PathOf(path));
+}
 
-    private async Task<(int ExitCode, string Output, string Error)> RunAsync(string fileName, params string[] arguments)
+/// <summary>A step of <c>new-domain.cs</c> that fails after others succeeded puts back everything they changed.</summary>
+[Collection(BuildsARepositoryCopy.Name)]
+public sealed class NewDomainRollbackTests(RepositoryCopy copy) : IClassFixture<RepositoryCopy>
+{
+    [Fact]
+    public async Task NewDomain_ReferencingFromTheAppHostFails_RestoresTheSolutionAndCliAndDeletesTheNewProjects()
     {
-        using var process = Process.Start(new ProcessStartInfo(fileName, arguments)
-        {
-            WorkingDirectory = copy.Root,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(StepLimit);
-        try
-        {
-            await process.WaitForExitAsync(limit.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"'{fileName} {string.Join(' ', arguments)}' did not end within {StepLimit.TotalMinutes:0} min.");
-        }
+        // An AppHost project `dotnet add reference` cannot read: the copies and the solution and CLI edits happen first.
+        var appHostProject = copy.PathOf("src/Estuary.AppHost/Estuary.AppHost.csproj");
+        File.WriteAllText(appHostProject, "<Project Sdk=\"Microsoft.NET.Sdk\"><ItemGroup>");
+        var before = copy.Snapshot();
 
-        return (process.ExitCode, await output, await error);
+        var (exitCode, output, error) = await copy.RunAsync("dotnet", "templates/new-domain.cs", "Fleet");
+
+        Assert.Equal(1, exitCode);
+        Assert.Empty(output);
+        Assert.Matches(@"^error: 'dotnet add src/Estuary.AppHost/Estuary.AppHost.csproj reference src/Estuary.Worker.Fleet/Estuary.Worker.Fleet.csproj' failed: .* Nothing was changed\.\s*$", error);
+        Assert.Equal(before, copy.Snapshot());
+        Assert.False(Directory.Exists(copy.PathOf("src/Estuary.Worker.Fleet")));
     }
 }
 
 /// <summary>A copy of this repository's working tree in a temporary directory, deleted at the end.</summary>
 public sealed class RepositoryCopy : IDisposable
 {
+    private static readonly TimeSpan StepLimit = TimeSpan.FromMinutes(10);
+
     private static readonly HashSet<string> Skipped = new(StringComparer.Ordinal) { ".git", "bin", "obj", "TestResults" };
 
     /// <summary>Initializes a new instance of the <see cref="RepositoryCopy"/> class: copies the repository this test
@@ -123,6 +121,35 @@ public sealed class RepositoryCopy : IDisposable
                 .Where(file => !Path.GetRelativePath(Root, file).Split(Path.DirectorySeparatorChar).Any(Skipped.Contains))
                 .ToDictionary(file => Path.GetRelativePath(Root, file), File.ReadAllText),
             StringComparer.Ordinal);
+
+    /// <summary>Runs a command in the copy's root to its end.</summary>
+    /// <param name="fileName">The executable.</param>
+    /// <param name="arguments">Its arguments.</param>
+    /// <returns>Its exit code, standard output and standard error.</returns>
+    /// <exception cref="TimeoutException">It ran for more than ten minutes (and was killed).</exception>
+    public async Task<(int ExitCode, string Output, string Error)> RunAsync(string fileName, params string[] arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo(fileName, arguments)
+        {
+            WorkingDirectory = Root,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var limit = new CancellationTokenSource(StepLimit);
+        try
+        {
+            await process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"'{fileName} {string.Join(' ', arguments)}' did not end within {StepLimit.TotalMinutes:0} min.");
+        }
+
+        return (process.ExitCode, await output, await error);
+    }
 
     /// <inheritdoc />
     public void Dispose() => Directory.Delete(Root, recursive: true);
