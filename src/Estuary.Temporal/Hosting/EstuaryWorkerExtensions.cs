@@ -34,7 +34,7 @@ public static class EstuaryWorkerExtensions
     /// their migrations (unless <c>Estuary:Worker:ApplyMigrations</c> is false) and waits for Temporal, each for at most
     /// <c>Estuary:Worker:StartupTimeout</c> (then the process exits with code 1), and reports it in
     /// <see cref="EstuaryWorkerStatus"/>; runs one hosted worker per task queue with one DI scope per
-    /// activity execution and the tracing (from the client), monitoring, activity-defaults and transactional interceptors, the
+    /// activity execution and the tracing (from the client), heartbeat, monitoring, activity-defaults and transactional interceptors, the
     /// SDK's metrics bridged to <see cref="EstuaryTelemetry.SdkMeterName"/>; adds the health checks
     /// <see cref="TemporalHealthCheckName"/> and <see cref="WorkerHealthCheckName"/>.
     /// </summary>
@@ -108,6 +108,7 @@ public static class EstuaryWorkerExtensions
 
             hosted.ConfigureOptions().Configure<IServiceProvider>((options, services) => options.Interceptors =
             [
+                new HeartbeatInterceptor(),
                 new MonitoringInterceptor(services.GetRequiredService<ILoggerFactory>(), queueDomains),
                 new ActivityDefaultsInterceptor(services.GetRequiredService<IOptionsMonitor<ActivityDefaultsOptions>>(), queueDomains),
                 new TransactionalActivityInterceptor(services, queueDomains),
