@@ -11,7 +11,7 @@ namespace Estuary.Cli;
 /// <summary>The <c>estuary</c> executable: every domain of the solution behind one command line.</summary>
 public static class CliHost
 {
-    /// <summary>Gets the domains this executable knows; adding a domain is one line here.</summary>
+    /// <summary>Gets the domains this executable knows (<c>estuary new domain</c> adds a new one at the end).</summary>
     public static IReadOnlyList<EstuaryDomain> Domains { get; } =
         [new ExampleDomain(), new BookingsDomain(), new PaymentsDomain()];
 

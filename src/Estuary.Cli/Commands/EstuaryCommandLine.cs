@@ -12,7 +12,7 @@ namespace Estuary.Cli.Commands;
 
 /// <summary>
 /// Estuary's command line, the .NET form of the seed's Django management commands: <c>list</c>,
-/// <c>trigger &lt;domain&gt; &lt;workflow&gt; &lt;args…&gt;</c>, <c>workflow &lt;verb&gt;</c> and <c>worker</c>. Everything is driven
+/// <c>trigger &lt;domain&gt; &lt;workflow&gt; &lt;args…&gt;</c>, <c>workflow &lt;verb&gt;</c>, <c>worker</c> and <c>new domain &lt;Name&gt;</c>. Everything is driven
 /// by domain discovery, so adding a workflow or a domain needs no command code. Every outcome is an exit code and, with
 /// <c>--json</c>, one JSON document on standard output (failures included: <c>{"status": "invalid"|"failed", "error": …}</c>).
 /// </summary>
@@ -36,15 +36,23 @@ public sealed partial class EstuaryCommandLine
     /// <param name="error">Where errors go.</param>
     /// <param name="temporalSources">Where Temporal's connection comes from besides configuration and the flags
     /// (default: the process's Temporal environment, <c>TEMPORAL_*</c> and profile file).</param>
+    /// <param name="workingDirectory">The directory commands run in (default: the process's current directory).</param>
     public EstuaryCommandLine(
         IEnumerable<EstuaryDomain> domains,
         IConfiguration configuration,
         TextWriter output,
         TextWriter error,
-        TemporalConnectionSources? temporalSources = null)
+        TemporalConnectionSources? temporalSources = null,
+        string? workingDirectory = null)
     {
         _context = new CommandContext(
-            new DomainCatalog(domains), configuration, temporalSources ?? TemporalConnectionSources.Default, output, error);
+            new DomainCatalog(domains),
+            configuration,
+            temporalSources ?? TemporalConnectionSources.Default,
+            output,
+            error,
+            workingDirectory ?? Environment.CurrentDirectory,
+            TimeProvider.System);
     }
 
     /// <summary>Parses and runs a command line.</summary>
@@ -60,6 +68,7 @@ public sealed partial class EstuaryCommandLine
             new TriggerCommand(_context).Command,
             workflow.Command,
             new WorkerCommand(_context).Command,
+            new NewCommand(_context).Command,
         };
         var helpOption = root.Options.OfType<HelpOption>().Single();
         helpOption.Action = new WorkflowHelpAction((HelpAction)helpOption.Action!, workflow.Targets, _context.Error);

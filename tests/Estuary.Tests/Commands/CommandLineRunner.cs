@@ -18,7 +18,8 @@ internal static class CommandLineRunner
         using var error = new StringWriter();
         var writer = settings.Output ?? output;
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings.Configuration ?? new Dictionary<string, string?>()).Build();
-        var exitCode = await new EstuaryCommandLine(domains, configuration, writer, error, settings.TemporalSources ?? CommandLineSettings.NoTemporalEnvironment)
+        var exitCode = await new EstuaryCommandLine(
+                domains, configuration, writer, error, settings.TemporalSources ?? CommandLineSettings.NoTemporalEnvironment, settings.WorkingDirectory)
             .RunAsync(args, settings.Cancellation);
         return (exitCode, writer.ToString()!, error.ToString());
     }
@@ -29,11 +30,13 @@ internal static class CommandLineRunner
 /// <param name="TemporalSources">Temporal's client environment (default: none, so that the machine's <c>TEMPORAL_*</c>
 /// variables and profile file cannot steer a test).</param>
 /// <param name="Output">Where standard output goes, to watch it while the command runs (default: captured).</param>
+/// <param name="WorkingDirectory">The directory the command runs in (default: the test host's).</param>
 /// <param name="Cancellation">Ctrl+C.</param>
 internal sealed record CommandLineSettings(
     IReadOnlyDictionary<string, string?>? Configuration = null,
     TemporalConnectionSources? TemporalSources = null,
     LineWriter? Output = null,
+    string? WorkingDirectory = null,
     CancellationToken Cancellation = default)
 {
     public static TemporalConnectionSources NoTemporalEnvironment { get; } = new(Environment: null);
