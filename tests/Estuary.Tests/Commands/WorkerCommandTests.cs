@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Estuary.Cli;
 using Estuary.Cli.Commands;
+using Estuary.DevServer;
 using Estuary.Tests.Infrastructure;
 using Temporalio.Client;
 
@@ -91,6 +92,40 @@ public sealed class WorkerCommandTests(EndToEndFixture fixture) : IDisposable
         Assert.StartsWith($"error: Temporal at {address} (namespace 'default') is unreachable after 0.5 s: ", error, StringComparison.Ordinal);
         Assert.Single(error.TrimEnd().Split('\n'));
         Assert.Empty(output);
+    }
+
+    [Fact]
+    public async Task Worker_TemporalStartsAfterTheWorker_KeepsTryingThenPolls()
+    {
+        // The worker's first call reaches a socket that hangs up; Temporal itself then starts on that port.
+        var early = new TcpListener(IPAddress.Loopback, 0);
+        early.Start();
+        var port = ((IPEndPoint)early.LocalEndpoint).Port;
+        using var output = new LineWriter();
+        using var ctrlC = new CancellationTokenSource();
+        var settings = Settings(new() { ["Estuary:Worker:StartupTimeout"] = "00:10:00" }, output, ctrlC.Token);
+        var taskQueue = $"late-temporal-{Guid.NewGuid():N}";
+
+        var running = CommandLineRunner.RunAsync([new OrdersDomain()], settings, "worker", "--task-queue", taskQueue, "--address", $"127.0.0.1:{port}");
+        using (await early.AcceptTcpClientAsync().WaitAsync(Eventually.Patience))
+        {
+            early.Stop();
+        }
+
+        await using var temporal = await TemporalDevServer.StartAsync(new DevServerOptions { Port = port });
+        var polling = await output.WaitForLineAsync(line => line.StartsWith("Polling", StringComparison.Ordinal));
+        var client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions(temporal.Address));
+        var order = await client.StartWorkflowAsync(
+            (OrderWorkflow wf) => wf.RunAsync(new OrderInput("o-late")),
+            new WorkflowOptions($"order-{Guid.NewGuid():N}", taskQueue) { RunTimeout = TimeSpan.FromMinutes(1) });
+        await order.SignalAsync(wf => wf.CloseAsync("served late"));
+        var summary = await order.GetResultAsync();
+        await ctrlC.CancelAsync();
+        var (exitCode, _, error) = await running;
+
+        Assert.StartsWith($"Polling task queue '{taskQueue}' (domains orders) at Temporal 127.0.0.1:{port}", polling, StringComparison.Ordinal);
+        Assert.Equal("served late", summary.Note);
+        Assert.True(exitCode == EstuaryCommandLine.Success, error);
     }
 
     [Fact]
