@@ -140,6 +140,21 @@ public sealed class WorkflowCommandTests(EndToEndFixture fixture) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task Verb_UnknownWorkflowIdWithJson_PrintsAnInvalidDocument()
+    {
+        var id = $"missing-{Guid.NewGuid():N}";
+
+        var (exitCode, output, error) = await RunAsync("workflow", "query", id, "Count", "tea", "--json");
+
+        Assert.Equal(EstuaryCommandLine.Usage, exitCode);
+        Assert.Empty(error);
+        using var document = JsonDocument.Parse(output);
+        Assert.Equal(
+            ("invalid", $"No workflow '{id}' in namespace 'default' at {fixture.Address}."),
+            (document.RootElement.GetProperty("status").GetString(), document.RootElement.GetProperty("error").GetString()));
+    }
+
+    [Fact]
     public async Task Signal_WorkflowTypeNoDomainDefines_ExitsTwo()
     {
         var id = $"foreign-{Guid.NewGuid():N}";
@@ -159,12 +174,17 @@ public sealed class WorkflowCommandTests(EndToEndFixture fixture) : IAsyncLifeti
         }
     }
 
-    [Fact]
-    public async Task Help_WithWorkflowId_ListsItsOwnSignalsQueriesAndUpdates()
+    [Theory]
+    [InlineData("signal")]
+    [InlineData("query")]
+    [InlineData("update")]
+    [InlineData("describe")]
+    [InlineData("terminate")]
+    public async Task Help_WithWorkflowId_ListsItsOwnSignalsQueriesAndUpdates(string verb)
     {
         var order = await StartOrderAsync();
 
-        var (exitCode, output, error) = await RunAsync("workflow", "signal", order.Id, "--help");
+        var (exitCode, output, error) = await RunAsync("workflow", verb, order.Id, "--help");
 
         Assert.True(exitCode == EstuaryCommandLine.Success, error);
         var tail = output[output.IndexOf($"Workflow '{order.Id}'", StringComparison.Ordinal)..].TrimEnd().Split(Environment.NewLine);

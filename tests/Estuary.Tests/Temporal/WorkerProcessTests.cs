@@ -42,7 +42,20 @@ public sealed class WorkerProcessTests(PostgresFixture postgres)
         Assert.DoesNotContain("Unhandled exception", output, StringComparison.Ordinal);
     }
 
-    private static async Task<(int ExitCode, string Output)> RunExampleWorkerAsync(string database, string temporal)
+    [Fact]
+    public async Task ExampleWorker_OnlyTemporalsOwnAddressVariable_LooksForTemporalThere()
+    {
+        var database = await postgres.CreateDatabaseAsync("worker_process_env");
+        var address = $"127.0.0.1:{UnusedPort()}";
+
+        var (exitCode, output) = await RunExampleWorkerAsync(database, temporal: null, new() { ["TEMPORAL_ADDRESS"] = address, ["TEMPORAL_NAMESPACE"] = "from-env" });
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains($"Temporal at {address} (namespace 'from-env') is unreachable after 0.5 s: ", output, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunExampleWorkerAsync(
+        string database, string? temporal, Dictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Estuary.Worker.Example.dll")])
         {
@@ -51,7 +64,22 @@ public sealed class WorkerProcessTests(PostgresFixture postgres)
             WorkingDirectory = AppContext.BaseDirectory,
         };
         start.Environment["ConnectionStrings__example-db"] = database;
-        start.Environment["ConnectionStrings__temporal"] = temporal;
+        // The machine's own Temporal settings never steer the worker here.
+        foreach (var name in new[] { "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_PROFILE", "TEMPORAL_CONFIG_FILE", "Temporal__Address", "ConnectionStrings__temporal" })
+        {
+            start.Environment.Remove(name);
+        }
+
+        if (temporal is not null)
+        {
+            start.Environment["ConnectionStrings__temporal"] = temporal;
+        }
+
+        foreach (var (name, value) in environment ?? [])
+        {
+            start.Environment[name] = value;
+        }
+
         start.Environment["Estuary__Worker__StartupTimeout"] = "00:00:00.5";
         start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         start.Environment.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
