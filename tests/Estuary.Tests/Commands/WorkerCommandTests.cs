@@ -129,6 +129,23 @@ public sealed class WorkerCommandTests(EndToEndFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task Worker_CtrlCAfterTemporalWentAway_Stops()
+    {
+        var temporal = await TemporalDevServer.StartAsync(new DevServerOptions());
+        using var output = new LineWriter();
+        using var ctrlC = new CancellationTokenSource();
+        var settings = Settings([], output, ctrlC.Token);
+
+        var running = CommandLineRunner.RunAsync([new OrdersDomain()], settings, "worker", "--task-queue", $"gone-{Guid.NewGuid():N}", "--address", temporal.Address);
+        await output.WaitForLineAsync(line => line.StartsWith("Polling", StringComparison.Ordinal));
+        await temporal.DisposeAsync();
+        await ctrlC.CancelAsync();
+        var (exitCode, _, error) = await running.WaitAsync(Eventually.Patience);
+
+        Assert.True(exitCode == EstuaryCommandLine.Success, error);
+    }
+
+    [Fact]
     public async Task Worker_CtrlCWhileTemporalDoesNotAnswer_StopsWithoutWaitingOutTheStartupTimeout()
     {
         // A Temporal that accepts connections and never answers: the worker waits for it, far longer than the test runs.
