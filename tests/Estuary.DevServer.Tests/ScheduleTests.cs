@@ -58,6 +58,16 @@ public sealed class ScheduleTests(ServerFixture fixture)
 
     private static string StartedWorkflowId(ScheduleActionResult action) => ((ScheduleActionExecutionStartWorkflow)action.Action).WorkflowId;
 
+    /// <summary>
+    /// The run an action started. Its result is read from that run: a handle from <c>GetWorkflowHandle</c> alone reads the
+    /// latest run of the id, and two actions of the same second share one.
+    /// </summary>
+    private WorkflowHandle<TWorkflow> StartedRun<TWorkflow>(ScheduleActionResult action)
+    {
+        var started = (ScheduleActionExecutionStartWorkflow)action.Action;
+        return Client.GetWorkflowHandle<TWorkflow>(started.WorkflowId, runId: started.FirstExecutionRunId) with { ResultRunId = started.FirstExecutionRunId };
+    }
+
     [Fact]
     public async Task CreateScheduleAsync_CalendarCronAndInterval_DescribeShowsCompiledSpecDefaultsAndMatchingNextTimes()
     {
@@ -119,14 +129,14 @@ public sealed class ScheduleTests(ServerFixture fixture)
             {
                 await handle.TriggerAsync();
                 var first = (await WaitForActionsAsync(handle, 1)).Info.RecentActions.Single();
-                Assert.Equal("1", await Client.GetWorkflowHandle(StartedWorkflowId(first)).GetResultAsync<string>());
+                Assert.Equal("1", await StartedRun<ScheduledCounterWorkflow>(first).GetResultAsync<string>());
                 await handle.TriggerAsync();
                 var second = (await WaitForActionsAsync(handle, 2)).Info.RecentActions.Last();
-                var secondRun = Client.GetWorkflowHandle(StartedWorkflowId(second), runId: ((ScheduleActionExecutionStartWorkflow)second.Action).FirstExecutionRunId);
+                var secondRun = StartedRun<ScheduledCounterWorkflow>(second);
                 Assert.Equal("2", await secondRun.GetResultAsync<string>());
 
                 Assert.Matches($"^{Regex.Escape(workflowId)}-\\d{{4}}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$", StartedWorkflowId(first));
-                var described = await Client.GetWorkflowHandle(StartedWorkflowId(first)).DescribeAsync();
+                var described = await StartedRun<ScheduledCounterWorkflow>(first).DescribeAsync();
                 Assert.Equal(handle.Id, described.TypedSearchAttributes.Get(ScheduledById));
                 var scheduledAt = described.TypedSearchAttributes.Get(ScheduledStartTime);
                 Assert.EndsWith(scheduledAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture), StartedWorkflowId(first));
@@ -165,12 +175,10 @@ public sealed class ScheduleTests(ServerFixture fixture)
                     "the third trigger skipped");
                 Assert.Equal((1, 1L), (waiting.Info.NumActions, await BufferSizeAsync(handle)));
 
-                var firstRun = Client.GetWorkflowHandle<ScheduledUntilSignalledWorkflow>(StartedWorkflowId(first),
-                    runId: ((ScheduleActionExecutionStartWorkflow)first.Action).FirstExecutionRunId);
+                var firstRun = StartedRun<ScheduledUntilSignalledWorkflow>(first);
                 await firstRun.SignalAsync(wf => wf.FinishAsync("first"));
                 var second = (await WaitForActionsAsync(handle, 2)).Info.RecentActions.Last();
-                var secondRun = Client.GetWorkflowHandle<ScheduledUntilSignalledWorkflow>(StartedWorkflowId(second),
-                    runId: ((ScheduleActionExecutionStartWorkflow)second.Action).FirstExecutionRunId);
+                var secondRun = StartedRun<ScheduledUntilSignalledWorkflow>(second);
                 await secondRun.SignalAsync(wf => wf.FinishAsync("second"));
                 Assert.Equal(("first", "second"), (await firstRun.GetResultAsync<string>(), await secondRun.GetResultAsync<string>()));
             });
@@ -205,7 +213,7 @@ public sealed class ScheduleTests(ServerFixture fixture)
                     actions.Select(a => StartedWorkflowId(a)).Order().Select(id => id[^9..]));
                 foreach (var action in actions)
                 {
-                    Assert.Equal("1", await Client.GetWorkflowHandle(StartedWorkflowId(action)).GetResultAsync<string>());
+                    Assert.Equal("1", await StartedRun<ScheduledCounterWorkflow>(action).GetResultAsync<string>());
                 }
             });
         }
@@ -237,7 +245,7 @@ public sealed class ScheduleTests(ServerFixture fixture)
             Assert.Equal((true, "maintenance"), (paused.Single().Schedule!.State.Paused, paused.Single().Schedule!.State.Note));
             Assert.Equal(nameof(ScheduledCounterWorkflow), ((ScheduleListActionStartWorkflow)paused.Single().Schedule!.Action).Workflow);
             var allRed = await Eventually.PollAsync(() => ListAsync($"{Team.Name} = '{red}'"), l => l.Count == 2, "both red schedules");
-            Assert.Equal([handles[0].Id, handles[1].Id], allRed.Select(s => s.Id).Order());
+            Assert.Equal(handles.Take(2).Select(h => h.Id).Order(), allRed.Select(s => s.Id).Order());
 
             await handles[1].UnpauseAsync("back");
             var description = await handles[1].DescribeAsync();

@@ -160,22 +160,14 @@ internal sealed class ScheduleEngine : IScheduleServices, IAsyncDisposable
             return;
         }
         var (status, result, failure) = Outcome(run);
-        _engine.Clock.AdjustOutstandingWork(1);
         ChangeLog.Current!.Defer(() =>
         {
-            try
+            lock (watch.Schedule.Gate)
             {
-                lock (watch.Schedule.Gate)
+                if (!watch.Schedule.IsDeleted)
                 {
-                    if (!watch.Schedule.IsDeleted)
-                    {
-                        watch.Schedule.WorkflowClosed(run.WorkflowId, status, result, failure);
-                    }
+                    watch.Schedule.WorkflowClosed(run.WorkflowId, status, result, failure);
                 }
-            }
-            finally
-            {
-                _engine.Clock.AdjustOutstandingWork(-1);
             }
         });
     }

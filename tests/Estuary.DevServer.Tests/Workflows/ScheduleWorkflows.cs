@@ -6,7 +6,8 @@ namespace Estuary.DevServer.Tests.Workflows;
 
 /// <summary>
 /// Counts the runs of its schedule through the last completion result, reports the failure it was handed, and fails
-/// when its count is one of <c>failAt</c>.
+/// when its count is one of <c>failAt</c> and it was handed no failure (so the run after a failure, counting the same,
+/// succeeds).
 /// </summary>
 [Workflow]
 public sealed class ScheduledCounterWorkflow
@@ -18,7 +19,7 @@ public sealed class ScheduledCounterWorkflow
             ? Workflow.PayloadConverter.ToValue<string>(last.First().Payload)
             : "0";
         var count = int.Parse(previous.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) + 1;
-        if (failAt.Contains(count))
+        if (failAt.Contains(count) && Workflow.Info.LastFailure is null)
         {
             throw new ApplicationFailureException($"run {count} fails", "ScheduledFailure");
         }
