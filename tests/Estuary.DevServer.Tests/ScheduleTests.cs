@@ -192,6 +192,38 @@ public sealed class ScheduleTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task TriggerAsync_TerminateOtherWhileOneRuns_TerminatesItAndStartsTheNew()
+    {
+        var taskQueue = TestIds.New("tq");
+        var handle = await Client.CreateScheduleAsync(TestIds.New("schedule"), new Schedule(
+            ScheduleActionStartWorkflow.Create((ScheduledUntilSignalledWorkflow wf) => wf.RunAsync(), new(TestIds.New("signalled"), taskQueue)), Yearly)
+        {
+            State = new ScheduleState { Paused = true },
+        });
+        try
+        {
+            using var worker = Worker(taskQueue);
+            await worker.ExecuteAsync(async () =>
+            {
+                await handle.TriggerAsync();
+                var first = StartedRun<ScheduledUntilSignalledWorkflow>((await WaitForActionsAsync(handle, 1)).Info.RecentActions.Single());
+
+                await handle.TriggerAsync(new ScheduleTriggerOptions { Overlap = ScheduleOverlapPolicy.TerminateOther });
+
+                var error = await Assert.ThrowsAsync<WorkflowFailedException>(() => first.GetResultAsync<string>());
+                Assert.IsType<TerminatedFailureException>(error.InnerException);
+                var second = StartedRun<ScheduledUntilSignalledWorkflow>((await WaitForActionsAsync(handle, 2)).Info.RecentActions.Last());
+                await second.SignalAsync(wf => wf.FinishAsync("second"));
+                Assert.Equal("second", await second.GetResultAsync<string>());
+            });
+        }
+        finally
+        {
+            await handle.DeleteAsync();
+        }
+    }
+
+    [Fact]
     public async Task BackfillAsync_ThreeHoursAllowAll_StartsOneWorkflowPerMatchingTime()
     {
         var taskQueue = TestIds.New("tq");
