@@ -33,8 +33,10 @@ public static class EstuaryWorkerExtensions
     /// <see cref="TemporalConnectionOptions"/>; once the host has started, waits for the served domains' databases, applies
     /// their migrations (unless <c>Estuary:Worker:ApplyMigrations</c> is false) and waits for Temporal, each for at most
     /// <c>Estuary:Worker:StartupTimeout</c> (then the process exits with code 1), and reports it in
-    /// <see cref="EstuaryWorkerStatus"/>; runs one hosted worker per task queue with one DI scope per
-    /// activity execution and the tracing (from the client), heartbeat, monitoring, activity-defaults and transactional interceptors, the
+    /// <see cref="EstuaryWorkerStatus"/>; then keeps the served domains' declared schedules in Temporal
+    /// (<see cref="ScheduleReconciler"/>, unless <c>Estuary:Worker:ReconcileSchedules</c> is false); runs one hosted worker per
+    /// task queue with one DI scope per activity execution and the tracing (from the client), heartbeat, monitoring,
+    /// activity-defaults and transactional interceptors, the
     /// SDK's metrics bridged to <see cref="EstuaryTelemetry.SdkMeterName"/>; adds the health checks
     /// <see cref="TemporalHealthCheckName"/> and <see cref="WorkerHealthCheckName"/>.
     /// </summary>
@@ -81,6 +83,14 @@ public static class EstuaryWorkerExtensions
         builder.Services.AddSingleton(status);
         builder.Services.AddSingleton<IHostedService>(sp => new WorkerStartup(
             sp, served, worker, taskQueues, temporal, status, sp.GetRequiredService<ILogger<WorkerStartup>>()));
+
+        if (worker.ReconcileSchedules)
+        {
+            var scheduled = taskQueues.SelectMany(queue => queue.Value.Select(domain => (domain, queue.Key))).ToList();
+            builder.Services.AddSingleton(sp => new ScheduleReconciler(
+                sp.GetRequiredService<ITemporalClient>(), scheduled, status, sp.GetRequiredService<ILogger<ScheduleReconciler>>()));
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<ScheduleReconciler>());
+        }
 
         foreach (var (taskQueue, queueDomains) in taskQueues)
         {
