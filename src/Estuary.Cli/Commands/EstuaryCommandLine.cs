@@ -67,6 +67,7 @@ public sealed partial class EstuaryCommandLine
             new ListCommand(_context).Command,
             new TriggerCommand(_context).Command,
             workflow.Command,
+            new ScheduleCommand(_context).Command,
             new WorkerCommand(_context).Command,
             new NewCommand(_context).Command,
         };
