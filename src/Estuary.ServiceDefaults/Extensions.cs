@@ -43,9 +43,10 @@ public static class Extensions
     }
 
     /// <summary>
-    /// Configures OpenTelemetry logging (scopes included, trace and span ids on every record written inside a span),
-    /// tracing (Estuary's client, workflow and activity spans, ASP.NET Core, HTTP and Npgsql — the SQL under EF Core) and
-    /// metrics (Estuary's executions, the Temporal SDK's own metrics, Npgsql, ASP.NET Core, HTTP, runtime).
+    /// Configures OpenTelemetry logging (scopes included, trace and span ids on every record written inside a span or by
+    /// workflow code), tracing (Estuary's client, workflow and activity spans, ASP.NET Core, HTTP and Npgsql — the SQL
+    /// under EF Core) and metrics (Estuary's executions, the Temporal SDK's own metrics, Npgsql, ASP.NET Core, HTTP,
+    /// runtime).
     /// </summary>
     /// <typeparam name="TBuilder">The host builder type.</typeparam>
     /// <param name="builder">The host builder.</param>
@@ -57,6 +58,9 @@ public static class Extensions
         {
             logging.IncludeFormattedMessage = true;
             logging.IncludeScopes = true;
+
+            // First, so exporters added later see the record with the workflow's ids.
+            logging.AddProcessor(new WorkflowTraceLogProcessor());
         });
 
         builder.Services.AddOpenTelemetry()
