@@ -9,7 +9,7 @@
 #
 #   MODES     modes of Estuary.Monitoring.Bench separated by commas, the first the reference (default None,All):
 #             None, All, Control, and for the trivial scenario Tracing, LogsAndMetrics, SdkMetrics,
-#             SdkMetricsDiscarded, SdkMetricsPlain.
+#             SdkMetricsDiscarded.
 #   ROUNDS    measured rounds (default 20), after the bench's warm-up.
 #   SCENARIO  trivial (default) or example (the Example domain on PostgreSQL).
 #
@@ -40,8 +40,8 @@ IFS=',' read -ra named <<<"$modes"
 [[ ${#named[@]} -ge 1 ]] || usage
 for mode in "${named[@]}"; do
   case "$mode" in
-    None|All|Tracing|LogsAndMetrics|SdkMetrics|SdkMetricsDiscarded|SdkMetricsPlain|Control) ;;
-    *) echo "monitoring-perf-share: '$mode' is not a mode (None, All, Tracing, LogsAndMetrics, SdkMetrics, SdkMetricsDiscarded, SdkMetricsPlain, Control)." >&2; exit 2 ;;
+    None|All|Tracing|LogsAndMetrics|SdkMetrics|SdkMetricsDiscarded|Control) ;;
+    *) echo "monitoring-perf-share: '$mode' is not a mode (None, All, Tracing, LogsAndMetrics, SdkMetrics, SdkMetricsDiscarded, Control)." >&2; exit 2 ;;
   esac
 done
 if ! [[ "$rounds" =~ ^[1-9][0-9]*$ ]]; then
@@ -72,7 +72,7 @@ from collections import Counter, defaultdict
 
 PARTS = [
     ("sdk-metrics", r"::metric::|telemetry::metrics|client::metrics|AttachMetricLabels|GrpcMetricSvc"
-                    r"|Temporalio\.Bridge\.CustomMetricMeter|TemporalSdkMetrics|DiscardingSdkMeter|PlainSdkMetrics"),
+                    r"|Temporalio\.Bridge\.CustomMetricMeter|TemporalSdkMetrics|DiscardingSdkMeter"),
     ("tracing", r"OpenTelemetry\.Trace|BatchActivityExportProcessor|System\.Diagnostics\.Activity"
                 r"|Estuary\.Temporal\.Tracing\.TraceHeaders"
                 r"|TracingInterceptor[^:]*::(StartClientSpan|TrackWorkflowSpan|InWorkflowTags|WorkflowTags|ActivityTags|StartFromWorkflow|RecordFailure|AddIfSet)"),

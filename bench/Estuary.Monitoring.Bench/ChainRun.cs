@@ -15,10 +15,9 @@ namespace Estuary.Monitoring.Bench;
 /// <param name="Monitored">The runtime AddEstuaryWorker uses (<see cref="TemporalSdkMetrics.CreateRuntime"/>).</param>
 /// <param name="Discarding">A runtime whose SDK metrics go to a meter that drops them (<see cref="DiscardingSdkMeter"/>).</param>
 /// <param name="Control">A second runtime without metrics, for <see cref="Monitors.Control"/>.</param>
-/// <param name="PlainBridge">A runtime whose SDK metrics go through <see cref="PlainSdkMetrics"/>.</param>
 /// <param name="Pipeline">The process's OpenTelemetry pipeline, built once as a worker's service defaults build it; a
 /// round with monitoring off feeds it nothing.</param>
-internal sealed record Runtimes(TemporalRuntime Plain, TemporalRuntime Monitored, TemporalRuntime Discarding, TemporalRuntime Control, TemporalRuntime PlainBridge, MonitoringPipeline Pipeline);
+internal sealed record Runtimes(TemporalRuntime Plain, TemporalRuntime Monitored, TemporalRuntime Discarding, TemporalRuntime Control, MonitoringPipeline Pipeline);
 
 /// <summary>The parts of monitoring a round switches on.</summary>
 [Flags]
@@ -41,9 +40,6 @@ internal enum Monitors
 
     /// <summary>Monitoring off, on a runtime and worker of its own: against <see cref="None"/>, the bench's own bias and noise.</summary>
     Control = 16,
-
-    /// <summary>The SDK's own metrics, bridged by <see cref="PlainSdkMetrics"/>.</summary>
-    SdkMetricsPlain = 32,
 
     /// <summary>Everything AddEstuaryWorker installs.</summary>
     All = Tracing | LogsAndMetrics | SdkMetrics,
@@ -93,7 +89,6 @@ internal sealed class ChainRun : IModeRun
             GrpcCompression = new EstuaryConnection { Address = address }.ResolveGrpcCompression(),
             Runtime = monitors.HasFlag(Monitors.SdkMetrics) ? runtimes.Monitored
                 : monitors.HasFlag(Monitors.SdkMetricsDiscarded) ? runtimes.Discarding
-                : monitors.HasFlag(Monitors.SdkMetricsPlain) ? runtimes.PlainBridge
                 : monitors.HasFlag(Monitors.Control) ? runtimes.Control : runtimes.Plain,
         };
         if (monitors.HasFlag(Monitors.Tracing))

@@ -61,9 +61,9 @@ if (valued.TryGetValue("--warmup", out var w) && !int.TryParse(w, NumberStyles.N
 
 Monitors[] known = example
     ? [Monitors.None, Monitors.All, Monitors.Control]
-    : [Monitors.None, Monitors.All, Monitors.Tracing, Monitors.LogsAndMetrics, Monitors.SdkMetrics, Monitors.SdkMetricsDiscarded, Monitors.SdkMetricsPlain, Monitors.Control];
+    : [Monitors.None, Monitors.All, Monitors.Tracing, Monitors.LogsAndMetrics, Monitors.SdkMetrics, Monitors.SdkMetricsDiscarded, Monitors.Control];
 Monitors[] modes = example ? [Monitors.None, Monitors.All, Monitors.Control]
-    : options.Contains("--breakdown") ? [Monitors.None, Monitors.All, Monitors.Tracing, Monitors.LogsAndMetrics, Monitors.SdkMetrics, Monitors.SdkMetricsDiscarded, Monitors.Control]
+    : options.Contains("--breakdown") ? known
     : [Monitors.None, Monitors.SdkMetrics, Monitors.All, Monitors.Control];
 if (valued.TryGetValue("--modes", out var named))
 {
@@ -107,7 +107,6 @@ else
         TemporalSdkMetrics.CreateRuntime(),
         DiscardingSdkMeter.CreateRuntime(),
         new TemporalRuntime(new TemporalRuntimeOptions()),
-        PlainSdkMetrics.CreateRuntime(),
         pipeline);
     Console.WriteLine($"{rounds} rounds, {workflows} workflows x {activities} activities per round and mode, {Environment.ProcessorCount} cores, load average {LoadAverage()}");
     foreach (var mode in modes)
@@ -190,7 +189,6 @@ Report(Monitors.None, Monitors.All, example ? "everything on against off (target
 Report(Monitors.SdkMetrics, Monitors.All, "Estuary's share: everything on against the SDK's metrics only (target <= 1.03)");
 Report(Monitors.None, Monitors.SdkMetrics, "the SDK's share: its metrics bridged against off");
 Report(Monitors.None, Monitors.Control, "Control against off: the method's bias and noise");
-Report(Monitors.SdkMetrics, Monitors.SdkMetricsPlain, "the plain SDK metrics bridge against Estuary's");
 
 if (!example)
 {
