@@ -12,6 +12,9 @@ public static class TemporalHostingExtensions
     private const string Image = "temporalio/temporal";
     private const string ContainerDataPath = "/data";
 
+    /// <summary>The embedded server's database in the state directory (not <c>temporal.db</c>: that one is the CLI's own format).</summary>
+    public const string EmbeddedDatabaseFile = "estuary-devserver.db";
+
     /// <summary>
     /// Adds Temporal. In publish mode it is a connection-string parameter (<c>ConnectionStrings:{name}</c>: a
     /// self-hosted frontend or Temporal Cloud, <c>Endpoint=…;Namespace=…;ApiKey=…;Tls=true</c>). When running, the
@@ -34,13 +37,18 @@ public static class TemporalHostingExtensions
         var requested = configuration.GetValue("Mode", TemporalMode.Auto);
         var (mode, reason) = Resolve(requested);
         var persistent = configuration.GetValue("DataVolume", false);
-        StartupLog.Write(builder, $"Temporal: {mode} mode ({reason}); set Temporal:Mode to Container, Cli or Embedded to choose.");
+        // The embedded server keeps its state in a file unless told not to, so workflows survive a restart of the AppHost.
+        var embeddedDatabase = configuration.GetValue("Embedded:Persistent", true)
+            ? Path.Combine(EstuaryState.Directory(builder), EmbeddedDatabaseFile)
+            : null;
+        var state = mode == TemporalMode.Embedded ? $"; its state {(embeddedDatabase is null ? "in memory" : $"in {embeddedDatabase}")}" : "";
+        StartupLog.Write(builder, $"Temporal: {mode} mode ({reason}{state}); set Temporal:Mode to Container, Cli or Embedded to choose.");
 
         IResourceBuilder<IResourceWithConnectionString> server = mode switch
         {
             TemporalMode.Container => builder.AddTemporalContainer(name, configuration["ImageTag"] ?? "latest", persistent),
             TemporalMode.Cli => builder.AddTemporalCli(name, persistent),
-            _ => builder.AddTemporalEmbedded(name),
+            _ => builder.AddTemporalEmbedded(name, embeddedDatabase),
         };
 
         var healthCheckKey = $"{name}-get-system-info";
@@ -124,7 +132,7 @@ public static class TemporalHostingExtensions
         return cli;
     }
 
-    private static IResourceBuilder<TemporalProjectResource> AddTemporalEmbedded(this IDistributedApplicationBuilder builder, string name)
+    private static IResourceBuilder<TemporalProjectResource> AddTemporalEmbedded(this IDistributedApplicationBuilder builder, string name, string? databaseFile)
     {
         // WithProjectDefaults is what AddProject does for its own ProjectResource; this resource also carries the connection string.
 #pragma warning disable ASPIREPROJECTS001
@@ -135,8 +143,18 @@ public static class TemporalHostingExtensions
             .WithEndpoint(scheme: "tcp", name: EstuaryEndpoints.TemporalGrpc)
             .WithHttpEndpoint(name: EstuaryEndpoints.TemporalUi)
             .WithUrlForEndpoint(EstuaryEndpoints.TemporalUi, url => url.DisplayText = "Temporal UI");
+        if (databaseFile is not null)
+        {
+            // Made when the server starts, not while the model is built: an AppHost that stops on a missing prerequisite leaves nothing behind.
+            server.OnBeforeResourceStarted((_, _, _) =>
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(databaseFile)!);
+                return Task.CompletedTask;
+            });
+        }
 
         // The same argv as the CLI's dev server: the DevServer listens (gRPC and web UI) where Aspire's endpoints point.
+        // The dashboard shows it, --db-filename included, and the server's first log line says where its state is.
         server.WithArgs(context =>
         {
             context.Args.Add("server");
@@ -151,6 +169,11 @@ public static class TemporalHostingExtensions
             context.Args.Add("default");
             context.Args.Add("--log-level");
             context.Args.Add("warn");
+            if (databaseFile is not null)
+            {
+                context.Args.Add("--db-filename");
+                context.Args.Add(databaseFile);
+            }
         });
         return server;
     }
