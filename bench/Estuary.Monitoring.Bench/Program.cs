@@ -76,6 +76,7 @@ if (valued.TryGetValue("--modes", out var named))
     modes = [.. parsed.Select(p => p.Mode).Distinct()];
 }
 
+using var exportFailures = new ExportFailures();
 await using var sink = await OtlpSink.StartAsync();
 if (options.Contains("--hot-paths"))
 {
@@ -206,6 +207,7 @@ else
 Console.WriteLine(string.Create(
     CultureInfo.InvariantCulture,
     $"OTLP sink, measured rounds: {sink.Requests - requestsAtStart} export requests, {(sink.Bytes - bytesAtStart) / 1024.0 / elapsed.TotalSeconds:F0} KiB/s received"));
+Console.WriteLine($"OTLP exporter warnings and errors, whole run: {exportFailures.Count}{(exportFailures.First is { } first ? $" (first: {first})" : string.Empty)}");
 return 0;
 
 List<double> Paired(Monitors numerator, Monitors denominator, Func<RoundResult, double> value) =>
