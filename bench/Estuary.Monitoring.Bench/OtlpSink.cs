@@ -18,7 +18,10 @@ namespace Estuary.Monitoring.Bench;
 /// </summary>
 internal sealed class OtlpSink : IAsyncDisposable
 {
-    private static readonly HashSet<string> ExportPaths =
+    /// <summary>The signals received, in the order of <see cref="BytesOf"/>'s counts.</summary>
+    public static readonly string[] Signals = ["traces", "metrics", "logs"];
+
+    private static readonly string[] ExportPaths =
     [
         "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
         "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
@@ -29,8 +32,8 @@ internal sealed class OtlpSink : IAsyncDisposable
     private static readonly byte[] EmptyMessage = new byte[5];
 
     private readonly WebApplication _app;
+    private readonly long[] _bytes = new long[ExportPaths.Length];
     private long _requests;
-    private long _bytes;
 
     private OtlpSink(WebApplication app) => _app = app;
 
@@ -40,8 +43,9 @@ internal sealed class OtlpSink : IAsyncDisposable
     /// <summary>Gets the export requests received so far.</summary>
     public long Requests => Interlocked.Read(ref _requests);
 
-    /// <summary>Gets the bytes of request bodies received so far.</summary>
-    public long Bytes => Interlocked.Read(ref _bytes);
+    /// <summary>Gets the bytes of request bodies received so far for each of <see cref="Signals"/>.</summary>
+    /// <returns>One count per signal.</returns>
+    public long[] BytesOf() => [.. _bytes.Select((_, i) => Interlocked.Read(ref _bytes[i]))];
 
     public static async Task<OtlpSink> StartAsync()
     {
@@ -61,7 +65,8 @@ internal sealed class OtlpSink : IAsyncDisposable
     private async Task HandleAsync(HttpContext context)
     {
         context.Response.ContentType = "application/grpc";
-        if (!ExportPaths.Contains(context.Request.Path.Value ?? string.Empty))
+        var signal = Array.IndexOf(ExportPaths, context.Request.Path.Value);
+        if (signal < 0)
         {
             context.Response.AppendTrailer("grpc-status", "12");
             return;
@@ -73,7 +78,7 @@ internal sealed class OtlpSink : IAsyncDisposable
             int read;
             while ((read = await context.Request.Body.ReadAsync(buffer, context.RequestAborted)) > 0)
             {
-                Interlocked.Add(ref _bytes, read);
+                Interlocked.Add(ref _bytes[signal], read);
             }
         }
         finally

@@ -136,7 +136,7 @@ for (var jitShare = 1.0; warmupRounds < warmup || (jitShare > 0.01 && warmupRoun
 var jitAtStart = JitInfo.GetCompilationTime();
 var measured = Stopwatch.StartNew();
 var (activationsAtStart, threadsAtStart, poolThreadsAtStart) = (WorkflowThreads.Activations, WorkflowThreads.Threads, WorkflowThreads.PoolThreads);
-var (requestsAtStart, bytesAtStart) = (sink.Requests, sink.Bytes);
+var (requestsAtStart, bytesAtStart) = (sink.Requests, sink.BytesOf());
 
 var results = modes.ToDictionary(m => m, _ => new List<RoundResult>());
 for (var round = 0; round < rounds; round++)
@@ -204,9 +204,10 @@ else
     Console.WriteLine($"SQL commands of off hosts kept out of the monitored host's tracing: {ExampleRun.SqlRootsDropped}");
 }
 
+var received = sink.BytesOf().Zip(bytesAtStart, (now, before) => (now - before) / 1024.0 / elapsed.TotalSeconds).ToArray();
 Console.WriteLine(string.Create(
     CultureInfo.InvariantCulture,
-    $"OTLP sink, measured rounds: {sink.Requests - requestsAtStart} export requests, {(sink.Bytes - bytesAtStart) / 1024.0 / elapsed.TotalSeconds:F0} KiB/s received"));
+    $"OTLP sink, measured rounds: {sink.Requests - requestsAtStart} export requests, {received.Sum():F0} KiB/s received ({string.Join(", ", OtlpSink.Signals.Zip(received, (signal, rate) => string.Create(CultureInfo.InvariantCulture, $"{signal} {rate:F0}")))})"));
 Console.WriteLine($"OTLP exporter warnings and errors, whole run: {exportFailures.Count}{(exportFailures.First is { } first ? $" (first: {first})" : string.Empty)}");
 return 0;
 
