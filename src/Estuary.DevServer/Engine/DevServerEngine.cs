@@ -330,7 +330,12 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
         {
             started.FirstWorkflowTaskBackoff = null;
         }
-        started.RootWorkflowExecution ??= previous?.RootExecution ?? new WorkflowExecution { WorkflowId = entry.WorkflowId, RunId = runId };
+        // As in Temporal, only a run with a parent names its root: a child's first run gets its parent's root, the later
+        // runs of its chain keep it; a run without a parent is its own root and leaves the field empty.
+        if (parent is not null && previous is not null)
+        {
+            started.RootWorkflowExecution ??= previous.RootExecution;
+        }
 
         var ns = entry.Namespace;
         var run = new WorkflowRun(this, entry, runId, requestId, started, Now);
