@@ -34,7 +34,8 @@ internal sealed class CrossRunEffects(DevServerEngine engine)
             }
             var attributes = child.ChildStartedAttributes(identity, engine.Now);
             attributes.RootWorkflowExecution = parent.RootExecution;
-            return engine.CreateRun(entry, Guid.NewGuid().ToString(), Guid.NewGuid().ToString(), attributes, null, parentReference, dispatchFirstTask: false);
+            return engine.CreateRun(entry, Guid.NewGuid().ToString(), Guid.NewGuid().ToString(), attributes, null, parentReference,
+                dispatchFirstTask: false, userMetadata: child.UserMetadata);
         });
         var orphaned = engine.Change(parent, () =>
         {

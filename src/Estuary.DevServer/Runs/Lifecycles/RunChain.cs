@@ -160,7 +160,8 @@ internal static class RunChain
             // command's backoff; the schedule applies when the new run closes.
             CronSchedule = command.CronSchedule,
         };
-        run.Services.StartNextRun(run, newRunId, started);
+        // The new run is started by the command, which carries no static summary: as in Temporal it has none.
+        run.Services.StartNextRun(run, newRunId, started, null);
     }
 
     public static bool IsUnset(Duration? duration) => duration is null || duration.ToTimeSpan() <= TimeSpan.Zero;
@@ -229,7 +230,7 @@ internal static class RunChain
             Initiator = initiator,
             FirstWorkflowTaskBackoff = Duration.FromTimeSpan(backoff),
         };
-        previous.Services.StartNextRun(previous, runId, started);
+        previous.Services.StartNextRun(previous, runId, started, previous.UserMetadata);
     }
 
     /// <summary>Parses a request's cron schedule; an invalid one answers InvalidArgument naming the problem.</summary>
