@@ -217,14 +217,23 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
     public async Task<T> ChangeAsync<T>(Func<T> change)
     {
         T result;
-        var unit = Changes.Begin();
+        ChangeLog.Unit unit;
+        Clock.EnterChange();
         try
         {
-            result = change();
+            unit = Changes.Begin();
+            try
+            {
+                result = change();
+            }
+            finally
+            {
+                unit.Dispose();
+            }
         }
         finally
         {
-            unit.Dispose();
+            Clock.ExitChange();
         }
         await unit.DurableAsync();
         return result;
@@ -233,9 +242,17 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
     /// <summary>Runs <paramref name="change"/> as one unit of change without waiting for the store (timers, sweeps).</summary>
     public void RunUnit(Action change)
     {
-        using (Changes.Begin())
+        Clock.EnterChange();
+        try
         {
-            change();
+            using (Changes.Begin())
+            {
+                change();
+            }
+        }
+        finally
+        {
+            Clock.ExitChange();
         }
     }
 

@@ -6,8 +6,8 @@ namespace Estuary.DevServer.Time;
 /// The server's notion of "now": wall-clock time plus an offset that grows when time is skipped.
 /// Timers and timeouts are scheduled on this clock and fire, one at a time and in due order, from one
 /// background loop; a callback takes whatever lock it needs itself (the clock's own lock is never held
-/// while one runs). Time skipping is a property of the clock alone: whenever skipping is on and unlocked and
-/// no task is outstanding, the loop moves the offset to the next due timer.
+/// while one runs). Time skipping is a property of the clock alone: whenever skipping is on and unlocked, no task
+/// is outstanding and no unit of change is in progress, the loop moves the offset to the next due timer.
 /// </summary>
 internal sealed class DevClock : IAsyncDisposable
 {
@@ -23,6 +23,7 @@ internal sealed class DevClock : IAsyncDisposable
     private long _sequence;
     private int _lockCount;
     private int _outstandingWork;
+    private int _changesInProgress;
 
     public DevClock(TimeProvider wallClock, bool timeSkipping, bool startLocked, ILogger logger)
     {
@@ -96,7 +97,32 @@ internal sealed class DevClock : IAsyncDisposable
         }
     }
 
-    private bool CanSkip => _skippingSupported && _lockCount <= 0 && _outstandingWork <= 0;
+    /// <summary>
+    /// Marks a unit of change as begun. Time never skips in the middle of one: a unit may have armed one timer of a
+    /// run (its deadline) but not yet another that falls due first (its start backoff), and a skip then would jump
+    /// past the earlier one.
+    /// </summary>
+    public void EnterChange()
+    {
+        if (_skippingSupported)
+        {
+            Interlocked.Increment(ref _changesInProgress);
+        }
+    }
+
+    /// <summary>Marks a unit of change begun with <see cref="EnterChange"/> as ended.</summary>
+    public void ExitChange()
+    {
+        if (_skippingSupported && Interlocked.Decrement(ref _changesInProgress) <= 0)
+        {
+            lock (_lock)
+            {
+                WakeUp();
+            }
+        }
+    }
+
+    private bool CanSkip => _skippingSupported && _lockCount <= 0 && _outstandingWork <= 0 && Volatile.Read(ref _changesInProgress) <= 0;
 
     private void WakeUp()
     {
