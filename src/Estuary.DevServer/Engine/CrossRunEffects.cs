@@ -34,6 +34,7 @@ internal sealed class CrossRunEffects(DevServerEngine engine)
             }
             var attributes = child.ChildStartedAttributes(identity, engine.Now);
             attributes.RootWorkflowExecution = parent.RootExecution;
+            attributes.Priority = Priorities.Merge(parent.Started.Priority, child.Initiated.Priority);
             return engine.CreateRun(entry, Guid.NewGuid().ToString(), Guid.NewGuid().ToString(), attributes, null, parentReference,
                 dispatchFirstTask: false, userMetadata: child.UserMetadata);
         });

@@ -130,6 +130,7 @@ internal sealed class WorkflowOperations(DevServerEngine engine)
             FirstWorkflowTaskBackoff = Duration.FromTimeSpan(firstTaskBackoff),
             CronSchedule = request.CronSchedule,
             Initiator = ContinueAsNewInitiator.Unspecified,
+            Priority = request.Priority,
         };
         if (request.WorkflowExecutionTimeout?.ToTimeSpan() is { } executionTimeout && executionTimeout > TimeSpan.Zero)
         {

@@ -50,6 +50,9 @@ internal sealed class ActivityLifecycle
 
     public RetryPolicy RetryPolicy => Attributes.RetryPolicy;
 
+    /// <summary>The priority the activity runs with: its command's, unset fields inherited from its workflow.</summary>
+    public Priority? Priority => Priorities.Merge(Run.Started.Priority, Attributes.Priority);
+
     public DateTime ScheduledTime { get; }
 
     public ActivityStatus Status { get; set; } = ActivityStatus.Scheduled;
@@ -119,6 +122,7 @@ internal sealed class ActivityLifecycle
             HeartbeatTimeout = ToDuration(heartbeat),
             WorkflowTaskCompletedEventId = completedEventId,
             RetryPolicy = RetryPolicies.WithDefaults(command.RetryPolicy),
+            Priority = command.Priority,
         };
         var scheduled = run.History.Append(new HistoryEvent { EventType = EventType.ActivityTaskScheduled, ActivityTaskScheduledEventAttributes = attributes }, run.Now);
         var activity = FromScheduled(run, scheduled);
@@ -221,6 +225,7 @@ internal sealed class ActivityLifecycle
             StartToCloseTimeout = Attributes.StartToCloseTimeout,
             HeartbeatTimeout = Attributes.HeartbeatTimeout,
             RetryPolicy = RetryPolicy,
+            Priority = Priority,
         };
     }
 
@@ -560,6 +565,7 @@ internal sealed class ActivityLifecycle
             ScheduledTime = Timestamp.FromDateTime(CurrentAttemptScheduledTime),
             LastFailure = LastFailure,
             LastWorkerIdentity = LastWorkerIdentity,
+            Priority = Priority,
         };
         if (LastHeartbeatTime is { } heartbeat)
         {

@@ -72,6 +72,7 @@ internal sealed class ChildWorkflowLifecycle
             Memo = command.Memo,
             SearchAttributes = command.SearchAttributes,
             CronSchedule = command.CronSchedule,
+            Priority = command.Priority,
         };
         var evt = parent.History.Append(new HistoryEvent
         {

@@ -155,6 +155,7 @@ internal static class RunChain
             LastCompletionResult = command.LastCompletionResult,
             Initiator = initiator,
             FirstWorkflowTaskBackoff = command.BackoffStartInterval,
+            Priority = old.Priority,
 
             // As in Temporal, the new run's schedule comes from the command only, and its first task waits only for the
             // command's backoff; the schedule applies when the new run closes.
@@ -229,6 +230,7 @@ internal static class RunChain
             ContinuedFailure = failure,
             Initiator = initiator,
             FirstWorkflowTaskBackoff = Duration.FromTimeSpan(backoff),
+            Priority = old.Priority,
         };
         previous.Services.StartNextRun(previous, runId, started, previous.UserMetadata);
     }
