@@ -16,6 +16,7 @@ internal sealed class WorkflowServiceHandler : ServiceHandler
         var updates = new UpdateOperations(engine, workflows);
         var workers = new WorkerOperations(engine);
         var visibility = new VisibilityOperations(engine);
+        var activities = new ActivityOperations(engine);
         On<GetSystemInfoRequest, GetSystemInfoResponse>("GetSystemInfo", _ => new GetSystemInfoResponse
         {
             ServerVersion = "1.27.0-estuary",
@@ -67,6 +68,10 @@ internal sealed class WorkflowServiceHandler : ServiceHandler
         OnAsync<RecordActivityTaskHeartbeatRequest, RecordActivityTaskHeartbeatResponse>("RecordActivityTaskHeartbeat", workers.RecordActivityTaskHeartbeatAsync);
         OnAsync<RecordActivityTaskHeartbeatByIdRequest, RecordActivityTaskHeartbeatByIdResponse>("RecordActivityTaskHeartbeatById", workers.RecordActivityTaskHeartbeatByIdAsync);
         OnAsync<ShutdownWorkerRequest, ShutdownWorkerResponse>("ShutdownWorker", workers.ShutdownWorkerAsync);
+        OnAsync<PauseActivityRequest, PauseActivityResponse>("PauseActivity", activities.PauseActivityAsync);
+        OnAsync<UnpauseActivityRequest, UnpauseActivityResponse>("UnpauseActivity", activities.UnpauseActivityAsync);
+        OnAsync<ResetActivityRequest, ResetActivityResponse>("ResetActivity", activities.ResetActivityAsync);
+        OnAsync<UpdateActivityOptionsRequest, UpdateActivityOptionsResponse>("UpdateActivityOptions", activities.UpdateActivityOptionsAsync);
         OnAsync<QueryWorkflowRequest, QueryWorkflowResponse>("QueryWorkflow",
             (request, context) => engine.Queries.QueryWorkflowAsync(request, context.Deadline, context.CancellationToken));
         On<RespondQueryTaskCompletedRequest, RespondQueryTaskCompletedResponse>("RespondQueryTaskCompleted", engine.Queries.RespondQueryTaskCompleted);

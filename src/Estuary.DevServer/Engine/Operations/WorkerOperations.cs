@@ -230,15 +230,26 @@ internal sealed class WorkerOperations(DevServerEngine engine)
 
     public Task<RecordActivityTaskHeartbeatResponse> RecordActivityTaskHeartbeatAsync(RecordActivityTaskHeartbeatRequest request) =>
         ChangeActivity(request.TaskToken, request.Namespace, activity => Heartbeat(activity, request.Details,
-            cancel => new RecordActivityTaskHeartbeatResponse { CancelRequested = cancel }));
+            activity => new RecordActivityTaskHeartbeatResponse
+            {
+                CancelRequested = activity.CancelRequested,
+                ActivityPaused = activity.Paused,
+                ActivityReset = activity.ResetRequested,
+            }));
 
     public Task<RecordActivityTaskHeartbeatByIdResponse> RecordActivityTaskHeartbeatByIdAsync(RecordActivityTaskHeartbeatByIdRequest request) =>
         ChangeActivityById(request.Namespace, request.WorkflowId, request.RunId, request.ActivityId, activity => Heartbeat(activity, request.Details,
-            cancel => new RecordActivityTaskHeartbeatByIdResponse { CancelRequested = cancel }));
+            activity => new RecordActivityTaskHeartbeatByIdResponse
+            {
+                CancelRequested = activity.CancelRequested,
+                ActivityPaused = activity.Paused,
+                ActivityReset = activity.ResetRequested,
+            }));
 
-    private static T Heartbeat<T>(ActivityLifecycle activity, Payloads? details, Func<bool, T> response)
+    /// <summary>Records a heartbeat; the answer tells the attempt whether it was cancelled, paused or reset meanwhile.</summary>
+    private static T Heartbeat<T>(ActivityLifecycle activity, Payloads? details, Func<ActivityLifecycle, T> response)
     {
         activity.Heartbeat(details);
-        return response(activity.CancelRequested);
+        return response(activity);
     }
 }
