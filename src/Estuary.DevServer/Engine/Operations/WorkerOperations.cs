@@ -4,13 +4,14 @@ using Estuary.DevServer.Runs.Lifecycles;
 using Estuary.DevServer.TaskQueues;
 using Google.Protobuf;
 using Temporalio.Api.Common.V1;
+using Temporalio.Api.Enums.V1;
 using Temporalio.Api.Failure.V1;
 using Temporalio.Api.WorkflowService.V1;
 
 namespace Estuary.DevServer.Engine.Operations;
 
 /// <summary>Worker calls: task polls, workflow and activity task answers, heartbeats, worker shutdown.</summary>
-internal sealed class WorkerOperations(DevServerEngine engine)
+internal sealed class WorkerOperations(DevServerEngine engine, PollerHistory pollers)
 {
     public async Task<PollWorkflowTaskQueueResponse> PollWorkflowTaskQueueAsync(PollWorkflowTaskQueueRequest request, DateTime deadline, CancellationToken cancellationToken)
     {
@@ -20,6 +21,7 @@ internal sealed class WorkerOperations(DevServerEngine engine)
         }
         var ns = engine.Namespaces.Get(request.Namespace).Name;
         var queueName = request.TaskQueue.Name;
+        pollers.Record(ns, queueName, TaskQueueType.Workflow, request.Identity, null, request.DeploymentOptions, engine.Now);
         return await PollAsync(engine.WorkflowQueue(ns, queueName), () => engine.WorkflowQueue(ns, queueName), ns, request.Identity, deadline, cancellationToken)
             ?? new PollWorkflowTaskQueueResponse();
     }
@@ -32,6 +34,8 @@ internal sealed class WorkerOperations(DevServerEngine engine)
         }
         var ns = engine.Namespaces.Get(request.Namespace).Name;
         var queueName = request.TaskQueue.Name;
+        pollers.Record(ns, queueName, TaskQueueType.Activity, request.Identity, request.TaskQueueMetadata?.MaxTasksPerSecond,
+            request.DeploymentOptions, engine.Now);
         return await PollAsync(engine.ActivityQueue(ns, queueName), () => engine.ActivityQueue(ns, queueName), ns, request.Identity, deadline, cancellationToken)
             ?? new PollActivityTaskQueueResponse();
     }
