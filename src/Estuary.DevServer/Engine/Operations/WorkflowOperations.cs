@@ -324,6 +324,7 @@ internal sealed class WorkflowOperations(DevServerEngine engine)
                 },
                 WorkflowExecutionInfo = info,
             };
+            WorkerVersioning.Describe(run.History, info);
             foreach (var activity in run.Activities.Values)
             {
                 response.PendingActivities.Add(activity.Describe());
