@@ -178,17 +178,56 @@ public sealed class ActivityOperatorTests(ServerFixture fixture)
         Assert.False(described.Paused);
     }
 
+    [DevServerOnlyFact]
+    public async Task PauseActivity_ServerRestarts_PauseAndChangedOptionsAreKept()
+    {
+        await using var server = await RestartableServer.StartAsync();
+        var client = await server.ConnectAsync();
+        var taskQueue = TestIds.New("tq");
+        var activities = new OperatorActivities();
+        using var worker = new TemporalWorker(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<OperatorWorkflow>().AddAllActivities(activities));
+        var (result, restored) = await worker.ExecuteAsync(async () =>
+        {
+            var handle = await client.StartWorkflowAsync((OperatorWorkflow wf) => wf.RunAsync("FailFirst"), new(TestIds.New("wf"), taskQueue));
+            await PendingWhenAsync(client, handle, a => a.Attempt == 2);
+            var execution = new Temporalio.Api.Common.V1.WorkflowExecution { WorkflowId = handle.Id };
+            await client.WorkflowService.PauseActivityAsync(new() { Namespace = "default", Execution = execution, Id = "operated", Reason = "restart" });
+            await client.WorkflowService.UpdateActivityOptionsAsync(new()
+            {
+                Namespace = "default",
+                Execution = execution,
+                Id = "operated",
+                ActivityOptions = new() { StartToCloseTimeout = Duration.FromTimeSpan(TimeSpan.FromMinutes(10)) },
+                UpdateMask = new() { Paths = { "start_to_close_timeout" } },
+            });
+
+            await server.RestartAsync();
+
+            var restored = await PendingWhenAsync(client, handle, _ => true);
+            await client.WorkflowService.UnpauseActivityAsync(new() { Namespace = "default", Execution = execution, Id = "operated" });
+            return (await handle.GetResultAsync(), restored);
+        });
+
+        Assert.True(restored.Paused);
+        Assert.Equal("restart", restored.PauseInfo.Manual.Reason);
+        Assert.Equal(TimeSpan.FromMinutes(10), restored.ActivityOptions.StartToCloseTimeout.ToTimeSpan());
+        Assert.Equal("attempt 2 run 2", result);
+    }
+
     /// <summary>
     /// The workflow's pending activity once <paramref name="condition"/> holds. A retried attempt writes no event, so
     /// there is nothing to wait on but Describe itself.
     /// </summary>
-    private async Task<PendingActivityInfo> PendingWhenAsync(WorkflowHandle handle, Func<PendingActivityInfo, bool> condition)
+    private Task<PendingActivityInfo> PendingWhenAsync(WorkflowHandle handle, Func<PendingActivityInfo, bool> condition) =>
+        PendingWhenAsync(Client, handle, condition);
+
+    private static async Task<PendingActivityInfo> PendingWhenAsync(TemporalClient client, WorkflowHandle handle, Func<PendingActivityInfo, bool> condition)
     {
         while (true)
         {
-            var described = await Client.WorkflowService.DescribeWorkflowExecutionAsync(new()
+            var described = await client.WorkflowService.DescribeWorkflowExecutionAsync(new()
             {
-                Namespace = Namespace,
+                Namespace = client.Options.Namespace,
                 Execution = new() { WorkflowId = handle.Id },
             });
             if (described.PendingActivities.FirstOrDefault() is { } pending && condition(pending))
