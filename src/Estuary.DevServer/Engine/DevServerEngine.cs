@@ -12,6 +12,7 @@ using Microsoft.Extensions.Logging;
 using Temporalio.Api.Command.V1;
 using Temporalio.Api.Common.V1;
 using Temporalio.Api.History.V1;
+using Temporalio.Api.Sdk.V1;
 using Temporalio.Api.WorkflowService.V1;
 
 namespace Estuary.DevServer.Engine;
@@ -322,7 +323,7 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
     /// event, deadline, first workflow task). The caller holds the entry's lock, in a unit.
     /// </summary>
     public WorkflowRun CreateRun(WorkflowIdEntry entry, string runId, string requestId, WorkflowExecutionStartedEventAttributes started,
-        WorkflowRun? previous, ParentReference? parent = null, bool dispatchFirstTask = true)
+        WorkflowRun? previous, ParentReference? parent = null, bool dispatchFirstTask = true, UserMetadata? userMetadata = null)
     {
         parent ??= previous?.Parent;
         if (parent is not null)
@@ -354,10 +355,15 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
         {
             started.FirstWorkflowTaskBackoff = null;
         }
-        started.RootWorkflowExecution ??= previous?.RootExecution ?? new WorkflowExecution { WorkflowId = entry.WorkflowId, RunId = runId };
+        // As in Temporal, only a run with a parent names its root: a child's first run gets its parent's root, the later
+        // runs of its chain keep it; a run without a parent is its own root and leaves the field empty.
+        if (parent is not null && previous is not null)
+        {
+            started.RootWorkflowExecution ??= previous.RootExecution;
+        }
 
         var ns = entry.Namespace;
-        var run = new WorkflowRun(this, entry, runId, requestId, started, Now);
+        var run = new WorkflowRun(this, entry, runId, requestId, started, Now, userMetadata);
         ns.Runs[runId] = run;
         entry.Latest = run;
         entry.RunCount++;
@@ -518,8 +524,8 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
         return new WorkTracker(this, run);
     }
 
-    public WorkflowRun StartNextRun(WorkflowRun previous, string runId, WorkflowExecutionStartedEventAttributes started) =>
-        CreateRun(previous.Entry, runId, Guid.NewGuid().ToString(), started, previous);
+    public WorkflowRun StartNextRun(WorkflowRun previous, string runId, WorkflowExecutionStartedEventAttributes started, UserMetadata? userMetadata) =>
+        CreateRun(previous.Entry, runId, Guid.NewGuid().ToString(), started, previous, userMetadata: userMetadata);
 
     public string? InvalidSearchAttributes(SearchAttributes? attributes) => Namespaces.InvalidSearchAttributes(attributes);
 
