@@ -40,7 +40,7 @@ public sealed class ModelTests
 
         var temporal = Assert.IsType<TemporalProjectResource>(Resource(builder, "temporal"));
         var args = await ArgumentsAsync(temporal);
-        Assert.Equal(["server", "start-dev", "--ip", "127.0.0.1", "--port"], args.Take(5));
+        Assert.Equal(["server", "start-dev", "--ip", "127.0.0.1", "--port", "7233"], args.Take(6));
         Assert.Contains("--headless", args);
 
         var postgres = Assert.IsType<LocalPostgresServerResource>(Resource(builder, "postgres"));
@@ -50,6 +50,43 @@ public sealed class ModelTests
             Assert.Same(postgres, Assert.IsType<LocalPostgresDatabaseResource>(Resource(builder, $"{domain}-db")).Parent);
             AssertWorkerWaitsFor(builder, $"{domain}-worker", "temporal", "postgres", $"{domain}-db");
         }
+    }
+
+    [Theory]
+    [InlineData("Container", 7233)]
+    [InlineData("Cli", 17233)]
+    [InlineData("Embedded", 17233)]
+    public async Task Build_TemporalPortConfigured_ServedThereUnproxiedWithUiOnPortPlus1000(string mode, int targetPort)
+    {
+        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Estuary_AppHost>(
+            [$"Temporal:Mode={mode}", "Temporal:Port=17233", "Postgres:Mode=Local"]);
+
+        var endpoints = Resource(builder, "temporal").Annotations.OfType<EndpointAnnotation>().ToDictionary(e => e.Name);
+        Assert.Equal((17233, targetPort, false), (endpoints["grpc"].Port, endpoints["grpc"].TargetPort, endpoints["grpc"].IsProxied));
+        if (mode != "Embedded")
+        {
+            Assert.Equal((18233, false), (endpoints["ui"].Port, endpoints["ui"].IsProxied));
+        }
+    }
+
+    [Fact]
+    public async Task Build_Default_TemporalPostgresAndWorkersSupervised()
+    {
+        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Estuary_AppHost>(
+            ["Temporal:Mode=Embedded", "Postgres:Mode=Local"]);
+
+        Assert.Equal(
+            ["bookings-worker", "example-worker", "payments-worker", "postgres", "temporal"],
+            builder.Resources.Where(r => r.HasAnnotationOfType<SupervisedAnnotation>()).Select(r => r.Name).Order());
+    }
+
+    [Fact]
+    public async Task Build_SupervisionDisabled_NothingSupervised()
+    {
+        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Estuary_AppHost>(
+            ["Temporal:Mode=Embedded", "Postgres:Mode=Local", "Estuary:Supervision:Enabled=false"]);
+
+        Assert.DoesNotContain(builder.Resources, r => r.HasAnnotationOfType<SupervisedAnnotation>());
     }
 
     [Fact]
@@ -76,8 +113,8 @@ public sealed class ModelTests
             dependencies.Order(),
             Resource(builder, worker).Annotations.OfType<WaitAnnotation>().Select(w => w.Resource.Name).Order());
 
-    // Plain strings only: endpoint references are not allocated in a model that never starts.
-    private static async Task<List<string>> ArgumentsAsync(IResource resource)
+    /// <summary>A resource's command-line arguments; plain strings only (endpoint references are not allocated in a model that never starts).</summary>
+    internal static async Task<List<string>> ArgumentsAsync(IResource resource)
     {
         var arguments = new List<object>();
         foreach (var annotation in resource.Annotations.OfType<CommandLineArgsCallbackAnnotation>())

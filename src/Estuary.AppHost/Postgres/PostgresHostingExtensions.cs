@@ -40,7 +40,7 @@ public static class PostgresHostingExtensions
         StartupLog.Write(builder, $"PostgreSQL: {mode} mode ({reason}); set Postgres:Mode to Container or Local to choose.");
         if (mode == PostgresMode.Container)
         {
-            return builder.AddPostgres(name, password: password).WithDataVolume();
+            return builder.AddPostgres(name, password: password).WithDataVolume().WithSupervision();
         }
 
         var installation = PostgresInstallation.Find(configuration["BinDirectory"]);
@@ -84,6 +84,7 @@ public static class PostgresHostingExtensions
         return builder.AddResource(resource)
             .WithEndpoint(scheme: "tcp", name: EstuaryEndpoints.PostgresTcp)
             .WithIconName("Database")
+            .WithSupervision()
             .WithArgs(context =>
             {
                 foreach (var argument in cluster.ServerCommand().Arguments)
