@@ -19,17 +19,25 @@ internal sealed class ServerProcess : IDisposable
 
     public string Address { get; }
 
-    public static ServerProcess Start()
+    /// <summary>Starts <c>server start-dev</c> headless on a free port.</summary>
+    public static ServerProcess Start() => Start("--headless");
+
+    /// <summary>Starts <c>server start-dev</c> on a free port with <paramref name="arguments"/> added.</summary>
+    public static ServerProcess Start(params string[] arguments)
     {
         var path = typeof(ServerProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .Single(a => a.Key == "DevServerExecutable").Value!;
         var port = FreePort();
         var info = new ProcessStartInfo(path)
         {
-            ArgumentList = { "server", "start-dev", "--port", port.ToString(CultureInfo.InvariantCulture), "--headless", "--log-level", "warn" },
+            ArgumentList = { "server", "start-dev", "--port", port.ToString(CultureInfo.InvariantCulture), "--log-level", "warn" },
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {path}.");
         process.OutputDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
@@ -46,7 +54,8 @@ internal sealed class ServerProcess : IDisposable
         return TimeSpan.FromSeconds(ticks / 100.0);
     }
 
-    private static int FreePort()
+    /// <summary>A port nothing listens on now.</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -6,7 +6,7 @@ internal static class EstuaryEndpoints
     /// <summary>Temporal's frontend (gRPC, h2c): what workers and clients connect to.</summary>
     public const string TemporalGrpc = "grpc";
 
-    /// <summary>Temporal's Web UI (container and CLI modes; the embedded server is headless).</summary>
+    /// <summary>Temporal's Web UI (the container's, the CLI's or the embedded server's).</summary>
     public const string TemporalUi = "ui";
 
     /// <summary>The port Temporal is served on in every local mode unless <c>Temporal:Port</c> says otherwise: Temporal's

@@ -11,6 +11,15 @@ public sealed class DevServerOptions
     /// <summary>Port to listen on; 0 picks a free port (read it back from <see cref="TemporalDevServer.Port"/>).</summary>
     public int Port { get; set; }
 
+    /// <summary>
+    /// Port of the web UI (workflows, histories, signals, queries, cancel, terminate); 0 picks a free port (read it back
+    /// from <see cref="TemporalDevServer.UiUrl"/>); null (the default in process) serves no UI.
+    /// </summary>
+    public int? UiPort { get; set; }
+
+    /// <summary>IP address the web UI listens on; null listens on <see cref="Ip"/>.</summary>
+    public string? UiIp { get; set; }
+
     /// <summary>Namespaces registered at start.</summary>
     public IList<string> Namespaces { get; set; } = ["default"];
 

@@ -19,6 +19,8 @@ using var loggerFactory = LoggerFactory.Create(logging =>
     logging.SetMinimumLevel(commandLine.LogLevel);
     // ASP.NET Core's per-request lines would drown the server's own; keep only its warnings.
     logging.AddFilter("Microsoft", LogLevel.Warning);
+    // A listener that cannot start is reported below in one line; the host's own log of it is a stack trace.
+    logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
     if (commandLine.JsonLogs)
     {
         logging.AddJsonConsole();
@@ -48,7 +50,24 @@ using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
     stop.TrySetResult();
 });
 
-await using var server = await TemporalDevServer.StartAsync(options);
-Console.WriteLine($"Temporal dev server listening on {server.Address} (namespaces: {string.Join(", ", options.Namespaces)}; time skipping: {(options.TimeSkipping ? "on" : "off")})");
-await stop.Task;
+TemporalDevServer server;
+try
+{
+    server = await TemporalDevServer.StartAsync(options);
+}
+catch (IOException e)
+{
+    // A port already taken (the gRPC port or the UI's): say which, without a stack trace.
+    await Console.Error.WriteLineAsync($"Error: {e.Message}");
+    return 1;
+}
+await using (server)
+{
+    Console.WriteLine($"Temporal dev server listening on {server.Address} (namespaces: {string.Join(", ", options.Namespaces)}; time skipping: {(options.TimeSkipping ? "on" : "off")})");
+    if (server.UiUrl is { } ui)
+    {
+        Console.WriteLine($"Temporal UI: {ui}");
+    }
+    await stop.Task;
+}
 return 0;

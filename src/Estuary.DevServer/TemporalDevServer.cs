@@ -1,6 +1,7 @@
 using System.Net;
 using Estuary.DevServer.Engine;
 using Estuary.DevServer.Grpc;
+using Estuary.DevServer.Ui;
 using Grpc.AspNetCore.Server.Model;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -21,11 +22,13 @@ public sealed class TemporalDevServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly DevServerEngine _engine;
+    private readonly TemporalUiServer? _ui;
 
-    private TemporalDevServer(WebApplication app, DevServerEngine engine, string ip, int port)
+    private TemporalDevServer(WebApplication app, DevServerEngine engine, TemporalUiServer? ui, string ip, int port)
     {
         _app = app;
         _engine = engine;
+        _ui = ui;
         Port = port;
         Address = $"{ip}:{port}";
     }
@@ -35,6 +38,9 @@ public sealed class TemporalDevServer : IAsyncDisposable
 
     /// <summary>The port the server listens on (the chosen one when started with port 0).</summary>
     public int Port { get; }
+
+    /// <summary>Where the web UI is (<see cref="DevServerOptions.UiPort"/>); null when it serves none.</summary>
+    public Uri? UiUrl => _ui?.Url;
 
     /// <summary>Starts a server with <paramref name="options"/>; returns once it accepts connections.</summary>
     public static async Task<TemporalDevServer> StartAsync(DevServerOptions options, CancellationToken ct = default)
@@ -90,8 +96,40 @@ public sealed class TemporalDevServer : IAsyncDisposable
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
             .Select(a => new Uri(a).Port)
             .First();
-        return new TemporalDevServer(app, engine, options.Ip, bound);
+        TemporalUiServer? ui = null;
+        if (options.UiPort is { } uiPort)
+        {
+            try
+            {
+                // The UI is a Temporal client like any other: it reaches this server through its gRPC port.
+                ui = await TemporalUiServer.StartAsync(new TemporalUiOptions
+                {
+                    TemporalAddress = $"{ClientHost(options.Ip)}:{bound}",
+                    Ip = options.UiIp ?? options.Ip,
+                    Port = uiPort,
+                    DefaultNamespace = options.Namespaces.FirstOrDefault() ?? "default",
+                    LoggerFactory = loggerFactory,
+                }, ct);
+            }
+            catch
+            {
+                engine.Stop();
+                await app.DisposeAsync();
+                await engine.DisposeAsync();
+                throw;
+            }
+        }
+        return new TemporalDevServer(app, engine, ui, options.Ip, bound);
     }
+
+    /// <summary>The address a local client dials for a listening address (a wildcard means this machine).</summary>
+    private static string ClientHost(string ip) => ip switch
+    {
+        "0.0.0.0" or "localhost" => "127.0.0.1",
+        "::" => "[::1]",
+        _ when ip.Contains(':', StringComparison.Ordinal) => $"[{ip}]",
+        _ => ip,
+    };
 
     private static void AddService<THandler>(IServiceCollection services)
         where THandler : ServiceHandler
@@ -103,6 +141,10 @@ public sealed class TemporalDevServer : IAsyncDisposable
     /// <summary>Stops listening, ends open calls and releases the server's state.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_ui is not null)
+        {
+            await _ui.DisposeAsync();
+        }
         // Answer held long polls first so Kestrel's graceful stop does not wait for them.
         _engine.Stop();
         using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));

@@ -26,6 +26,22 @@ public sealed class AppHostTests(AppHostFixture fixture)
     }
 
     [Fact]
+    public async Task TemporalResource_EmbeddedMode_ShowsTemporalUiUrlServingTheWorkflows()
+    {
+        await fixture.WaitForAllHealthyAsync(HealthyTimeout);
+        using var timeout = new CancellationTokenSource(HealthyTimeout);
+        var temporal = await fixture.App.Services.GetRequiredService<ResourceNotificationService>().WaitForResourceAsync(
+            "temporal", e => e.Snapshot.Urls.Any(u => u.DisplayProperties.DisplayName == "Temporal UI"), timeout.Token);
+        var ui = new Uri(temporal.Snapshot.Urls.Single(u => u.DisplayProperties.DisplayName == "Temporal UI").Url);
+        Assert.Equal(fixture.TemporalPort + 1000, ui.Port);
+
+        using var http = new HttpClient();
+        var page = await http.GetStringAsync(new Uri(ui, "/namespaces/default/workflows"));
+
+        Assert.Contains("<h1><span class=\"count\" id=\"workflow-count\"></span> Workflows</h1>", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunExampleWorkflowCommand_NewEntity_WorkflowCompletesAndEntityProcessed()
     {
         await fixture.WaitForAllHealthyAsync(HealthyTimeout);
@@ -65,7 +81,7 @@ public sealed class AppHostTests(AppHostFixture fixture)
 
         var postgres = await fixture.App.GetConnectionStringAsync("postgres");
         var password = postgres!.Split(';').Single(part => part.StartsWith("Password=", StringComparison.Ordinal))["Password=".Length..];
-        Assert.Contains($"Temporal:   localhost:{fixture.TemporalPort}, namespace default", ready, StringComparison.Ordinal);
+        Assert.Contains($"Temporal:   localhost:{fixture.TemporalPort}, namespace default (UI http://localhost:{fixture.TemporalPort + 1000})", ready, StringComparison.Ordinal);
         Assert.Contains($"PostgreSQL: {postgres.Replace($";Password={password}", string.Empty, StringComparison.Ordinal)} (", ready, StringComparison.Ordinal);
         Assert.DoesNotContain(password, ready, StringComparison.Ordinal);
         Assert.Contains(fixture.LocalEndpointsFile, ready, StringComparison.Ordinal);
@@ -86,6 +102,7 @@ public sealed class AppHostTests(AppHostFixture fixture)
             Assert.Equal(Environment.ProcessId, root.GetProperty("processId").GetInt32());
             Assert.Equal($"localhost:{fixture.TemporalPort}", root.GetProperty("temporal").GetProperty("address").GetString());
             Assert.Equal("default", root.GetProperty("temporal").GetProperty("namespace").GetString());
+            Assert.Equal($"http://localhost:{fixture.TemporalPort + 1000}", root.GetProperty("temporal").GetProperty("ui").GetString());
             Assert.Equal(fixture.Otlp.Endpoint, root.GetProperty("otlp").GetProperty("endpoint").GetString());
             Assert.Equal("grpc", root.GetProperty("otlp").GetProperty("protocol").GetString());
             Assert.Equal($"x-otlp-api-key={fixture.OtlpApiKey}", root.GetProperty("otlp").GetProperty("headers").GetString());

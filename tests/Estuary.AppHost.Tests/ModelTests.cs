@@ -40,8 +40,9 @@ public sealed class ModelTests
 
         var temporal = Assert.IsType<TemporalProjectResource>(Resource(builder, "temporal"));
         var args = await ArgumentsAsync(temporal);
-        Assert.Equal(["server", "start-dev", "--ip", "127.0.0.1", "--port", "7233"], args.Take(6));
-        Assert.Contains("--headless", args);
+        Assert.Equal(["server", "start-dev", "--ip", "127.0.0.1", "--port", "7233", "--ui-port", "8233"], args.Take(8));
+        Assert.DoesNotContain("--headless", args);
+        Assert.Equal(["grpc", "ui"], temporal.Annotations.OfType<EndpointAnnotation>().Select(e => e.Name).Order());
 
         var postgres = Assert.IsType<LocalPostgresServerResource>(Resource(builder, "postgres"));
         Assert.Equal(["example", "bookings", "payments"], postgres.Databases.Select(d => d.DatabaseName));
@@ -63,10 +64,7 @@ public sealed class ModelTests
 
         var endpoints = Resource(builder, "temporal").Annotations.OfType<EndpointAnnotation>().ToDictionary(e => e.Name);
         Assert.Equal((17233, targetPort, false), (endpoints["grpc"].Port, endpoints["grpc"].TargetPort, endpoints["grpc"].IsProxied));
-        if (mode != "Embedded")
-        {
-            Assert.Equal((18233, false), (endpoints["ui"].Port, endpoints["ui"].IsProxied));
-        }
+        Assert.Equal((18233, false), (endpoints["ui"].Port, endpoints["ui"].IsProxied));
     }
 
     [Fact]

@@ -72,6 +72,30 @@ public sealed class CommandLineTests
         Assert.Contains("system.enableEagerWorkflowStart", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(new[] { "server", "start-dev" }, 8233, null)]
+    [InlineData(new[] { "server", "start-dev", "--port", "7300" }, 8300, null)]
+    [InlineData(new[] { "server", "start-dev", "--port", "0" }, 0, null)]
+    [InlineData(new[] { "server", "start-dev", "--ui-port", "9000", "--ui-ip", "0.0.0.0" }, 9000, "0.0.0.0")]
+    [InlineData(new[] { "server", "start-dev", "--headless", "--ui-port", "9000" }, null, null)]
+    [InlineData(new[] { "7400" }, null, null)]
+    public void Parse_UiFlags_SetUiPortAndIpAsStartDev(string[] args, int? uiPort, string? uiIp)
+    {
+        var parsed = CommandLine.DevServerCommandLine.Parse(args, _ => null);
+        Assert.Equal(uiPort, parsed.Options.UiPort);
+        Assert.Equal(uiIp, parsed.Options.UiIp);
+    }
+
+    [Theory]
+    [InlineData(new[] { "server", "start-dev", "--port", "65000" }, "--ui-port")]
+    [InlineData(new[] { "server", "start-dev", "--ui-ip", "nowhere" }, "--ui-ip")]
+    [InlineData(new[] { "server", "start-dev", "--ui-port", "70000" }, "--ui-port")]
+    public void Parse_InvalidUiSetting_ThrowsFormatExceptionNamingTheFlag(string[] args, string flag)
+    {
+        var error = Assert.Throws<FormatException>(() => CommandLine.DevServerCommandLine.Parse(args, _ => null));
+        Assert.Contains(flag, error.Message, StringComparison.Ordinal);
+    }
+
     private static int FreePort()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);

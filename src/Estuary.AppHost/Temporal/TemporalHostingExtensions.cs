@@ -43,10 +43,7 @@ public static class TemporalHostingExtensions
         // Checked before anything is logged or started.
         const string Remedy = "or set Temporal:Port to a free port";
         FixedPorts.Require(builder, port, "Temporal", Remedy);
-        if (mode is not TemporalMode.Embedded)
-        {
-            FixedPorts.Require(builder, port + EstuaryEndpoints.TemporalUiPortOffset, "the Temporal UI", Remedy);
-        }
+        FixedPorts.Require(builder, port + EstuaryEndpoints.TemporalUiPortOffset, "the Temporal UI", Remedy);
 
         StartupLog.Write(builder, $"Temporal: {mode} mode ({reason}); set Temporal:Mode to Container, Cli or Embedded to choose.");
 
@@ -146,6 +143,7 @@ public static class TemporalHostingExtensions
 
     private static IResourceBuilder<TemporalProjectResource> AddTemporalEmbedded(this IDistributedApplicationBuilder builder, string name, int port)
     {
+        var uiPort = port + EstuaryEndpoints.TemporalUiPortOffset;
         // WithProjectDefaults is what AddProject does for its own ProjectResource; this resource also carries the connection string.
 #pragma warning disable ASPIREPROJECTS001
         return builder.AddResource(new TemporalProjectResource(name))
@@ -153,14 +151,16 @@ public static class TemporalHostingExtensions
             .WithProjectDefaults(new ProjectResourceOptions { ExcludeLaunchProfile = true })
 #pragma warning restore ASPIREPROJECTS001
             .WithEndpoint(port: port, scheme: "tcp", name: EstuaryEndpoints.TemporalGrpc, isProxied: false)
+            .WithHttpEndpoint(port: uiPort, name: EstuaryEndpoints.TemporalUi, isProxied: false)
+            .WithUrlForEndpoint(EstuaryEndpoints.TemporalUi, url => url.DisplayText = "Temporal UI")
 
-            // The same argv as the CLI's dev server, listening itself on the fixed port.
+            // The same argv as the CLI's dev server: the DevServer itself listens on the fixed ports (gRPC and web UI).
             .WithArgs(
                 "server", "start-dev",
                 "--ip", "127.0.0.1",
                 "--port", Invariant(port),
+                "--ui-port", Invariant(uiPort),
                 "--namespace", EstuaryEndpoints.TemporalNamespace,
-                "--headless",
                 "--log-level", "warn");
     }
 

@@ -9,14 +9,18 @@ namespace Estuary.DevServer.CommandLine;
 /// </summary>
 internal sealed class DevServerCommandLine
 {
-    /// <summary>Flags of <c>temporal server start-dev</c> that take a value and mean nothing here (no UI, no metrics endpoint).</summary>
+    /// <summary>
+    /// Flags of <c>temporal server start-dev</c> that take a value and mean nothing here (the UI's own assets, codec and
+    /// path prefix; no HTTP API or metrics endpoint).
+    /// </summary>
     private static readonly HashSet<string> IgnoredValueFlags = new(StringComparer.Ordinal)
     {
-        "--ui-port", "--ui-ip", "--ui-asset-path", "--ui-codec-endpoint", "--ui-public-path", "--http-port",
+        "--ui-asset-path", "--ui-codec-endpoint", "--ui-public-path", "--http-port",
         "--metrics-port", "--log-config", "--sqlite-pragma", "--config", "--env", "--grpc-api-key",
     };
 
-    private static readonly HashSet<string> IgnoredSwitches = new(StringComparer.Ordinal) { "--headless" };
+    /// <summary>Distance of the web UI's default port from the gRPC port, as in <c>temporal server start-dev</c>.</summary>
+    private const int UiPortOffset = 1000;
 
     public DevServerOptions Options { get; } = new() { Port = 7233, Namespaces = ["default"] };
 
@@ -48,6 +52,9 @@ internal sealed class DevServerCommandLine
             index = 2;
         }
         var namespaces = new List<string> { "default" };
+        // Temporal's test server has no UI; start-dev serves one unless --headless.
+        var headless = result.Options.TimeSkippingStartsLocked;
+        int? uiPort = null;
         for (; index < args.Count; index++)
         {
             var arg = args[index];
@@ -77,6 +84,18 @@ internal sealed class DevServerCommandLine
                     break;
                 case "--ip":
                     result.Options.Ip = Value();
+                    break;
+                case "--headless":
+                    headless = true;
+                    break;
+                case "--ui-port":
+                    uiPort = ParsePort(Value(), arg);
+                    break;
+                case "--ui-ip":
+                    var uiIp = Value();
+                    result.Options.UiIp = uiIp is "localhost" || System.Net.IPAddress.TryParse(uiIp, out _)
+                        ? uiIp
+                        : throw new FormatException($"invalid value for --ui-ip: {uiIp} (expected an IP address)");
                     break;
                 case "--namespace" or "-n":
                     var name = Value();
@@ -139,7 +158,7 @@ internal sealed class DevServerCommandLine
                     {
                         Value();
                     }
-                    else if (!IgnoredSwitches.Contains(arg))
+                    else
                     {
                         throw new FormatException($"unknown flag: {args[index]}");
                     }
@@ -147,6 +166,14 @@ internal sealed class DevServerCommandLine
             }
         }
         result.Options.Namespaces = namespaces;
+        if (!headless)
+        {
+            var port = result.Options.Port;
+            result.Options.UiPort = uiPort
+                ?? (port == 0 ? 0
+                    : port + UiPortOffset <= 65535 ? port + UiPortOffset
+                    : throw new FormatException($"the UI's default port {port} + {UiPortOffset} is above 65535: choose one with --ui-port, or pass --headless"));
+        }
         return result;
     }
 

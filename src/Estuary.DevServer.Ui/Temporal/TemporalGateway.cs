@@ -1,0 +1,26 @@
+using Temporalio.Api.WorkflowService.V1;
+using Temporalio.Client;
+
+namespace Estuary.DevServer.Ui.Temporal;
+
+/// <summary>
+/// The UI's only way to Temporal: <c>WorkflowService</c> calls over one connection, so the UI runs against any
+/// Temporal server. Calls carry the request's cancellation (a closed tab stops its calls) and a deadline.
+/// </summary>
+internal sealed class TemporalGateway(ITemporalConnection connection, TemporalUiOptions options)
+{
+    /// <summary>Deadline of ordinary calls.</summary>
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(15);
+
+    /// <summary>The identity actions are recorded with in histories (signals, cancellations, terminations, starts).</summary>
+    public const string Identity = "estuary-ui";
+
+    public WorkflowService Service => connection.WorkflowService;
+
+    public string Address => options.TemporalAddress;
+
+    public string DefaultNamespace => options.DefaultNamespace;
+
+    public static RpcOptions Call(CancellationToken cancellationToken, TimeSpan? timeout = null) =>
+        new() { CancellationToken = cancellationToken, Timeout = timeout ?? CallTimeout };
+}
