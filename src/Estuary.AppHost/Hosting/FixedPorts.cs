@@ -5,10 +5,6 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Aspire.Hosting;
 
-/// <summary>Stops the AppHost before anything starts; the message is one line for the console.</summary>
-/// <param name="message">What is wrong and what to do.</param>
-public sealed class AppHostStartException(string message) : Exception(message);
-
 /// <summary>
 /// The fixed ports an AppHost listens on (the dashboard's and those its resources declare), checked when the application
 /// starts and before anything is started: a taken port is one <see cref="AppHostStartException"/> naming what holds it,
