@@ -58,9 +58,10 @@ public static class CliHost
             .AddJsonFile("appsettings.json", optional: true)
             .AddEnvironmentVariables()
             .Build();
-        var local = LocalEndpoints.Read(localEndpointsFile)?.ToConfiguration(withOtlp: string.IsNullOrWhiteSpace(own[LocalOtlp.EndpointKey])) ?? [];
+        var local = LocalEndpoints.Read(localEndpointsFile);
         return new ConfigurationBuilder()
-            .AddInMemoryCollection(local)
+            .AddInMemoryCollection(local?.TemporalConfiguration() ?? [])
+            .AddInMemoryCollection(string.IsNullOrWhiteSpace(own[LocalOtlp.EndpointKey]) ? local?.OtlpConfiguration() ?? [] : [])
             .AddConfiguration(own)
             .Build();
     }

@@ -142,24 +142,23 @@ public sealed record LocalEndpoints(int ProcessId, DateTimeOffset ProcessStartTi
         File.Move(temporary, path, overwrite: true);
     }
 
-    /// <summary>
-    /// The configuration values the file stands for: <c>Temporal:Address</c> and <c>Temporal:Namespace</c>, and, when
-    /// <paramref name="withOtlp"/>, the OpenTelemetry exporter's <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>, <c>_PROTOCOL</c> and
-    /// <c>_HEADERS</c> (all three or none: the API key belongs to the dashboard's endpoint only).
-    /// </summary>
-    /// <param name="withOtlp">Whether to include the OTLP exporter's values.</param>
+    /// <summary>The configuration values of Temporal's frontend: <c>Temporal:Address</c> and <c>Temporal:Namespace</c>.</summary>
     /// <returns>Key-value pairs for an in-memory configuration source.</returns>
-    public IEnumerable<KeyValuePair<string, string?>> ToConfiguration(bool withOtlp)
-    {
-        yield return new($"{TemporalConnectionOptions.SectionName}:{nameof(TemporalConnectionOptions.Address)}", Temporal.Address);
-        yield return new($"{TemporalConnectionOptions.SectionName}:{nameof(TemporalConnectionOptions.Namespace)}", Temporal.Namespace);
-        if (withOtlp && Otlp is not null)
-        {
-            yield return new(LocalOtlp.EndpointKey, Otlp.Endpoint);
-            yield return new(LocalOtlp.ProtocolKey, Otlp.Protocol);
-            yield return new(LocalOtlp.HeadersKey, Otlp.Headers);
-        }
-    }
+    public IEnumerable<KeyValuePair<string, string?>> TemporalConfiguration() =>
+    [
+        new($"{TemporalConnectionOptions.SectionName}:{nameof(TemporalConnectionOptions.Address)}", Temporal.Address),
+        new($"{TemporalConnectionOptions.SectionName}:{nameof(TemporalConnectionOptions.Namespace)}", Temporal.Namespace),
+    ];
+
+    /// <summary>
+    /// The OpenTelemetry exporter's variables: <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>, <c>_PROTOCOL</c> and <c>_HEADERS</c>, to be
+    /// taken together or not at all (the API key belongs to the dashboard's endpoint only).
+    /// </summary>
+    /// <returns>Key-value pairs for an in-memory configuration source; none when the resources export nowhere.</returns>
+    public IEnumerable<KeyValuePair<string, string?>> OtlpConfiguration() =>
+        Otlp is null
+            ? []
+            : [new(LocalOtlp.EndpointKey, Otlp.Endpoint), new(LocalOtlp.ProtocolKey, Otlp.Protocol), new(LocalOtlp.HeadersKey, Otlp.Headers)];
 
     private bool IsRunning()
     {
