@@ -72,14 +72,16 @@ internal sealed class LocalEndpointsPublisher(
         foreach (var resource in model.Resources)
         {
             if (notifications.TryGetCurrentState(resource.Name, out var current)
-                && current.Snapshot.EnvironmentVariables.ToDictionary(v => v.Name, v => v.Value, StringComparer.Ordinal) is var variables
-                && variables.GetValueOrDefault(LocalOtlp.EndpointKey) is { Length: > 0 } endpoint)
+                && Variable(current, LocalOtlp.EndpointKey) is { Length: > 0 } endpoint)
             {
-                return new LocalOtlp(endpoint, variables.GetValueOrDefault(LocalOtlp.ProtocolKey), variables.GetValueOrDefault(LocalOtlp.HeadersKey));
+                return new LocalOtlp(endpoint, Variable(current, LocalOtlp.ProtocolKey), Variable(current, LocalOtlp.HeadersKey));
             }
         }
 
         return null;
+
+        static string? Variable(ResourceEvent resource, string name) =>
+            resource.Snapshot.EnvironmentVariables.FirstOrDefault(v => v.Name == name)?.Value;
     }
 
     // The URL with its login token, as Aspire prints it at start.
