@@ -39,3 +39,23 @@ public sealed class BenchTargetWorkflow
     [WorkflowUpdate]
     public Task<int> IncrementAsync() => Task.FromResult(++_count);
 }
+
+/// <summary>Waits on a one-hour timer: an open workflow with a pending timer, as a file full of them holds.</summary>
+[Workflow]
+public sealed class SleepingWorkflow
+{
+    [WorkflowRun]
+    public Task RunAsync() => Workflow.DelayAsync(TimeSpan.FromHours(1));
+}
+
+/// <summary>Waits on a timer, so many run at once, then runs one activity.</summary>
+[Workflow]
+public sealed class ConcurrentWorkflow
+{
+    [WorkflowRun]
+    public async Task<string> RunAsync()
+    {
+        await Workflow.DelayAsync(TimeSpan.FromSeconds(5));
+        return await Workflow.ExecuteActivityAsync((BenchActivities a) => a.Echo("x"), new() { StartToCloseTimeout = TimeSpan.FromSeconds(30) });
+    }
+}

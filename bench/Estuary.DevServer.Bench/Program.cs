@@ -6,7 +6,7 @@ using Estuary.Temporal.Configuration;
 using Temporalio.Worker;
 using EstuaryConnection = Estuary.Temporal.Configuration.TemporalConnectionOptions;
 
-// Usage: Estuary.DevServer.Bench [--scenario workflows|signals|queries|updates|threads] [--eager-start] [--compression none|gzip]
+// Usage: Estuary.DevServer.Bench [--scenario workflows|signals|queries|updates|threads|store|recovery|footprint|concurrent] [--eager-start] [--compression none|gzip]
 //                                [count] [concurrency] [warmup]
 //   workflows: count workflows each running one activity (defaults 1000, concurrency 500, warmup 5000: a shorter
 //     warm-up leaves the server and the SDK still moving code to the JIT's optimised tier during the measured runs);
@@ -14,6 +14,12 @@ using EstuaryConnection = Estuary.Temporal.Configuration.TemporalConnectionOptio
 //   signals / queries / updates: count operations on one running workflow (defaults 2000, concurrency 50, warmup 200);
 //   threads: no server; the CPU cost of the dedicated thread the SDK starts for every workflow activation, against a
 //     pool task (count 10000).
+//   store [count=2000] [concurrency=500] [rounds=5] [warmup=3000]: the same workflows on a server with a database file
+//     and on an in-memory one, both running side by side, measured batches alternating; prints the file/memory ratio;
+//   recovery [count=10000]: a file holding count open workflows (each on a pending timer), restarted after a clean stop
+//     and after kill -9: time to the listening line and to the first answered call, against an empty server;
+//   footprint [count=10000]: server resident memory and file size per count completed workflows, file and memory;
+//   concurrent [count=5000]: count workflows running at once on a database file: p50/p99, failures, timeouts.
 //   --compression: the client's and worker's gRPC request compression; by default what Estuary's workers and CLI
 //     choose for the address (Temporal:Compression=Auto: none on loopback); gzip is the SDK's own default.
 var scenario = "workflows";
@@ -49,10 +55,24 @@ for (var i = 0; i < args.Length; i++)
         return 2;
     }
 }
-if (scenario is not ("workflows" or "signals" or "queries" or "updates" or "threads"))
+if (scenario is not ("workflows" or "signals" or "queries" or "updates" or "threads" or "store" or "recovery" or "footprint" or "concurrent"))
 {
-    Console.Error.WriteLine($"Unknown scenario '{scenario}': use workflows, signals, queries, updates or threads.");
+    Console.Error.WriteLine($"Unknown scenario '{scenario}': use workflows, signals, queries, updates, threads, store, recovery, footprint or concurrent.");
     return 2;
+}
+int Positional(int index, int fallback) => positional.Count > index ? positional[index] : fallback;
+switch (scenario)
+{
+    case "store":
+        return await StoreScenarios.ThroughputAsync(Positional(0, 2000), Positional(1, 500), Positional(2, 5), Positional(3, 3000));
+    case "recovery":
+        return await StoreScenarios.RecoveryAsync(Positional(0, 10_000));
+    case "footprint":
+        return await StoreScenarios.FootprintAsync(Positional(0, 10_000));
+    case "concurrent":
+        return await StoreScenarios.ConcurrentAsync(Positional(0, 5000));
+    default:
+        break;
 }
 if (scenario == "threads")
 {

@@ -54,6 +54,42 @@ public sealed class DevServerOptions
     /// </summary>
     public bool EnableEagerWorkflowStart { get; set; } = true;
 
+    /// <summary>
+    /// SQLite database file holding the server's whole state, so it survives restarts and crashes (created when it does
+    /// not exist); null or empty keeps everything in memory (the default). Not with <see cref="TimeSkipping"/>.
+    /// </summary>
+    public string? DatabasePath { get; set; }
+
+    /// <summary>
+    /// With <see cref="DatabasePath"/>: every change reaches the disk before the call that made it is answered
+    /// (SQLite <c>synchronous=FULL</c>), so it survives a power cut too; off (the default), a change survives the
+    /// server's process being killed but the last second or so before a power cut may be lost.
+    /// </summary>
+    public bool SyncEveryWrite { get; set; }
+
     /// <summary>Longest time a long poll is held before it is answered empty (it is also cut short before the caller's deadline).</summary>
     public TimeSpan LongPollTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that cannot work.</summary>
+    public void Validate()
+    {
+        if (Port is < 0 or > 65535)
+        {
+            throw new ArgumentException($"Port {Port} is not a port number.", nameof(Port));
+        }
+        if (MaxClosedWorkflows <= 0)
+        {
+            throw new ArgumentException("MaxClosedWorkflows must be positive.", nameof(MaxClosedWorkflows));
+        }
+        if (Retention <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("Retention must be positive.", nameof(Retention));
+        }
+        if (TimeSkipping && !string.IsNullOrEmpty(DatabasePath))
+        {
+            throw new ArgumentException(
+                "Time skipping and a database file do not go together: a skipped clock is not kept across restarts (use the in-memory server for time skipping).",
+                nameof(DatabasePath));
+        }
+    }
 }

@@ -55,6 +55,12 @@ try
 {
     server = await TemporalDevServer.StartAsync(options);
 }
+catch (Exception e) when (e is DevServerDatabaseException or ArgumentException)
+{
+    // A database file it cannot use, or settings that do not go together: bad input.
+    await Console.Error.WriteLineAsync($"Error: {e.Message}");
+    return 2;
+}
 catch (IOException e)
 {
     // A port already taken (the gRPC port or the UI's): say which, without a stack trace.
@@ -63,7 +69,8 @@ catch (IOException e)
 }
 await using (server)
 {
-    Console.WriteLine($"Temporal dev server listening on {server.Address} (namespaces: {string.Join(", ", options.Namespaces)}; time skipping: {(options.TimeSkipping ? "on" : "off")})");
+    var state = string.IsNullOrEmpty(options.DatabasePath) ? "in memory" : $"in {Path.GetFullPath(options.DatabasePath)}";
+    Console.WriteLine($"Temporal dev server listening on {server.Address} (namespaces: {string.Join(", ", options.Namespaces)}; time skipping: {(options.TimeSkipping ? "on" : "off")}; state: {state})");
     if (server.UiUrl is { } ui)
     {
         Console.WriteLine($"Temporal UI: {ui}");

@@ -1,6 +1,7 @@
 using System.Net;
 using Estuary.DevServer.Engine;
 using Estuary.DevServer.Grpc;
+using Estuary.DevServer.Store;
 using Estuary.DevServer.Ui;
 using Grpc.AspNetCore.Server.Model;
 using Microsoft.AspNetCore.Builder;
@@ -15,8 +16,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Estuary.DevServer;
 
 /// <summary>
-/// An in-memory Temporal-compatible server speaking Temporal's gRPC API (WorkflowService, OperatorService,
-/// TestService) over plaintext HTTP/2. Start it, point a Temporal client at <see cref="Address"/>, dispose it.
+/// A Temporal-compatible server speaking Temporal's gRPC API (WorkflowService, OperatorService, TestService) over
+/// plaintext HTTP/2, in memory or on a database file (<see cref="DevServerOptions.DatabasePath"/>). Start it, point a
+/// Temporal client at <see cref="Address"/>, dispose it.
 /// </summary>
 public sealed class TemporalDevServer : IAsyncDisposable
 {
@@ -42,10 +44,14 @@ public sealed class TemporalDevServer : IAsyncDisposable
     /// <summary>Where the web UI is (<see cref="DevServerOptions.UiPort"/>); null when it serves none.</summary>
     public Uri? UiUrl => _ui?.Url;
 
-    /// <summary>Starts a server with <paramref name="options"/>; returns once it accepts connections.</summary>
+    /// <summary>
+    /// Starts a server with <paramref name="options"/>; returns once it accepts connections. With a database file, the
+    /// state it holds is loaded first; a file that cannot be used throws <see cref="DevServerDatabaseException"/>.
+    /// </summary>
     public static async Task<TemporalDevServer> StartAsync(DevServerOptions options, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         var loggerFactory = options.LoggerFactory ?? NullLoggerFactory.Instance;
         var address = options.Ip is "localhost" ? IPAddress.Loopback : IPAddress.Parse(options.Ip);
 
@@ -72,7 +78,7 @@ public sealed class TemporalDevServer : IAsyncDisposable
             grpc.MaxSendMessageSize = 128 * 1024 * 1024;
             grpc.EnableDetailedErrors = true;
         });
-        var engine = new DevServerEngine(options, loggerFactory.CreateLogger("Estuary.DevServer"), TimeProvider.System);
+        var engine = StartEngine(options, loggerFactory.CreateLogger("Estuary.DevServer"));
         builder.Services.AddSingleton(engine);
         AddService<WorkflowServiceHandler>(builder.Services);
         AddService<OperatorServiceHandler>(builder.Services);
@@ -120,6 +126,24 @@ public sealed class TemporalDevServer : IAsyncDisposable
             }
         }
         return new TemporalDevServer(app, engine, ui, options.Ip, bound);
+    }
+
+    private static DevServerEngine StartEngine(DevServerOptions options, ILogger logger)
+    {
+        IServerStore store = string.IsNullOrEmpty(options.DatabasePath)
+            ? new InMemoryStore()
+            : SqliteStore.Open(options.DatabasePath, options.SyncEveryWrite);
+        var engine = new DevServerEngine(options, store, logger, TimeProvider.System);
+        try
+        {
+            engine.Start();
+        }
+        catch (InvalidDataException e)
+        {
+            engine.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw new DevServerDatabaseException($"{options.DatabasePath} holds a damaged run record: {e.Message}.", e);
+        }
+        return engine;
     }
 
     /// <summary>The address a local client dials for a listening address (a wildcard means this machine).</summary>

@@ -12,6 +12,9 @@ public static class TemporalHostingExtensions
     private const string Image = "temporalio/temporal";
     private const string ContainerDataPath = "/data";
 
+    /// <summary>The embedded server's database in the state directory (not <c>temporal.db</c>: that one is the CLI's own format).</summary>
+    public const string EmbeddedDatabaseFile = "estuary-devserver.db";
+
     /// <summary>
     /// Adds Temporal. In publish mode it is a connection-string parameter (<c>ConnectionStrings:{name}</c>: a
     /// self-hosted frontend or Temporal Cloud, <c>Endpoint=…;Namespace=…;ApiKey=…;Tls=true</c>). When running, the
@@ -45,13 +48,18 @@ public static class TemporalHostingExtensions
         FixedPorts.Require(builder, port, "Temporal", Remedy);
         FixedPorts.Require(builder, port + EstuaryEndpoints.TemporalUiPortOffset, "the Temporal UI", Remedy);
 
-        StartupLog.Write(builder, $"Temporal: {mode} mode ({reason}); set Temporal:Mode to Container, Cli or Embedded to choose.");
+        // The embedded server keeps its state in a file unless told not to, so workflows survive a restart of the AppHost.
+        var embeddedDatabase = configuration.GetValue("Embedded:Persistent", true)
+            ? Path.Combine(EstuaryState.Directory(builder), EmbeddedDatabaseFile)
+            : null;
+        var state = mode == TemporalMode.Embedded ? $"; its state {(embeddedDatabase is null ? "in memory" : $"in {embeddedDatabase}")}" : "";
+        StartupLog.Write(builder, $"Temporal: {mode} mode ({reason}{state}); set Temporal:Mode to Container, Cli or Embedded to choose.");
 
         IResourceBuilder<IResourceWithConnectionString> server = mode switch
         {
             TemporalMode.Container => builder.AddTemporalContainer(name, port, configuration["ImageTag"] ?? "latest", persistent),
             TemporalMode.Cli => builder.AddTemporalCli(name, port, persistent),
-            _ => builder.AddTemporalEmbedded(name, port),
+            _ => builder.AddTemporalEmbedded(name, port, embeddedDatabase),
         };
 
         var healthCheckKey = $"{name}-get-system-info";
@@ -141,7 +149,7 @@ public static class TemporalHostingExtensions
             ]);
     }
 
-    private static IResourceBuilder<TemporalProjectResource> AddTemporalEmbedded(this IDistributedApplicationBuilder builder, string name, int port)
+    private static IResourceBuilder<TemporalProjectResource> AddTemporalEmbedded(this IDistributedApplicationBuilder builder, string name, int port, string? databaseFile)
     {
         var uiPort = port + EstuaryEndpoints.TemporalUiPortOffset;
         // WithProjectDefaults is what AddProject does for its own ProjectResource; this resource also carries the connection string.
@@ -153,15 +161,28 @@ public static class TemporalHostingExtensions
             .WithEndpoint(port: port, scheme: "tcp", name: EstuaryEndpoints.TemporalGrpc, isProxied: false)
             .WithHttpEndpoint(port: uiPort, name: EstuaryEndpoints.TemporalUi, isProxied: false)
             .WithUrlForEndpoint(EstuaryEndpoints.TemporalUi, url => url.DisplayText = "Temporal UI")
+            // Made when the server starts, not while the model is built: an AppHost that stops on a missing prerequisite leaves nothing behind.
+            .OnBeforeResourceStarted((_, _, _) =>
+            {
+                if (databaseFile is not null)
+                {
+                    Directory.CreateDirectory(Path.GetDirectoryName(databaseFile)!);
+                }
 
+                return Task.CompletedTask;
+            })
             // The same argv as the CLI's dev server: the DevServer itself listens on the fixed ports (gRPC and web UI).
+            // The dashboard shows it, --db-filename included, and the server's first log line says where its state is.
             .WithArgs(
+            [
                 "server", "start-dev",
                 "--ip", "127.0.0.1",
                 "--port", Invariant(port),
                 "--ui-port", Invariant(uiPort),
                 "--namespace", EstuaryEndpoints.TemporalNamespace,
-                "--log-level", "warn");
+                "--log-level", "warn",
+                .. databaseFile is null ? Array.Empty<string>() : ["--db-filename", databaseFile],
+            ]);
     }
 
     private static string Invariant(int number) => number.ToString(System.Globalization.CultureInfo.InvariantCulture);

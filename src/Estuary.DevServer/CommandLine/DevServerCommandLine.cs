@@ -16,7 +16,7 @@ internal sealed class DevServerCommandLine
     private static readonly HashSet<string> IgnoredValueFlags = new(StringComparer.Ordinal)
     {
         "--ui-asset-path", "--ui-codec-endpoint", "--ui-public-path", "--http-port",
-        "--metrics-port", "--log-config", "--sqlite-pragma", "--config", "--env", "--grpc-api-key",
+        "--metrics-port", "--log-config", "--config", "--env", "--grpc-api-key",
     };
 
     /// <summary>Distance of the web UI's default port from the gRPC port, as in <c>temporal server start-dev</c>.</summary>
@@ -124,7 +124,10 @@ internal sealed class DevServerCommandLine
                     };
                     break;
                 case "--db-filename" or "-f":
-                    result.Warnings.Add($"--db-filename {Value()}: the Estuary dev server keeps state in memory only; nothing is persisted.");
+                    result.Options.DatabasePath = Value();
+                    break;
+                case "--sqlite-pragma":
+                    result.ApplySqlitePragma(Value());
                     break;
                 case "--search-attribute":
                     var attribute = Value();
@@ -134,7 +137,7 @@ internal sealed class DevServerCommandLine
                         throw new FormatException($"invalid value for --search-attribute: {attribute} (expected Name=Type)");
                     }
                     var type = attribute[(separator + 1)..];
-                    Engine.DevServerEngine.ParseSearchAttributeType(type);
+                    Namespaces.NamespaceRegistry.ParseSearchAttributeType(type);
                     result.Options.SearchAttributes[attribute[..separator]] = type;
                     break;
                 case "--dynamic-config-value":
@@ -198,6 +201,31 @@ internal sealed class DevServerCommandLine
                 "false" => false,
                 _ => throw new FormatException($"invalid value for --dynamic-config-value {key}: {value} (expected true or false)"),
             };
+        }
+    }
+
+    /// <summary>
+    /// Reads a <c>key=value</c> SQLite pragma as <c>temporal server start-dev</c> takes it. The store always runs in WAL
+    /// mode; <c>synchronous</c> chooses whether each commit is synced to the disk (FULL) or left to the operating
+    /// system (NORMAL, the default).
+    /// </summary>
+    private void ApplySqlitePragma(string setting)
+    {
+        var separator = setting.IndexOf('=', StringComparison.Ordinal);
+        var key = separator > 0 ? setting[..separator].Trim().ToLowerInvariant() : "";
+        var value = separator > 0 ? setting[(separator + 1)..].Trim().ToUpperInvariant() : "";
+        switch (key, value)
+        {
+            case ("synchronous", "FULL" or "EXTRA"):
+                Options.SyncEveryWrite = true;
+                break;
+            case ("synchronous", "NORMAL"):
+                Options.SyncEveryWrite = false;
+                break;
+            case ("journal_mode", "WAL"):
+                break;
+            default:
+                throw new FormatException($"unsupported --sqlite-pragma {setting} (the Estuary dev server takes synchronous=FULL or synchronous=NORMAL)");
         }
     }
 

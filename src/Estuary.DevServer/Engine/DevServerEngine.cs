@@ -1,62 +1,178 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
 using Estuary.DevServer.Grpc;
-using Estuary.DevServer.State;
+using Estuary.DevServer.Namespaces;
+using Estuary.DevServer.Runs;
+using Estuary.DevServer.Runs.Lifecycles;
+using Estuary.DevServer.Store;
 using Estuary.DevServer.TaskQueues;
 using Estuary.DevServer.Time;
+using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Logging;
+using Temporalio.Api.Command.V1;
+using Temporalio.Api.Common.V1;
+using Temporalio.Api.History.V1;
 using Temporalio.Api.WorkflowService.V1;
 
 namespace Estuary.DevServer.Engine;
 
 /// <summary>
-/// All server state behind one gate. RPC handlers and clock callbacks take the gate, change state and leave;
-/// waiting (long polls, history long polls, sleeps) happens outside it on completion sources.
+/// The server behind the gRPC façade: namespaces, runs, task queues, the clock and the change log, and what a run
+/// asks of them (<see cref="IRunServices"/>). Every state change runs in a unit of the <see cref="ChangeLog"/> and
+/// under the lock of each run it changes (one at a time); effects on other runs are deferred to the unit's end.
 /// </summary>
-internal sealed partial class DevServerEngine : IAsyncDisposable
+internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
 {
-    private readonly object _gate = new();
-    private readonly DevServerOptions _options;
-    private readonly ILogger _logger;
-    private readonly Dictionary<string, NamespaceEntry> _namespaces = new(StringComparer.Ordinal);
-    private readonly Dictionary<(string Namespace, string Queue), TaskQueue<WorkflowRun, PollWorkflowTaskQueueResponse>> _workflowQueues = [];
-    private readonly Dictionary<(string Namespace, string Queue), TaskQueue<ActivityState, PollActivityTaskQueueResponse>> _activityQueues = [];
-    private readonly HashSet<(string Namespace, string Queue)> _shutDownStickyQueues = [];
-    private int _closedRunCount;
-    private readonly Dictionary<string, Temporalio.Api.Enums.V1.IndexedValueType> _searchAttributes = new(StringComparer.Ordinal);
-    private readonly ITimer _retentionSweep;
-    private readonly TimeProvider _wallClock;
+    private static readonly TimeSpan DefaultWorkflowTaskTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan MaxWorkflowTaskTimeout = TimeSpan.FromSeconds(120);
 
     /// <summary>How often closed runs past their retention are dropped while nothing else closes.</summary>
     private static readonly TimeSpan RetentionSweepInterval = TimeSpan.FromSeconds(1);
 
-    public DevServerEngine(DevServerOptions options, ILogger logger, TimeProvider wallClock)
+    private readonly ConcurrentDictionary<(string Namespace, string Queue), TaskQueue<WorkflowRun, PollWorkflowTaskQueueResponse>> _workflowQueues = [];
+    private readonly ConcurrentDictionary<(string Namespace, string Queue), TaskQueue<ActivityLifecycle, PollActivityTaskQueueResponse>> _activityQueues = [];
+    private readonly ConcurrentDictionary<(string Namespace, string Queue), bool> _shutDownStickyQueues = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly CrossRunEffects _effects;
+    private readonly TimeProvider _wallClock;
+    private ITimer? _retentionSweep;
+    private int _closedRunCount;
+
+    public DevServerEngine(DevServerOptions options, IServerStore store, ILogger logger, TimeProvider wallClock)
     {
-        _options = options;
-        _logger = logger;
+        Options = options;
+        Store = store;
+        Logger = logger;
         _wallClock = wallClock;
-        Clock = new DevClock(wallClock, _gate, options.TimeSkipping, options.TimeSkippingStartsLocked, logger);
-        foreach (var name in options.Namespaces)
-        {
-            if (!_namespaces.ContainsKey(name))
-            {
-                _namespaces[name] = NewNamespace(name, options.Retention);
-            }
-        }
-        foreach (var (name, type) in options.SearchAttributes)
-        {
-            _searchAttributes[name] = ParseSearchAttributeType(type);
-        }
-        Clock.Start();
-        // On the wall clock, not the DevClock: a retention timer there would make time skipping jump to it.
-        _retentionSweep = wallClock.CreateTimer(_ => SweepClosedRuns(), null, RetentionSweepInterval, RetentionSweepInterval);
+        Clock = new DevClock(wallClock, options.TimeSkipping, options.TimeSkippingStartsLocked, logger);
+        Changes = new ChangeLog(store, logger, Namespaces.Capture, () => new Dictionary<string, Temporalio.Api.Enums.V1.IndexedValueType>(Namespaces.SearchAttributes));
+        Queries = new QueryRouter(this);
+        _effects = new CrossRunEffects(this);
     }
+
+    public DevServerOptions Options { get; }
+
+    public IServerStore Store { get; }
+
+    public ILogger Logger { get; }
 
     public DevClock Clock { get; }
 
-    public object Gate => _gate;
+    public ChangeLog Changes { get; }
 
-    public TimeSpan LongPollTimeout => _options.LongPollTimeout;
+    public NamespaceRegistry Namespaces { get; } = new();
 
-    private readonly CancellationTokenSource _stopping = new();
+    public QueryRouter Queries { get; }
+
+    public TimeProvider WallClock => _wallClock;
+
+    public DateTime Now => Clock.UtcNow;
+
+    public CancellationToken Stopping => _stopping.Token;
+
+    /// <summary>
+    /// Loads the store (rebuilding every run from its history and record), adds the configured namespaces and search
+    /// attributes that are missing, then starts the clock — so deadlines that passed while the server was down fire
+    /// now — and the writer.
+    /// </summary>
+    public void Start()
+    {
+        var loading = System.Diagnostics.Stopwatch.StartNew();
+        var stored = Store.Load();
+        var read = loading.Elapsed;
+        var lastKey = Restore(stored);
+        var rebuilt = loading.Elapsed;
+        var open = _restored.Count(run => run.IsRunning);
+        Changes.Start(lastKey);
+        using (Changes.Begin())
+        {
+            var addedNamespaces = false;
+            foreach (var name in Options.Namespaces)
+            {
+                addedNamespaces |= Namespaces.TryAdd(NamespaceRegistry.New(name, Options.Retention));
+            }
+            var addedAttributes = false;
+            Namespaces.UpdateSearchAttributes(current =>
+            {
+                var merged = current;
+                foreach (var (name, type) in Options.SearchAttributes)
+                {
+                    if (!merged.ContainsKey(name))
+                    {
+                        merged = merged.SetItem(name, NamespaceRegistry.ParseSearchAttributeType(type));
+                        addedAttributes = true;
+                    }
+                }
+                return merged;
+            });
+            Changes.TouchRegistry(addedNamespaces, addedAttributes);
+            ResumeRuns();
+        }
+        if (Store.IsDurable)
+        {
+            Logger.LogInformation("Loaded {Runs} runs ({Open} open) from {Store} in {Total:F0} ms (read {Read:F0} ms, rebuilt {Rebuilt:F0} ms, resumed {Resumed:F0} ms)",
+                stored.Runs.Count, open, Store, loading.Elapsed.TotalMilliseconds, read.TotalMilliseconds, (rebuilt - read).TotalMilliseconds, (loading.Elapsed - rebuilt).TotalMilliseconds);
+        }
+        Clock.Start();
+        // On the wall clock, not the DevClock: a retention timer there would make time skipping jump to it.
+        _retentionSweep = _wallClock.CreateTimer(_ => SweepClosedRuns(), null, RetentionSweepInterval, RetentionSweepInterval);
+    }
+
+    private readonly List<WorkflowRun> _restored = [];
+
+    private long Restore(StoredState stored)
+    {
+        foreach (var ns in stored.Namespaces)
+        {
+            var entry = new NamespaceEntry { Name = ns.Name, Id = ns.Id, Retention = ns.Retention, Description = ns.Description, OwnerEmail = ns.OwnerEmail };
+            foreach (var (key, value) in ns.Data)
+            {
+                entry.Data[key] = value;
+            }
+            Namespaces.TryAdd(entry);
+        }
+        Namespaces.UpdateSearchAttributes(_ => stored.SearchAttributes.ToImmutableDictionary(StringComparer.Ordinal));
+        long lastKey = 0;
+        foreach (var storedRun in stored.Runs)
+        {
+            lastKey = Math.Max(lastKey, storedRun.Key);
+            if (Namespaces.Find(storedRun.Namespace) is not { } ns)
+            {
+                continue;
+            }
+            var entry = ns.Workflow(storedRun.WorkflowId);
+            var run = WorkflowRun.Restore(this, entry, storedRun.RunId, RunRecord.Read(storedRun.Record), storedRun.Events);
+            run.StoreKey = storedRun.Key;
+            run.StoredStatus = run.Status;
+            run.StoredRecord = storedRun.Record;
+            ns.Runs[run.RunId] = run;
+            entry.RunCount++;
+            // Runs are read in the order they were first stored, which is the order of their start.
+            entry.Latest = run;
+            _restored.Add(run);
+        }
+        foreach (var closed in _restored.Where(r => !r.IsRunning).OrderBy(r => r.CloseTime))
+        {
+            closed.Namespace.AddClosed(closed);
+            _closedRunCount++;
+        }
+        return lastKey;
+    }
+
+    private void ResumeRuns()
+    {
+        foreach (var run in _restored)
+        {
+            lock (run.Gate)
+            {
+                using (Track(run))
+                {
+                    run.Resume();
+                }
+            }
+        }
+        _restored.Clear();
+    }
 
     /// <summary>Ends every held long poll (they answer empty) ahead of shutdown.</summary>
     public void Stop() => _stopping.Cancel();
@@ -64,28 +180,103 @@ internal sealed partial class DevServerEngine : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _stopping.Cancel();
-        await _retentionSweep.DisposeAsync();
+        if (_retentionSweep is not null)
+        {
+            await _retentionSweep.DisposeAsync();
+        }
         await Clock.DisposeAsync();
+        Changes.Dispose();
+        Store.Dispose();
         _stopping.Dispose();
     }
 
     /// <summary>A token cancelled when the caller goes away or the server stops.</summary>
-    private CancellationTokenSource LinkToStopping(CancellationToken callToken) =>
+    public CancellationTokenSource LinkToStopping(CancellationToken callToken) =>
         CancellationTokenSource.CreateLinkedTokenSource(callToken, _stopping.Token);
 
-    private static NamespaceEntry NewNamespace(string name, TimeSpan retention) =>
-        new() { Name = name, Id = Guid.NewGuid().ToString(), Retention = retention };
-
-    private NamespaceEntry GetNamespace(string name)
+    /// <summary>How long to hold a long poll: the configured maximum, cut a little before the caller's deadline.</summary>
+    public TimeSpan HoldTime(DateTime deadline)
     {
-        if (string.IsNullOrEmpty(name))
+        var hold = Options.LongPollTimeout;
+        if (deadline != DateTime.MaxValue)
         {
-            throw RpcErrors.InvalidArgument("Namespace not set on request.");
+            var untilDeadline = deadline - DateTime.UtcNow - TimeSpan.FromSeconds(2);
+            if (untilDeadline < hold)
+            {
+                hold = untilDeadline < TimeSpan.Zero ? TimeSpan.Zero : untilDeadline;
+            }
         }
-        return _namespaces.TryGetValue(name, out var ns) ? ns : throw RpcErrors.NamespaceNotFound(name);
+        return hold;
     }
 
-    private static WorkflowRun GetRun(NamespaceEntry ns, string workflowId, string? runId)
+    /// <summary>
+    /// Runs <paramref name="change"/> as one unit of change and answers once the unit is stored (at once with the
+    /// in-memory store). An exception from the change is thrown without waiting.
+    /// </summary>
+    public async Task<T> ChangeAsync<T>(Func<T> change)
+    {
+        T result;
+        ChangeLog.Unit unit;
+        Clock.EnterChange();
+        try
+        {
+            unit = Changes.Begin();
+            try
+            {
+                result = change();
+            }
+            finally
+            {
+                unit.Dispose();
+            }
+        }
+        finally
+        {
+            Clock.ExitChange();
+        }
+        await unit.DurableAsync();
+        return result;
+    }
+
+    /// <summary>Runs <paramref name="change"/> as one unit of change without waiting for the store (timers, sweeps).</summary>
+    public void RunUnit(Action change)
+    {
+        Clock.EnterChange();
+        try
+        {
+            using (Changes.Begin())
+            {
+                change();
+            }
+        }
+        finally
+        {
+            Clock.ExitChange();
+        }
+    }
+
+    /// <summary>Changes <paramref name="run"/> under its lock, in the current unit.</summary>
+    public T Change<T>(WorkflowRun run, Func<T> change)
+    {
+        lock (run.Gate)
+        {
+            using (Track(run))
+            {
+                return change();
+            }
+        }
+    }
+
+    /// <summary>Reads <paramref name="run"/> under its lock.</summary>
+    public static T Read<T>(WorkflowRun run, Func<T> read)
+    {
+        lock (run.Gate)
+        {
+            return read();
+        }
+    }
+
+    public static WorkflowRun GetRun(NamespaceEntry ns, string workflowId, string? runId)
     {
         if (string.IsNullOrEmpty(workflowId))
         {
@@ -93,42 +284,271 @@ internal sealed partial class DevServerEngine : IAsyncDisposable
         }
         if (string.IsNullOrEmpty(runId))
         {
-            return ns.LatestRuns.TryGetValue(workflowId, out var latest)
-                ? latest
-                : throw RpcErrors.NotFound($"workflow not found for ID: {workflowId}");
+            return ns.LatestRun(workflowId) ?? throw RpcErrors.NotFound($"workflow not found for ID: {workflowId}");
         }
         return ns.Runs.TryGetValue(runId, out var run) && run.WorkflowId == workflowId
             ? run
             : throw RpcErrors.NotFound($"workflow execution not found for workflow ID \"{workflowId}\" and run ID \"{runId}\"");
     }
 
-    private TaskQueue<WorkflowRun, PollWorkflowTaskQueueResponse> WorkflowQueue(string ns, string name)
+    /// <summary>
+    /// Runs <paramref name="action"/> under the lock of <paramref name="workflowId"/>'s entry (created if the id has no
+    /// run), retrying if the entry is dropped meanwhile.
+    /// </summary>
+    public static T WithWorkflowId<T>(NamespaceEntry ns, string workflowId, Func<WorkflowIdEntry, T> action)
     {
-        if (!_workflowQueues.TryGetValue((ns, name), out var queue))
+        while (true)
         {
-            queue = new TaskQueue<WorkflowRun, PollWorkflowTaskQueueResponse>(name, (run, identity) => StartWorkflowTask(run, name, identity));
-            _workflowQueues[(ns, name)] = queue;
+            var entry = ns.Workflow(workflowId);
+            lock (entry)
+            {
+                if (!entry.IsRemoved)
+                {
+                    return action(entry);
+                }
+            }
         }
-        return queue;
-    }
-
-    private TaskQueue<ActivityState, PollActivityTaskQueueResponse> ActivityQueue(string ns, string name)
-    {
-        if (!_activityQueues.TryGetValue((ns, name), out var queue))
-        {
-            queue = new TaskQueue<ActivityState, PollActivityTaskQueueResponse>(name, StartActivityTask);
-            _activityQueues[(ns, name)] = queue;
-        }
-        return queue;
     }
 
     /// <summary>
-    /// Keeps the clock's count of outstanding tasks right: captures a run's count before a change and
-    /// applies the difference when disposed. Used (under the gate) around every change to a run.
+    /// Creates a run of <paramref name="entry"/>'s workflow id, registers it as the id's latest and starts it (started
+    /// event, deadline, first workflow task). The caller holds the entry's lock, in a unit.
     /// </summary>
-    private WorkTracker Track(WorkflowRun run) => new(this, run);
+    public WorkflowRun CreateRun(WorkflowIdEntry entry, string runId, string requestId, WorkflowExecutionStartedEventAttributes started,
+        WorkflowRun? previous, ParentReference? parent = null, bool dispatchFirstTask = true)
+    {
+        parent ??= previous?.Parent;
+        if (parent is not null)
+        {
+            started.ParentWorkflowNamespace = parent.Namespace;
+            started.ParentWorkflowNamespaceId = parent.NamespaceId;
+            started.ParentWorkflowExecution = parent.Execution;
+            started.ParentInitiatedEventId = parent.InitiatedEventId;
+        }
+        var taskTimeout = started.WorkflowTaskTimeout?.ToTimeSpan() ?? TimeSpan.Zero;
+        if (taskTimeout <= TimeSpan.Zero)
+        {
+            taskTimeout = DefaultWorkflowTaskTimeout;
+        }
+        started.WorkflowTaskTimeout = Duration.FromTimeSpan(taskTimeout > MaxWorkflowTaskTimeout ? MaxWorkflowTaskTimeout : taskTimeout);
+        var runTimeout = started.WorkflowRunTimeout?.ToTimeSpan() ?? TimeSpan.Zero;
+        var executionTimeout = started.WorkflowExecutionTimeout?.ToTimeSpan() ?? TimeSpan.Zero;
+        if (runTimeout <= TimeSpan.Zero && executionTimeout > TimeSpan.Zero)
+        {
+            runTimeout = executionTimeout;
+        }
+        started.WorkflowRunTimeout = runTimeout > TimeSpan.Zero ? Duration.FromTimeSpan(runTimeout) : null;
+        started.WorkflowExecutionTimeout = executionTimeout > TimeSpan.Zero ? Duration.FromTimeSpan(executionTimeout) : null;
+        started.OriginalExecutionRunId = runId;
+        started.FirstExecutionRunId = previous?.FirstRunId ?? runId;
+        started.ContinuedExecutionRunId = previous?.RunId ?? "";
+        started.WorkflowId = entry.WorkflowId;
+        if (started.FirstWorkflowTaskBackoff?.ToTimeSpan() is not { } backoff || backoff <= TimeSpan.Zero)
+        {
+            started.FirstWorkflowTaskBackoff = null;
+        }
+        started.RootWorkflowExecution ??= previous?.RootExecution ?? new WorkflowExecution { WorkflowId = entry.WorkflowId, RunId = runId };
 
-    private readonly struct WorkTracker : IDisposable
+        var ns = entry.Namespace;
+        var run = new WorkflowRun(this, entry, runId, requestId, started, Now);
+        ns.Runs[runId] = run;
+        entry.Latest = run;
+        entry.RunCount++;
+        using (Track(run))
+        {
+            run.Begin(dispatchFirstTask);
+        }
+        return run;
+    }
+
+    /// <summary>Closed runs past their namespace's retention are dropped, then the oldest beyond the maximum count.</summary>
+    private void SweepClosedRuns()
+    {
+        try
+        {
+            RunUnit(EvictClosedRuns);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The server is stopping.
+        }
+    }
+
+    /// <summary>Drops closed runs past their namespace's retention, then the oldest beyond the maximum count.</summary>
+    public void EvictClosedRuns()
+    {
+        var now = Now;
+        foreach (var ns in Namespaces.All)
+        {
+            while (ns.OldestCloseTime() is { } oldest && oldest + ns.Retention <= now && ns.TakeOldestClosed() is { } expired)
+            {
+                Evict(expired);
+            }
+        }
+        while (Volatile.Read(ref _closedRunCount) > Options.MaxClosedWorkflows)
+        {
+            NamespaceEntry? holder = null;
+            DateTime? holderOldest = null;
+            foreach (var ns in Namespaces.All)
+            {
+                if (ns.OldestCloseTime() is { } candidate && (holderOldest is null || candidate < holderOldest))
+                {
+                    holder = ns;
+                    holderOldest = candidate;
+                }
+            }
+            if (holder?.TakeOldestClosed() is not { } oldest)
+            {
+                return;
+            }
+            Evict(oldest);
+        }
+    }
+
+    private void Evict(WorkflowRun run)
+    {
+        Interlocked.Decrement(ref _closedRunCount);
+        var entry = run.Entry;
+        lock (entry)
+        {
+            run.Namespace.Runs.TryRemove(run.RunId, out _);
+            entry.RunCount--;
+            if (entry.Latest == run)
+            {
+                entry.Latest = null;
+            }
+            if (entry.RunCount <= 0)
+            {
+                entry.IsRemoved = true;
+                run.Namespace.Workflows.TryRemove(new KeyValuePair<string, WorkflowIdEntry>(entry.WorkflowId, entry));
+            }
+            run.History.ReleaseWaiters();
+            Changes.Forget(run);
+        }
+    }
+
+    // ---- Task queues ----
+
+    public TaskQueue<WorkflowRun, PollWorkflowTaskQueueResponse> WorkflowQueue(string ns, string name) =>
+        _workflowQueues.GetOrAdd((ns, name), key => new TaskQueue<WorkflowRun, PollWorkflowTaskQueueResponse>(key.Queue,
+            (run, identity) => StartWorkflowTask(run, key.Queue, identity)));
+
+    public TaskQueue<ActivityLifecycle, PollActivityTaskQueueResponse> ActivityQueue(string ns, string name) =>
+        _activityQueues.GetOrAdd((ns, name), key => new TaskQueue<ActivityLifecycle, PollActivityTaskQueueResponse>(key.Queue, StartActivityTask));
+
+    /// <summary>Drops a queue that nobody uses any more (see <see cref="TaskQueue{TTask, TResponse}.TryRetire"/>).</summary>
+    public void RetireIfIdle<TTask, TResponse>(TaskQueue<TTask, TResponse> queue, string ns)
+        where TTask : class
+        where TResponse : class
+    {
+        if (queue.TryRetire())
+        {
+            if (queue is TaskQueue<WorkflowRun, PollWorkflowTaskQueueResponse> workflowQueue)
+            {
+                _workflowQueues.TryRemove(new KeyValuePair<(string, string), TaskQueue<WorkflowRun, PollWorkflowTaskQueueResponse>>((ns, queue.Name), workflowQueue));
+            }
+            else if (queue is TaskQueue<ActivityLifecycle, PollActivityTaskQueueResponse> activityQueue)
+            {
+                _activityQueues.TryRemove(new KeyValuePair<(string, string), TaskQueue<ActivityLifecycle, PollActivityTaskQueueResponse>>((ns, queue.Name), activityQueue));
+            }
+        }
+    }
+
+    /// <summary>A sticky queue whose worker shut down: its tasks go to the normal queue, and it takes no more.</summary>
+    public List<WorkflowRun> ShutDownStickyQueue(string ns, string queue)
+    {
+        _shutDownStickyQueues[(ns, queue)] = true;
+        return _workflowQueues.TryRemove((ns, queue), out var removed) ? removed.Drain() : [];
+    }
+
+    private PollWorkflowTaskQueueResponse? StartWorkflowTask(WorkflowRun run, string queueName, string identity) =>
+        Change(run, () => Queries.StartQueryTask(run, queueName) ?? run.WorkflowTasks.StartFromQueue(queueName, identity));
+
+    private PollActivityTaskQueueResponse? StartActivityTask(ActivityLifecycle activity, string identity) =>
+        Change(activity.Run, () => activity.Start(identity));
+
+    // ---- IRunServices ----
+
+    public ScheduledTimer Arm(WorkflowRun run, DateTime due, Action onDue) =>
+        Clock.Schedule(due, timer =>
+        {
+            try
+            {
+                RunUnit(() => Change(run, () =>
+                {
+                    if (!timer.IsCancelled)
+                    {
+                        onDue();
+                    }
+                    return true;
+                }));
+            }
+            catch (ObjectDisposedException)
+            {
+                // The server is stopping.
+            }
+        });
+
+    public void Enqueue(WorkflowRun run, string queueName)
+    {
+        while (!WorkflowQueue(run.Namespace.Name, queueName).TryAdd(run))
+        {
+        }
+    }
+
+    public void Enqueue(ActivityLifecycle activity)
+    {
+        while (!ActivityQueue(activity.Run.Namespace.Name, activity.Attributes.TaskQueue.Name).TryAdd(activity))
+        {
+        }
+    }
+
+    public bool IsShutDown(string namespaceName, string stickyQueue) => _shutDownStickyQueues.ContainsKey((namespaceName, stickyQueue));
+
+    public IDisposable Track(WorkflowRun run)
+    {
+        Changes.Touch(run);
+        return new WorkTracker(this, run);
+    }
+
+    public WorkflowRun StartNextRun(WorkflowRun previous, string runId, WorkflowExecutionStartedEventAttributes started) =>
+        CreateRun(previous.Entry, runId, Guid.NewGuid().ToString(), started, previous);
+
+    public string? InvalidSearchAttributes(SearchAttributes? attributes) => Namespaces.InvalidSearchAttributes(attributes);
+
+    public void DispatchQueries(WorkflowRun run) => Queries.Dispatch(run);
+
+    public void Closed(WorkflowRun run, IReadOnlyList<ChildWorkflowLifecycle> openChildren)
+    {
+        Interlocked.Increment(ref _closedRunCount);
+        Queries.Dispatch(run);
+        var unit = ChangeLog.Current!;
+        var close = run.History.LastEvent!;
+        if (run.Parent is { } parent)
+        {
+            unit.Defer(() => _effects.NotifyParent(parent, run, close));
+        }
+        if (openChildren.Count > 0)
+        {
+            unit.Defer(() => _effects.ApplyParentClosePolicies(run, openChildren));
+        }
+        unit.Defer(EvictClosedRuns);
+    }
+
+    public void StartChild(WorkflowRun parent, ChildWorkflowLifecycle child, string identity) =>
+        ChangeLog.Current!.Defer(() => _effects.StartChild(parent, child, identity));
+
+    public void SignalExternal(WorkflowRun source, HistoryEvent initiated, SignalExternalWorkflowExecutionCommandAttributes command) =>
+        ChangeLog.Current!.Defer(() => _effects.SignalExternal(source, initiated, command));
+
+    public void RequestCancelExternal(WorkflowRun source, HistoryEvent initiated, RequestCancelExternalWorkflowExecutionCommandAttributes command, string identity) =>
+        ChangeLog.Current!.Defer(() => _effects.RequestCancelExternal(source, initiated, command, identity));
+
+    /// <summary>
+    /// Keeps the clock's count of outstanding tasks right: captures a run's count before a change and applies the
+    /// difference when disposed (only the outermost tracker of a run counts, so nested changes are not counted twice).
+    /// </summary>
+    private sealed class WorkTracker : IDisposable
     {
         private readonly DevServerEngine _engine;
         private readonly WorkflowRun _run;
@@ -138,7 +558,6 @@ internal sealed partial class DevServerEngine : IAsyncDisposable
         {
             _engine = engine;
             _run = run;
-            // Only the outermost tracker of a run counts, so nested changes are not counted twice.
             _before = run.TrackingDepth++ == 0 ? run.OutstandingWork : -1;
         }
 
@@ -150,70 +569,5 @@ internal sealed partial class DevServerEngine : IAsyncDisposable
                 _engine.Clock.AdjustOutstandingWork(_run.OutstandingWork - _before);
             }
         }
-    }
-
-    private void SweepClosedRuns()
-    {
-        lock (_gate)
-        {
-            EvictClosedRuns();
-        }
-    }
-
-    /// <summary>Drops closed runs past their namespace's retention, then the oldest beyond the maximum count.</summary>
-    private void EvictClosedRuns()
-    {
-        var now = Clock.UtcNow;
-        foreach (var ns in _namespaces.Values)
-        {
-            while (ns.ClosedRuns.TryPeek(out var oldest) && oldest.CloseTime + ns.Retention <= now)
-            {
-                Evict(ns);
-            }
-        }
-        while (_closedRunCount > _options.MaxClosedWorkflows)
-        {
-            NamespaceEntry? holder = null;
-            foreach (var ns in _namespaces.Values)
-            {
-                if (ns.ClosedRuns.TryPeek(out var candidate)
-                    && (holder is null || candidate.CloseTime < holder.ClosedRuns.Peek().CloseTime))
-                {
-                    holder = ns;
-                }
-            }
-            if (holder is null)
-            {
-                return;
-            }
-            Evict(holder);
-        }
-    }
-
-    private void Evict(NamespaceEntry ns)
-    {
-        var run = ns.ClosedRuns.Dequeue();
-        _closedRunCount--;
-        ns.Runs.Remove(run.RunId);
-        if (ns.LatestRuns.TryGetValue(run.WorkflowId, out var latest) && latest == run)
-        {
-            ns.LatestRuns.Remove(run.WorkflowId);
-        }
-        run.History.ReleaseWaiters();
-    }
-
-    /// <summary>How long to hold a long poll: the configured maximum, cut a little before the caller's deadline.</summary>
-    public TimeSpan HoldTime(DateTime deadline)
-    {
-        var hold = _options.LongPollTimeout;
-        if (deadline != DateTime.MaxValue)
-        {
-            var untilDeadline = deadline - DateTime.UtcNow - TimeSpan.FromSeconds(2);
-            if (untilDeadline < hold)
-            {
-                hold = untilDeadline < TimeSpan.Zero ? TimeSpan.Zero : untilDeadline;
-            }
-        }
-        return hold;
     }
 }

@@ -1,4 +1,5 @@
 using Estuary.DevServer.Engine;
+using Estuary.DevServer.Engine.Operations;
 using Microsoft.Extensions.Logging;
 using Temporalio.Api.OperatorService.V1;
 
@@ -10,8 +11,9 @@ internal sealed class OperatorServiceHandler : ServiceHandler
     public OperatorServiceHandler(DevServerEngine engine, ILogger<OperatorServiceHandler> logger)
         : base(ServiceReflection.Descriptor.Services[0], logger)
     {
-        On<AddSearchAttributesRequest, AddSearchAttributesResponse>("AddSearchAttributes", engine.AddSearchAttributes);
-        On<ListSearchAttributesRequest, ListSearchAttributesResponse>("ListSearchAttributes", engine.ListSearchAttributes);
-        On<RemoveSearchAttributesRequest, RemoveSearchAttributesResponse>("RemoveSearchAttributes", engine.RemoveSearchAttributes);
+        var namespaces = new NamespaceOperations(engine);
+        OnAsync<AddSearchAttributesRequest, AddSearchAttributesResponse>("AddSearchAttributes", namespaces.AddSearchAttributesAsync);
+        On<ListSearchAttributesRequest, ListSearchAttributesResponse>("ListSearchAttributes", namespaces.ListSearchAttributes);
+        OnAsync<RemoveSearchAttributesRequest, RemoveSearchAttributesResponse>("RemoveSearchAttributes", namespaces.RemoveSearchAttributesAsync);
     }
 }

@@ -23,13 +23,19 @@ internal abstract class ServiceHandler
 
     public ServiceDescriptor Descriptor { get; }
 
-    /// <summary>Registers a handler that completes synchronously (state changes under the engine gate).</summary>
+    /// <summary>Registers a handler that completes synchronously (a read).</summary>
     protected void On<TRequest, TResponse>(string method, Func<TRequest, TResponse> handler)
         where TRequest : IMessage
         where TResponse : IMessage =>
         Register(method, (request, _) => Task.FromResult<IMessage>(handler((TRequest)request)));
 
-    /// <summary>Registers a handler that may wait (long polls).</summary>
+    /// <summary>Registers a handler that waits (a change answers once it is stored).</summary>
+    protected void OnAsync<TRequest, TResponse>(string method, Func<TRequest, Task<TResponse>> handler)
+        where TRequest : IMessage
+        where TResponse : IMessage =>
+        Register(method, async (request, _) => await handler((TRequest)request));
+
+    /// <summary>Registers a handler that may wait with the call's deadline (long polls).</summary>
     protected void OnAsync<TRequest, TResponse>(string method, Func<TRequest, ServerCallContext, Task<TResponse>> handler)
         where TRequest : IMessage
         where TResponse : IMessage =>

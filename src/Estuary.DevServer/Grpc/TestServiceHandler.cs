@@ -1,4 +1,5 @@
 using Estuary.DevServer.Engine;
+using Estuary.DevServer.Engine.Operations;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Logging;
 using Temporalio.Api.TestService.V1;
@@ -11,30 +12,31 @@ internal sealed class TestServiceHandler : ServiceHandler
     public TestServiceHandler(DevServerEngine engine, ILogger<TestServiceHandler> logger)
         : base(ServiceReflection.Descriptor.Services[0], logger)
     {
+        var timeSkipping = new TimeSkippingOperations(engine);
         On<LockTimeSkippingRequest, LockTimeSkippingResponse>("LockTimeSkipping", _ =>
         {
-            engine.LockTimeSkipping();
+            timeSkipping.LockTimeSkipping();
             return new LockTimeSkippingResponse();
         });
         On<UnlockTimeSkippingRequest, UnlockTimeSkippingResponse>("UnlockTimeSkipping", _ =>
         {
-            engine.UnlockTimeSkipping();
+            timeSkipping.UnlockTimeSkipping();
             return new UnlockTimeSkippingResponse();
         });
-        On<Empty, GetCurrentTimeResponse>("GetCurrentTime", _ => new GetCurrentTimeResponse { Time = Timestamp.FromDateTime(engine.CurrentTime()) });
+        On<Empty, GetCurrentTimeResponse>("GetCurrentTime", _ => new GetCurrentTimeResponse { Time = Timestamp.FromDateTime(timeSkipping.CurrentTime()) });
         OnAsync<SleepRequest, SleepResponse>("Sleep", async (request, context) =>
         {
-            await engine.SleepUntilAsync(engine.CurrentTime() + (request.Duration?.ToTimeSpan() ?? TimeSpan.Zero), false, context.CancellationToken);
+            await timeSkipping.SleepUntilAsync(timeSkipping.CurrentTime() + (request.Duration?.ToTimeSpan() ?? TimeSpan.Zero), false, context.CancellationToken);
             return new SleepResponse();
         });
         OnAsync<SleepRequest, SleepResponse>("UnlockTimeSkippingWithSleep", async (request, context) =>
         {
-            await engine.SleepUntilAsync(engine.CurrentTime() + (request.Duration?.ToTimeSpan() ?? TimeSpan.Zero), true, context.CancellationToken);
+            await timeSkipping.SleepUntilAsync(timeSkipping.CurrentTime() + (request.Duration?.ToTimeSpan() ?? TimeSpan.Zero), true, context.CancellationToken);
             return new SleepResponse();
         });
         OnAsync<SleepUntilRequest, SleepResponse>("SleepUntil", async (request, context) =>
         {
-            await engine.SleepUntilAsync(request.Timestamp?.ToDateTime() ?? engine.CurrentTime(), false, context.CancellationToken);
+            await timeSkipping.SleepUntilAsync(request.Timestamp?.ToDateTime() ?? timeSkipping.CurrentTime(), false, context.CancellationToken);
             return new SleepResponse();
         });
     }

@@ -1,15 +1,21 @@
 using Estuary.DevServer.Engine;
+using Estuary.DevServer.Engine.Operations;
 using Microsoft.Extensions.Logging;
 using Temporalio.Api.WorkflowService.V1;
 
 namespace Estuary.DevServer.Grpc;
 
-/// <summary>temporal.api.workflowservice.v1.WorkflowService, delegating to the engine.</summary>
+/// <summary>temporal.api.workflowservice.v1.WorkflowService, delegating to the engine's operations.</summary>
 internal sealed class WorkflowServiceHandler : ServiceHandler
 {
     public WorkflowServiceHandler(DevServerEngine engine, ILogger<WorkflowServiceHandler> logger)
         : base(ServiceReflection.Descriptor.Services[0], logger)
     {
+        var namespaces = new NamespaceOperations(engine);
+        var workflows = new WorkflowOperations(engine);
+        var updates = new UpdateOperations(engine, workflows);
+        var workers = new WorkerOperations(engine);
+        var visibility = new VisibilityOperations(engine);
         On<GetSystemInfoRequest, GetSystemInfoResponse>("GetSystemInfo", _ => new GetSystemInfoResponse
         {
             ServerVersion = "1.27.0-estuary",
@@ -29,51 +35,51 @@ internal sealed class WorkflowServiceHandler : ServiceHandler
             ClusterName = "active",
             ClusterId = "estuary-dev-server",
             HistoryShardCount = 1,
-            PersistenceStore = "memory",
-            VisibilityStore = "memory",
+            PersistenceStore = engine.Store.Kind,
+            VisibilityStore = engine.Store.Kind,
         });
-        On<DescribeNamespaceRequest, DescribeNamespaceResponse>("DescribeNamespace", engine.DescribeNamespace);
-        On<RegisterNamespaceRequest, RegisterNamespaceResponse>("RegisterNamespace", engine.RegisterNamespace);
-        On<ListNamespacesRequest, ListNamespacesResponse>("ListNamespaces", engine.ListNamespaces);
-        On<UpdateNamespaceRequest, UpdateNamespaceResponse>("UpdateNamespace", engine.UpdateNamespace);
-        On<StartWorkflowExecutionRequest, StartWorkflowExecutionResponse>("StartWorkflowExecution", engine.StartWorkflowExecution);
-        On<TerminateWorkflowExecutionRequest, TerminateWorkflowExecutionResponse>("TerminateWorkflowExecution", engine.TerminateWorkflowExecution);
-        On<RequestCancelWorkflowExecutionRequest, RequestCancelWorkflowExecutionResponse>("RequestCancelWorkflowExecution", engine.RequestCancelWorkflowExecution);
-        On<SignalWorkflowExecutionRequest, SignalWorkflowExecutionResponse>("SignalWorkflowExecution", engine.SignalWorkflowExecution);
-        On<SignalWithStartWorkflowExecutionRequest, SignalWithStartWorkflowExecutionResponse>("SignalWithStartWorkflowExecution", engine.SignalWithStartWorkflowExecution);
-        On<DescribeWorkflowExecutionRequest, DescribeWorkflowExecutionResponse>("DescribeWorkflowExecution", engine.DescribeWorkflowExecution);
+        On<DescribeNamespaceRequest, DescribeNamespaceResponse>("DescribeNamespace", namespaces.DescribeNamespace);
+        OnAsync<RegisterNamespaceRequest, RegisterNamespaceResponse>("RegisterNamespace", namespaces.RegisterNamespaceAsync);
+        On<ListNamespacesRequest, ListNamespacesResponse>("ListNamespaces", namespaces.ListNamespaces);
+        OnAsync<UpdateNamespaceRequest, UpdateNamespaceResponse>("UpdateNamespace", namespaces.UpdateNamespaceAsync);
+        On<GetSearchAttributesRequest, GetSearchAttributesResponse>("GetSearchAttributes", namespaces.GetSearchAttributes);
+        OnAsync<StartWorkflowExecutionRequest, StartWorkflowExecutionResponse>("StartWorkflowExecution", workflows.StartWorkflowExecutionAsync);
+        OnAsync<TerminateWorkflowExecutionRequest, TerminateWorkflowExecutionResponse>("TerminateWorkflowExecution", workflows.TerminateWorkflowExecutionAsync);
+        OnAsync<RequestCancelWorkflowExecutionRequest, RequestCancelWorkflowExecutionResponse>("RequestCancelWorkflowExecution", workflows.RequestCancelWorkflowExecutionAsync);
+        OnAsync<SignalWorkflowExecutionRequest, SignalWorkflowExecutionResponse>("SignalWorkflowExecution", workflows.SignalWorkflowExecutionAsync);
+        OnAsync<SignalWithStartWorkflowExecutionRequest, SignalWithStartWorkflowExecutionResponse>("SignalWithStartWorkflowExecution", workflows.SignalWithStartWorkflowExecutionAsync);
+        On<DescribeWorkflowExecutionRequest, DescribeWorkflowExecutionResponse>("DescribeWorkflowExecution", workflows.DescribeWorkflowExecution);
         OnAsync<GetWorkflowExecutionHistoryRequest, GetWorkflowExecutionHistoryResponse>("GetWorkflowExecutionHistory",
-            (request, context) => engine.GetWorkflowExecutionHistoryAsync(request, context.Deadline, context.CancellationToken));
+            (request, context) => workflows.GetWorkflowExecutionHistoryAsync(request, context.Deadline, context.CancellationToken));
+        OnAsync<ResetStickyTaskQueueRequest, ResetStickyTaskQueueResponse>("ResetStickyTaskQueue", workflows.ResetStickyTaskQueueAsync);
         OnAsync<PollWorkflowTaskQueueRequest, PollWorkflowTaskQueueResponse>("PollWorkflowTaskQueue",
-            (request, context) => engine.PollWorkflowTaskQueueAsync(request, context.Deadline, context.CancellationToken));
-        On<RespondWorkflowTaskCompletedRequest, RespondWorkflowTaskCompletedResponse>("RespondWorkflowTaskCompleted", engine.RespondWorkflowTaskCompleted);
-        On<RespondWorkflowTaskFailedRequest, RespondWorkflowTaskFailedResponse>("RespondWorkflowTaskFailed", engine.RespondWorkflowTaskFailed);
+            (request, context) => workers.PollWorkflowTaskQueueAsync(request, context.Deadline, context.CancellationToken));
+        OnAsync<RespondWorkflowTaskCompletedRequest, RespondWorkflowTaskCompletedResponse>("RespondWorkflowTaskCompleted", workers.RespondWorkflowTaskCompletedAsync);
+        OnAsync<RespondWorkflowTaskFailedRequest, RespondWorkflowTaskFailedResponse>("RespondWorkflowTaskFailed", workers.RespondWorkflowTaskFailedAsync);
         OnAsync<PollActivityTaskQueueRequest, PollActivityTaskQueueResponse>("PollActivityTaskQueue",
-            (request, context) => engine.PollActivityTaskQueueAsync(request, context.Deadline, context.CancellationToken));
-        On<RespondActivityTaskCompletedRequest, RespondActivityTaskCompletedResponse>("RespondActivityTaskCompleted", engine.RespondActivityTaskCompleted);
-        On<RespondActivityTaskCompletedByIdRequest, RespondActivityTaskCompletedByIdResponse>("RespondActivityTaskCompletedById", engine.RespondActivityTaskCompletedById);
-        On<RespondActivityTaskFailedRequest, RespondActivityTaskFailedResponse>("RespondActivityTaskFailed", engine.RespondActivityTaskFailed);
-        On<RespondActivityTaskFailedByIdRequest, RespondActivityTaskFailedByIdResponse>("RespondActivityTaskFailedById", engine.RespondActivityTaskFailedById);
-        On<RespondActivityTaskCanceledRequest, RespondActivityTaskCanceledResponse>("RespondActivityTaskCanceled", engine.RespondActivityTaskCanceled);
-        On<RespondActivityTaskCanceledByIdRequest, RespondActivityTaskCanceledByIdResponse>("RespondActivityTaskCanceledById", engine.RespondActivityTaskCanceledById);
-        On<RecordActivityTaskHeartbeatRequest, RecordActivityTaskHeartbeatResponse>("RecordActivityTaskHeartbeat", engine.RecordActivityTaskHeartbeat);
-        On<RecordActivityTaskHeartbeatByIdRequest, RecordActivityTaskHeartbeatByIdResponse>("RecordActivityTaskHeartbeatById", engine.RecordActivityTaskHeartbeatById);
+            (request, context) => workers.PollActivityTaskQueueAsync(request, context.Deadline, context.CancellationToken));
+        OnAsync<RespondActivityTaskCompletedRequest, RespondActivityTaskCompletedResponse>("RespondActivityTaskCompleted", workers.RespondActivityTaskCompletedAsync);
+        OnAsync<RespondActivityTaskCompletedByIdRequest, RespondActivityTaskCompletedByIdResponse>("RespondActivityTaskCompletedById", workers.RespondActivityTaskCompletedByIdAsync);
+        OnAsync<RespondActivityTaskFailedRequest, RespondActivityTaskFailedResponse>("RespondActivityTaskFailed", workers.RespondActivityTaskFailedAsync);
+        OnAsync<RespondActivityTaskFailedByIdRequest, RespondActivityTaskFailedByIdResponse>("RespondActivityTaskFailedById", workers.RespondActivityTaskFailedByIdAsync);
+        OnAsync<RespondActivityTaskCanceledRequest, RespondActivityTaskCanceledResponse>("RespondActivityTaskCanceled", workers.RespondActivityTaskCanceledAsync);
+        OnAsync<RespondActivityTaskCanceledByIdRequest, RespondActivityTaskCanceledByIdResponse>("RespondActivityTaskCanceledById", workers.RespondActivityTaskCanceledByIdAsync);
+        OnAsync<RecordActivityTaskHeartbeatRequest, RecordActivityTaskHeartbeatResponse>("RecordActivityTaskHeartbeat", workers.RecordActivityTaskHeartbeatAsync);
+        OnAsync<RecordActivityTaskHeartbeatByIdRequest, RecordActivityTaskHeartbeatByIdResponse>("RecordActivityTaskHeartbeatById", workers.RecordActivityTaskHeartbeatByIdAsync);
+        OnAsync<ShutdownWorkerRequest, ShutdownWorkerResponse>("ShutdownWorker", workers.ShutdownWorkerAsync);
         OnAsync<QueryWorkflowRequest, QueryWorkflowResponse>("QueryWorkflow",
-            (request, context) => engine.QueryWorkflowAsync(request, context.Deadline, context.CancellationToken));
-        On<RespondQueryTaskCompletedRequest, RespondQueryTaskCompletedResponse>("RespondQueryTaskCompleted", engine.RespondQueryTaskCompleted);
+            (request, context) => engine.Queries.QueryWorkflowAsync(request, context.Deadline, context.CancellationToken));
+        On<RespondQueryTaskCompletedRequest, RespondQueryTaskCompletedResponse>("RespondQueryTaskCompleted", engine.Queries.RespondQueryTaskCompleted);
         OnAsync<UpdateWorkflowExecutionRequest, UpdateWorkflowExecutionResponse>("UpdateWorkflowExecution",
-            (request, context) => engine.UpdateWorkflowExecutionAsync(request, context.Deadline, context.CancellationToken));
+            (request, context) => updates.UpdateWorkflowExecutionAsync(request, context.Deadline, context.CancellationToken));
         OnAsync<PollWorkflowExecutionUpdateRequest, PollWorkflowExecutionUpdateResponse>("PollWorkflowExecutionUpdate",
-            (request, context) => engine.PollWorkflowExecutionUpdateAsync(request, context.Deadline, context.CancellationToken));
+            (request, context) => updates.PollWorkflowExecutionUpdateAsync(request, context.Deadline, context.CancellationToken));
         OnAsync<ExecuteMultiOperationRequest, ExecuteMultiOperationResponse>("ExecuteMultiOperation",
-            (request, context) => engine.ExecuteMultiOperationAsync(request, context.Deadline, context.CancellationToken));
-        On<ShutdownWorkerRequest, ShutdownWorkerResponse>("ShutdownWorker", engine.ShutdownWorker);
-        On<ResetStickyTaskQueueRequest, ResetStickyTaskQueueResponse>("ResetStickyTaskQueue", engine.ResetStickyTaskQueue);
-        On<ListWorkflowExecutionsRequest, ListWorkflowExecutionsResponse>("ListWorkflowExecutions", engine.ListWorkflowExecutions);
-        On<ScanWorkflowExecutionsRequest, ScanWorkflowExecutionsResponse>("ScanWorkflowExecutions", engine.ScanWorkflowExecutions);
-        On<CountWorkflowExecutionsRequest, CountWorkflowExecutionsResponse>("CountWorkflowExecutions", engine.CountWorkflowExecutions);
-        On<ListOpenWorkflowExecutionsRequest, ListOpenWorkflowExecutionsResponse>("ListOpenWorkflowExecutions", engine.ListOpenWorkflowExecutions);
-        On<ListClosedWorkflowExecutionsRequest, ListClosedWorkflowExecutionsResponse>("ListClosedWorkflowExecutions", engine.ListClosedWorkflowExecutions);
-        On<GetSearchAttributesRequest, GetSearchAttributesResponse>("GetSearchAttributes", engine.GetSearchAttributes);
+            (request, context) => updates.ExecuteMultiOperationAsync(request, context.Deadline, context.CancellationToken));
+        On<ListWorkflowExecutionsRequest, ListWorkflowExecutionsResponse>("ListWorkflowExecutions", visibility.ListWorkflowExecutions);
+        On<ScanWorkflowExecutionsRequest, ScanWorkflowExecutionsResponse>("ScanWorkflowExecutions", visibility.ScanWorkflowExecutions);
+        On<CountWorkflowExecutionsRequest, CountWorkflowExecutionsResponse>("CountWorkflowExecutions", visibility.CountWorkflowExecutions);
+        On<ListOpenWorkflowExecutionsRequest, ListOpenWorkflowExecutionsResponse>("ListOpenWorkflowExecutions", visibility.ListOpenWorkflowExecutions);
+        On<ListClosedWorkflowExecutionsRequest, ListClosedWorkflowExecutionsResponse>("ListClosedWorkflowExecutions", visibility.ListClosedWorkflowExecutions);
     }
 }

@@ -1,19 +1,21 @@
 namespace Estuary.DevServer.TaskQueues;
 
 /// <summary>
-/// One task queue (workflow or activity) of one namespace: a backlog of tasks plus the long polls waiting
-/// for them. All members are called with the engine gate held; a poll's completion source runs its
-/// continuation asynchronously so nothing runs inside the gate.
+/// One task queue (workflow or activity) of one namespace: a backlog of tasks plus the long polls waiting for them,
+/// under the queue's own lock (never held while a task is started: starting one takes its run's lock). A poll's
+/// completion source runs its continuation asynchronously, so nothing runs under that lock either.
 /// </summary>
-/// <typeparam name="TTask">What sits in the backlog (a workflow execution or an activity).</typeparam>
+/// <typeparam name="TTask">What sits in the backlog (a workflow run or an activity).</typeparam>
 /// <typeparam name="TResponse">What a poll answers.</typeparam>
 internal sealed class TaskQueue<TTask, TResponse>
     where TTask : class
     where TResponse : class
 {
+    private readonly object _lock = new();
     private readonly Queue<TTask> _backlog = new();
     private readonly LinkedList<Poller> _pollers = new();
     private readonly Func<TTask, string, TResponse?> _start;
+    private bool _retired;
 
     /// <param name="name">Queue name.</param>
     /// <param name="start">Turns a backlog entry into a poll answer, or returns null when the entry went stale.</param>
@@ -25,39 +27,47 @@ internal sealed class TaskQueue<TTask, TResponse>
 
     public string Name { get; }
 
-    /// <summary>Nothing waiting on either side: the queue can be dropped and recreated on next use.</summary>
-    public bool IsIdle => _backlog.Count == 0 && _pollers.Count == 0;
-
-    public int BacklogCount => _backlog.Count;
-
-    public int PollerCount => _pollers.Count;
-
-    public DateTime LastPollTime { get; private set; }
-
     /// <summary>
     /// Hands the task to a waiting poll (which starts it once it runs again and knows its caller is still there),
-    /// or keeps it in the backlog.
+    /// or keeps it in the backlog. False when the queue was retired: the caller adds to the queue now registered.
     /// </summary>
-    public void Add(TTask task)
+    public bool TryAdd(TTask task)
     {
-        if (_pollers.First is { } node)
+        lock (_lock)
         {
-            _pollers.RemoveFirst();
-            node.Value.Completion.TrySetResult(task);
-            return;
+            if (_retired)
+            {
+                return false;
+            }
+            if (_pollers.First is { } node)
+            {
+                _pollers.RemoveFirst();
+                node.Value.Completion.TrySetResult(task);
+                return true;
+            }
+            _backlog.Enqueue(task);
+            return true;
         }
-        _backlog.Enqueue(task);
     }
 
     /// <summary>Starts a task handed to a poll; null when it went stale meanwhile.</summary>
     public TResponse? Start(TTask task, string identity) => _start(task, identity);
 
     /// <summary>Takes the first live task from the backlog, or registers a poll that waits for one.</summary>
-    public TResponse? TakeOrWait(string identity, DateTime now, out Poller? poller)
+    public TResponse? TakeOrWait(string identity, out Poller? poller)
     {
-        LastPollTime = now;
-        while (_backlog.TryDequeue(out var task))
+        while (true)
         {
+            TTask? task;
+            lock (_lock)
+            {
+                if (!_backlog.TryDequeue(out task))
+                {
+                    poller = new Poller(identity, this);
+                    poller.Node = _pollers.AddLast(poller);
+                    return null;
+                }
+            }
             var response = _start(task, identity);
             if (response is not null)
             {
@@ -65,33 +75,54 @@ internal sealed class TaskQueue<TTask, TResponse>
                 return response;
             }
         }
-        poller = new Poller(identity, this);
-        poller.Node = _pollers.AddLast(poller);
-        return null;
     }
 
     /// <summary>Removes a poll that gave up; returns false if a task was already handed to it.</summary>
     public bool Remove(Poller poller)
     {
-        if (poller.Node?.List is null)
+        lock (_lock)
         {
-            return false;
+            if (poller.Node?.List is null)
+            {
+                return false;
+            }
+            _pollers.Remove(poller.Node);
+            return true;
         }
-        _pollers.Remove(poller.Node);
-        return true;
     }
 
-    /// <summary>Empties the backlog (e.g. a sticky queue whose worker shut down) and answers every poll empty.</summary>
+    /// <summary>
+    /// Retires the queue if nothing waits on either side, so queues nobody uses (a vanished worker's sticky queue, a
+    /// test's queue) do not pile up; a task added later goes to a new queue of the same name.
+    /// </summary>
+    public bool TryRetire()
+    {
+        lock (_lock)
+        {
+            if (_backlog.Count > 0 || _pollers.Count > 0)
+            {
+                return false;
+            }
+            _retired = true;
+            return true;
+        }
+    }
+
+    /// <summary>Retires the queue (a sticky queue whose worker shut down): empties the backlog and answers every poll empty.</summary>
     public List<TTask> Drain()
     {
-        var tasks = _backlog.ToList();
-        _backlog.Clear();
-        while (_pollers.First is { } node)
+        lock (_lock)
         {
-            _pollers.RemoveFirst();
-            node.Value.Completion.TrySetResult(null);
+            _retired = true;
+            var tasks = _backlog.ToList();
+            _backlog.Clear();
+            while (_pollers.First is { } node)
+            {
+                _pollers.RemoveFirst();
+                node.Value.Completion.TrySetResult(null);
+            }
+            return tasks;
         }
-        return tasks;
     }
 
     /// <summary>A waiting long poll; it completes with the task handed to it, or null when it should answer empty.</summary>

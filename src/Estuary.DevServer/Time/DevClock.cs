@@ -4,91 +4,125 @@ namespace Estuary.DevServer.Time;
 
 /// <summary>
 /// The server's notion of "now": wall-clock time plus an offset that grows when time is skipped.
-/// Timers and timeouts are scheduled on this clock; they fire from one background loop that holds the
-/// engine gate, so callbacks see a consistent engine state.
+/// Timers and timeouts are scheduled on this clock and fire, one at a time and in due order, from one
+/// background loop; a callback takes whatever lock it needs itself (the clock's own lock is never held
+/// while one runs). Time skipping is a property of the clock alone: whenever skipping is on and unlocked, no task
+/// is outstanding and no unit of change is in progress, the loop moves the offset to the next due timer.
 /// </summary>
 internal sealed class DevClock : IAsyncDisposable
 {
+    private readonly object _lock = new();
     private readonly TimeProvider _wallClock;
-    private readonly object _gate;
     private readonly PriorityQueue<ScheduledTimer, (DateTime Due, long Sequence)> _timers = new();
     private readonly SemaphoreSlim _wakeUp = new(0, int.MaxValue);
     private readonly CancellationTokenSource _stopping = new();
     private readonly bool _skippingSupported;
     private readonly ILogger _logger;
     private Task? _loop;
-    private TimeSpan _offset;
+    private long _offsetTicks;
     private long _sequence;
     private int _lockCount;
     private int _outstandingWork;
+    private int _changesInProgress;
 
-    public DevClock(TimeProvider wallClock, object gate, bool timeSkipping, bool startLocked, ILogger logger)
+    public DevClock(TimeProvider wallClock, bool timeSkipping, bool startLocked, ILogger logger)
     {
         _lockCount = timeSkipping && startLocked ? 1 : 0;
         _logger = logger;
         _wallClock = wallClock;
-        _gate = gate;
         _skippingSupported = timeSkipping;
     }
 
     /// <summary>Current server time (UTC).</summary>
-    public DateTime UtcNow => _wallClock.GetUtcNow().UtcDateTime + _offset;
-
-    /// <summary>Whether time may jump right now (caller holds the gate).</summary>
-    public bool CanSkip => _skippingSupported && _lockCount <= 0 && _outstandingWork <= 0;
+    public DateTime UtcNow => _wallClock.GetUtcNow().UtcDateTime + TimeSpan.FromTicks(Volatile.Read(ref _offsetTicks));
 
     public bool TimeSkippingSupported => _skippingSupported;
 
     public void Start() => _loop = Task.Run(RunAsync);
 
-    /// <summary>Schedules <paramref name="callback"/> at server time <paramref name="due"/>. Caller holds the gate.</summary>
-    public ScheduledTimer Schedule(DateTime due, Action callback)
+    /// <summary>Schedules <paramref name="callback"/> at server time <paramref name="due"/> (at once when it is past).</summary>
+    public ScheduledTimer Schedule(DateTime due, Action callback) => Schedule(due, _ => callback());
+
+    /// <summary>Schedules <paramref name="callback"/>, which gets its own timer (to check whether it was cancelled meanwhile).</summary>
+    public ScheduledTimer Schedule(DateTime due, Action<ScheduledTimer> callback)
     {
         var timer = new ScheduledTimer(due, callback);
-        var wasEarliest = !_timers.TryPeek(out _, out var head) || due < head.Due;
-        _timers.Enqueue(timer, (due, _sequence++));
-        if (wasEarliest)
+        lock (_lock)
         {
-            WakeUp();
+            var wasEarliest = !_timers.TryPeek(out _, out var head) || due < head.Due;
+            _timers.Enqueue(timer, (due, _sequence++));
+            if (wasEarliest)
+            {
+                WakeUp();
+            }
         }
         return timer;
     }
 
     public ScheduledTimer After(TimeSpan delay, Action callback) => Schedule(UtcNow + delay, callback);
 
-    /// <summary>Counts tasks handed to (or waiting for) workers; time never skips while any exist. Caller holds the gate.</summary>
+    /// <summary>Counts tasks handed to (or waiting for) workers; time never skips while any exist.</summary>
     public void AdjustOutstandingWork(int delta)
     {
         if (delta == 0)
         {
             return;
         }
-        _outstandingWork += delta;
-        if (_outstandingWork <= 0)
+        lock (_lock)
         {
-            WakeUp();
+            _outstandingWork += delta;
+            if (_outstandingWork <= 0)
+            {
+                WakeUp();
+            }
         }
     }
 
-    /// <summary>TestService LockTimeSkipping. Caller holds the gate.</summary>
-    public void LockSkipping() => _lockCount++;
+    /// <summary>TestService LockTimeSkipping.</summary>
+    public void LockSkipping()
+    {
+        lock (_lock)
+        {
+            _lockCount++;
+        }
+    }
 
-    /// <summary>TestService UnlockTimeSkipping. Caller holds the gate.</summary>
+    /// <summary>TestService UnlockTimeSkipping.</summary>
     public void UnlockSkipping()
     {
-        _lockCount--;
-        WakeUp();
-    }
-
-    /// <summary>Moves time forward by <paramref name="duration"/> at once, firing every timer on the way. Caller holds the gate.</summary>
-    public void Advance(TimeSpan duration)
-    {
-        if (duration > TimeSpan.Zero)
+        lock (_lock)
         {
-            _offset += duration;
+            _lockCount--;
             WakeUp();
         }
     }
+
+    /// <summary>
+    /// Marks a unit of change as begun. Time never skips in the middle of one: a unit may have armed one timer of a
+    /// run (its deadline) but not yet another that falls due first (its start backoff), and a skip then would jump
+    /// past the earlier one.
+    /// </summary>
+    public void EnterChange()
+    {
+        if (_skippingSupported)
+        {
+            Interlocked.Increment(ref _changesInProgress);
+        }
+    }
+
+    /// <summary>Marks a unit of change begun with <see cref="EnterChange"/> as ended.</summary>
+    public void ExitChange()
+    {
+        if (_skippingSupported && Interlocked.Decrement(ref _changesInProgress) <= 0)
+        {
+            lock (_lock)
+            {
+                WakeUp();
+            }
+        }
+    }
+
+    private bool CanSkip => _skippingSupported && _lockCount <= 0 && _outstandingWork <= 0 && Volatile.Read(ref _changesInProgress) <= 0;
 
     private void WakeUp()
     {
@@ -103,10 +137,19 @@ internal sealed class DevClock : IAsyncDisposable
         var token = _stopping.Token;
         while (!token.IsCancellationRequested)
         {
-            TimeSpan wait;
-            lock (_gate)
+            var (due, wait) = NextDueTimer();
+            if (due is not null)
             {
-                wait = FireDueTimers();
+                try
+                {
+                    due.Fire();
+                }
+                catch (Exception e)
+                {
+                    // A failing callback must not stop every other timer of the server.
+                    _logger.LogError(e, "Timer callback failed");
+                }
+                continue;
             }
             try
             {
@@ -119,44 +162,37 @@ internal sealed class DevClock : IAsyncDisposable
         }
     }
 
-    private TimeSpan FireDueTimers()
+    /// <summary>The next timer to fire now (skipping time to it when allowed), or how long to wait for one.</summary>
+    private (ScheduledTimer? Due, TimeSpan Wait) NextDueTimer()
     {
-        while (true)
+        lock (_lock)
         {
-            if (!_timers.TryPeek(out var next, out var key))
+            while (_timers.TryPeek(out var next, out var key))
             {
-                return Timeout.InfiniteTimeSpan;
-            }
-            if (next.IsCancelled)
-            {
+                if (next.IsCancelled)
+                {
+                    _timers.Dequeue();
+                    continue;
+                }
+                var now = UtcNow;
+                if (key.Due > now)
+                {
+                    if (!CanSkip)
+                    {
+                        var delay = key.Due - now;
+                        return (null, delay > TimeSpan.FromHours(1) ? TimeSpan.FromHours(1) : delay);
+                    }
+                    Volatile.Write(ref _offsetTicks, _offsetTicks + (key.Due - now).Ticks);
+                    if (_logger.IsEnabled(LogLevel.Debug))
+                    {
+                        // With the per-RPC debug lines this shows where a time-skipping test's wall time goes.
+                        _logger.LogDebug("Time skipped {Skip} to {Now:O}", key.Due - now, key.Due);
+                    }
+                }
                 _timers.Dequeue();
-                continue;
+                return (next, TimeSpan.Zero);
             }
-            var now = UtcNow;
-            if (key.Due > now)
-            {
-                if (!CanSkip)
-                {
-                    var delay = key.Due - now;
-                    return delay > TimeSpan.FromHours(1) ? TimeSpan.FromHours(1) : delay;
-                }
-                _offset += key.Due - now;
-                if (_logger.IsEnabled(LogLevel.Debug))
-                {
-                    // With the per-RPC debug lines this shows where a time-skipping test's wall time goes.
-                    _logger.LogDebug("Time skipped {Skip} to {Now:O}", key.Due - now, key.Due);
-                }
-            }
-            _timers.Dequeue();
-            try
-            {
-                next.Fire();
-            }
-            catch (Exception e)
-            {
-                // A failing callback must not stop every other timer of the server.
-                _logger.LogError(e, "Timer callback failed");
-            }
+            return (null, Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -172,21 +208,25 @@ internal sealed class DevClock : IAsyncDisposable
     }
 }
 
-/// <summary>A callback scheduled on the <see cref="DevClock"/>; cancelling it is cheap (lazy removal).</summary>
-internal sealed class ScheduledTimer(DateTime due, Action callback)
+/// <summary>
+/// A callback scheduled on the <see cref="DevClock"/>; cancelling it is cheap (lazy removal). A callback that
+/// takes a lock re-checks <see cref="IsCancelled"/> under it: cancellation and firing may race.
+/// </summary>
+internal sealed class ScheduledTimer(DateTime due, Action<ScheduledTimer> callback)
 {
+    private volatile bool _cancelled;
+
     public DateTime Due { get; } = due;
 
-    public bool IsCancelled { get; private set; }
+    public bool IsCancelled => _cancelled;
 
-    public void Cancel() => IsCancelled = true;
+    public void Cancel() => _cancelled = true;
 
     internal void Fire()
     {
-        if (!IsCancelled)
+        if (!_cancelled)
         {
-            IsCancelled = true;
-            callback();
+            callback(this);
         }
     }
 }

@@ -1,47 +1,129 @@
 using System.Globalization;
 using System.Text.Json;
-using Estuary.DevServer.State;
+using Estuary.DevServer.Runs;
+using Google.Protobuf.WellKnownTypes;
+using Temporalio.Api.Common.V1;
 using Temporalio.Api.Enums.V1;
+using Temporalio.Api.Workflow.V1;
 
 namespace Estuary.DevServer.Visibility;
 
-/// <summary>A workflow run as a query sees it: system attributes from its state, custom ones decoded from their JSON payloads.</summary>
-internal sealed class RunVisibilityRecord(WorkflowRun run) : IVisibilityRecord
+/// <summary>
+/// A workflow run as a list query sees it, taken under the run's lock: system attributes from its state, custom ones
+/// decoded from their JSON payloads.
+/// </summary>
+internal sealed class RunVisibilityRecord : IVisibilityRecord
 {
     // Sorting reads the same attribute of a run many times; decode each payload once.
     private Dictionary<string, object?>? _custom;
 
-    public WorkflowRun Run => run;
+    private RunVisibilityRecord(WorkflowRun run)
+    {
+        Execution = run.ToExecution();
+        WorkflowType = run.Started.WorkflowType.Name;
+        Status = run.Status;
+        TaskQueue = run.TaskQueue;
+        StartTime = run.StartTime;
+        CloseTime = run.CloseTime;
+        ExecutionTime = run.ExecutionTime;
+        HistoryLength = run.History.LastEventId;
+        HistorySizeBytes = run.History.SizeBytes;
+        Parent = run.Parent;
+        Root = run.RootExecution;
+        FirstRunId = run.FirstRunId;
+        // Never changed in place by the run, so the references are a snapshot.
+        Memo = run.Memo;
+        SearchAttributes = run.SearchAttributes;
+    }
+
+    /// <summary>What <paramref name="run"/> shows now.</summary>
+    public static RunVisibilityRecord Of(WorkflowRun run)
+    {
+        lock (run.Gate)
+        {
+            return new RunVisibilityRecord(run);
+        }
+    }
+
+    public WorkflowExecution Execution { get; }
+
+    public string WorkflowType { get; }
+
+    public WorkflowExecutionStatus Status { get; }
+
+    public string TaskQueue { get; }
+
+    public DateTime StartTime { get; }
+
+    public DateTime? CloseTime { get; }
+
+    public DateTime ExecutionTime { get; }
+
+    public long HistoryLength { get; }
+
+    public long HistorySizeBytes { get; }
+
+    public ParentReference? Parent { get; }
+
+    public WorkflowExecution Root { get; }
+
+    public string FirstRunId { get; }
+
+    public Memo Memo { get; }
+
+    public SearchAttributes SearchAttributes { get; }
 
     public object? Get(SearchAttributeRef attribute) => attribute.Name switch
     {
-        "WorkflowId" => run.WorkflowId,
-        "RunId" => run.RunId,
-        "WorkflowType" => run.Started.WorkflowType.Name,
-        "ExecutionStatus" => SystemSearchAttributes.StatusName(run.Status),
-        "TaskQueue" => run.TaskQueue,
-        "StartTime" => run.StartTime,
-        "CloseTime" => run.CloseTime,
-        "ExecutionTime" => run.ExecutionTime,
-        "ExecutionDuration" => run.CloseTime is { } closed ? (closed - run.ExecutionTime).Ticks * 100 : null,
-        "HistoryLength" => run.History.LastEventId,
-        "HistorySizeBytes" => run.History.SizeBytes,
-        "StateTransitionCount" => run.History.LastEventId,
-        "ParentWorkflowId" => run.ParentLink?.Parent.WorkflowId,
-        "ParentRunId" => run.ParentLink?.Parent.RunId,
-        "RootWorkflowId" => Root(run).WorkflowId,
-        "RootRunId" => Root(run).RunId,
+        "WorkflowId" => Execution.WorkflowId,
+        "RunId" => Execution.RunId,
+        "WorkflowType" => WorkflowType,
+        "ExecutionStatus" => SystemSearchAttributes.StatusName(Status),
+        "TaskQueue" => TaskQueue,
+        "StartTime" => StartTime,
+        "CloseTime" => CloseTime,
+        "ExecutionTime" => ExecutionTime,
+        "ExecutionDuration" => CloseTime is { } closed ? (closed - ExecutionTime).Ticks * 100 : null,
+        "HistoryLength" => HistoryLength,
+        "HistorySizeBytes" => HistorySizeBytes,
+        "StateTransitionCount" => HistoryLength,
+        "ParentWorkflowId" => Parent?.Execution.WorkflowId,
+        "ParentRunId" => Parent?.Execution.RunId,
+        "RootWorkflowId" => Root.WorkflowId,
+        "RootRunId" => Root.RunId,
         _ => Custom(attribute),
     };
 
-    /// <summary>The run at the top of a chain of parents (a run without a parent is its own root, as in Temporal).</summary>
-    public static WorkflowRun Root(WorkflowRun run)
+    /// <summary>What Describe and the list calls report about the run.</summary>
+    public WorkflowExecutionInfo ToInfo()
     {
-        while (run.ParentLink is { } link)
+        var info = new WorkflowExecutionInfo
         {
-            run = link.Parent;
+            Execution = Execution.Clone(),
+            Type = new Temporalio.Api.Common.V1.WorkflowType { Name = WorkflowType },
+            StartTime = Timestamp.FromDateTime(StartTime),
+            ExecutionTime = Timestamp.FromDateTime(ExecutionTime),
+            Status = Status,
+            HistoryLength = HistoryLength,
+            HistorySizeBytes = HistorySizeBytes,
+            Memo = Memo.Clone(),
+            SearchAttributes = SearchAttributes.Clone(),
+            TaskQueue = TaskQueue,
+            StateTransitionCount = HistoryLength,
+            FirstRunId = FirstRunId,
+            RootExecution = Root.Clone(),
+        };
+        if (Parent is { } parent)
+        {
+            info.ParentNamespaceId = parent.NamespaceId;
+            info.ParentExecution = parent.Execution.Clone();
         }
-        return run;
+        if (CloseTime is { } closed)
+        {
+            info.CloseTime = Timestamp.FromDateTime(closed);
+            info.ExecutionDuration = Duration.FromTimeSpan(closed - ExecutionTime);
+        }
+        return info;
     }
 
     private object? Custom(SearchAttributeRef attribute)
@@ -49,7 +131,7 @@ internal sealed class RunVisibilityRecord(WorkflowRun run) : IVisibilityRecord
         _custom ??= new Dictionary<string, object?>(StringComparer.Ordinal);
         if (!_custom.TryGetValue(attribute.Name, out var value))
         {
-            value = run.SearchAttributes.IndexedFields.TryGetValue(attribute.Name, out var payload)
+            value = SearchAttributes.IndexedFields.TryGetValue(attribute.Name, out var payload)
                 ? Decode(payload.Data.Span, attribute.Type)
                 : null;
             _custom[attribute.Name] = value;

@@ -1,0 +1,204 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Threading.Channels;
+using Estuary.DevServer.Tests.Workflows;
+using Temporalio.Client;
+using Temporalio.Exceptions;
+using Temporalio.Worker;
+
+namespace Estuary.DevServer.Tests;
+
+/// <summary>
+/// The server executable killed (SIGKILL) while a worker runs a steady load, then started again on the same file: no
+/// acknowledged start or activity completion is lost, every acknowledged workflow finishes with a history the SDK
+/// replays, and an activity runs again only if its completion had not been acknowledged.
+/// </summary>
+public sealed class CrashTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("estuary-crash-").FullName;
+    private readonly ConcurrentQueue<string> _trace = new();
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private static Process StartServer(int port, string database)
+    {
+        var info = new ProcessStartInfo(DevServerExecutable.Path)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { "server", "start-dev", "--port", port.ToString(CultureInfo.InvariantCulture), "--headless", "--log-level", "error", "--db-filename", database })
+        {
+            info.ArgumentList.Add(arg);
+        }
+        var process = Process.Start(info)!;
+        _ = process.StandardError.ReadToEndAsync();
+        return process;
+    }
+
+    private static async Task WaitUntilListeningAsync(Process server)
+    {
+        var line = await server.StandardOutput.ReadLineAsync();
+        Assert.StartsWith("Temporal dev server listening on", line, StringComparison.Ordinal);
+        _ = server.StandardOutput.ReadToEndAsync();
+    }
+
+    [DevServerOnlyFact]
+    public async Task KillServer_UnderSteadyLoad_EveryAcknowledgedWorkflowFinishesAndNoAcknowledgedResultIsRepeated()
+    {
+        var database = Path.Combine(_directory, "state.db");
+        var port = FreePort();
+        var server = StartServer(port, database);
+        try
+        {
+            await WaitUntilListeningAsync(server);
+            var client = await TemporalClient.ConnectAsync(new($"127.0.0.1:{port}"));
+            var taskQueue = TestIds.New("tq");
+            var completions = Channel.CreateUnbounded<(byte[] TaskToken, string Key)>();
+            using var worker = new TemporalWorker(client, new TemporalWorkerOptions(taskQueue)
+                .AddWorkflow<TwoStepWorkflow>()
+                .AddAllActivities(new AsyncCompletedActivities(completions.Writer, _trace.Enqueue)));
+            using var stopWorker = new CancellationTokenSource();
+            var workerRun = worker.ExecuteAsync(stopWorker.Token);
+            var completer = CompleteActivitiesAsync(client, completions.Reader);
+
+            using var stopLoad = new CancellationTokenSource();
+            var acknowledged = new ConcurrentBag<WorkflowHandle<TwoStepWorkflow, string>>();
+            var starters = Enumerable.Range(0, 2).Select(_ => StartWorkflowsAsync(client, taskQueue, acknowledged, stopLoad.Token)).ToList();
+
+            // Kill once the load is in full swing: some workflows done, some half way, some just started.
+            await WaitUntilAsync(() => _trace.Count(line => line.StartsWith("acked", StringComparison.Ordinal) && line.EndsWith("/2", StringComparison.Ordinal)) >= 10);
+            server.Kill();
+            await server.WaitForExitAsync();
+            server.Dispose();
+            server = StartServer(port, database);
+            await WaitUntilListeningAsync(server);
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            await stopLoad.CancelAsync();
+            await Task.WhenAll(starters);
+
+            using var hangGuard = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            foreach (var handle in acknowledged)
+            {
+                var key = handle.Id;
+                Assert.Equal($"{key}/1 done {key}/2 done", await handle.GetResultAsync(rpcOptions: new() { CancellationToken = hangGuard.Token }));
+            }
+            await stopWorker.CancelAsync();
+            await IgnoreCancellationAsync(workerRun);
+            completions.Writer.Complete();
+            await completer;
+
+            var lines = _trace.ToList();
+            foreach (var handle in acknowledged)
+            {
+                foreach (var step in new[] { $"{handle.Id}/1", $"{handle.Id}/2" })
+                {
+                    var acked = lines.IndexOf($"acked {step}");
+                    if (acked >= 0)
+                    {
+                        // At least once: it may have run again before its completion was acknowledged, never after.
+                        Assert.DoesNotContain($"start {step}", lines.Skip(acked + 1));
+                    }
+                    else
+                    {
+                        // Applied, though the answer to the completion was lost with the killed server.
+                        Assert.Contains($"unacked {step}", lines);
+                    }
+                }
+            }
+            Assert.True(acknowledged.Count >= 10, $"only {acknowledged.Count} workflows were started");
+
+            var histories = new List<Temporalio.Common.WorkflowHistory>();
+            await foreach (var run in client.ListWorkflowsAsync($"TaskQueue = '{taskQueue}'"))
+            {
+                histories.Add(await client.GetWorkflowHandle(run.Id, runId: run.RunId).FetchHistoryAsync());
+            }
+            var replayer = new WorkflowReplayer(new WorkflowReplayerOptions().AddWorkflow<TwoStepWorkflow>());
+            foreach (var replayed in await replayer.ReplayWorkflowsAsync(histories))
+            {
+                Assert.Null(replayed.ReplayFailure);
+            }
+        }
+        finally
+        {
+            if (!server.HasExited)
+            {
+                server.Kill();
+                await server.WaitForExitAsync();
+            }
+            server.Dispose();
+        }
+    }
+
+    /// <summary>Starts workflows back to back; a start the server answered is acknowledged (one it did not answer may or may not exist).</summary>
+    private static async Task StartWorkflowsAsync(TemporalClient client, string taskQueue, ConcurrentBag<WorkflowHandle<TwoStepWorkflow, string>> acknowledged, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            var key = TestIds.New("wf");
+            try
+            {
+                acknowledged.Add(await client.StartWorkflowAsync((TwoStepWorkflow wf) => wf.RunAsync(key), new(key, taskQueue)
+                {
+                    TaskTimeout = TimeSpan.FromSeconds(2),
+                    Rpc = new() { Timeout = TimeSpan.FromSeconds(2) },
+                }));
+            }
+            catch (RpcException)
+            {
+                // The server is down: not acknowledged.
+            }
+        }
+    }
+
+    /// <summary>Reports each activity's result to the server and traces whether the server acknowledged it.</summary>
+    private async Task CompleteActivitiesAsync(TemporalClient client, ChannelReader<(byte[] TaskToken, string Key)> completions)
+    {
+        var pending = new List<Task>();
+        await foreach (var (token, key) in completions.ReadAllAsync())
+        {
+            pending.Add(Task.Run(async () =>
+            {
+                try
+                {
+                    await client.GetAsyncActivityHandle(token).CompleteAsync($"{key} done", new() { Rpc = new() { Timeout = TimeSpan.FromSeconds(2) } });
+                    _trace.Enqueue($"acked {key}");
+                }
+                catch (Exception e) when (e is RpcException or OperationCanceledException)
+                {
+                    _trace.Enqueue($"unacked {key}");
+                }
+            }));
+        }
+        await Task.WhenAll(pending);
+    }
+
+    private static async Task IgnoreCancellationAsync(Task task)
+    {
+        try
+        {
+            await task;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Polls a condition nothing notifies about (how far the load has come).</summary>
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        while (!condition())
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50));
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
