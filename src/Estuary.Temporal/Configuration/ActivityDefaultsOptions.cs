@@ -20,6 +20,14 @@ public sealed class ActivityDefaultsOptions
     /// <summary>Gets or sets the maximum time of one attempt.</summary>
     public TimeSpan StartToCloseTimeout { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Gets or sets how long an attempt may go without a heartbeat before Temporal times it out and retries it, on
+    /// another worker if its own died; <see cref="TimeSpan.Zero"/> sets none. Estuary workers heartbeat every running
+    /// activity by themselves (<see cref="Activities.HeartbeatInterceptor"/>), so this is how soon the activities of a
+    /// crashed worker are noticed.
+    /// </summary>
+    public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Gets or sets the wait before the first retry.</summary>
     public TimeSpan InitialInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -36,10 +44,11 @@ public sealed class ActivityDefaultsOptions
     public IList<string> NonRetryableErrorTypes { get; set; } = [];
 
     /// <summary>Builds the SDK's options for one activity call from these defaults.</summary>
-    /// <returns>New options (start-to-close timeout and retry policy set), owned by the caller.</returns>
+    /// <returns>New options (start-to-close and heartbeat timeouts and retry policy set), owned by the caller.</returns>
     public ActivityOptions ToActivityOptions() => new()
     {
         StartToCloseTimeout = StartToCloseTimeout,
+        HeartbeatTimeout = HeartbeatTimeout > TimeSpan.Zero ? HeartbeatTimeout : null,
         RetryPolicy = new RetryPolicy
         {
             InitialInterval = InitialInterval,
@@ -59,6 +68,11 @@ public sealed class ActivityDefaultsOptions
         if (StartToCloseTimeout <= TimeSpan.Zero)
         {
             errors.Add($"Configuration key '{sectionPath}:StartToCloseTimeout' must be positive, got '{StartToCloseTimeout}'.");
+        }
+
+        if (HeartbeatTimeout < TimeSpan.Zero)
+        {
+            errors.Add($"Configuration key '{sectionPath}:HeartbeatTimeout' must be zero (none) or positive, got '{HeartbeatTimeout}'.");
         }
 
         if (InitialInterval <= TimeSpan.Zero)

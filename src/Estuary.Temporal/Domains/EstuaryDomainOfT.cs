@@ -1,5 +1,6 @@
 using Estuary.Temporal.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Hosting;
 
@@ -10,8 +11,13 @@ namespace Estuary.Temporal.Domains;
 /// the context the Aspire way (pooled, retrying execution strategy, health check, telemetry) from the connection
 /// string <c>ConnectionStrings:{Name}-db</c>, and applies its migrations before polling.
 /// </summary>
+/// <remarks>
+/// The domain is also its context's design-time factory, so <c>dotnet ef migrations add</c> builds the model without
+/// starting the worker or needing a connection string (commands that connect, such as <c>dotnet ef database update</c>,
+/// take <c>--connection</c>).
+/// </remarks>
 /// <typeparam name="TContext">The domain's EF Core context.</typeparam>
-public abstract class EstuaryDomain<TContext> : EstuaryDomain
+public abstract class EstuaryDomain<TContext> : EstuaryDomain, IDesignTimeDbContextFactory<TContext>
     where TContext : EstuaryDbContext
 {
     /// <inheritdoc />
@@ -28,4 +34,8 @@ public abstract class EstuaryDomain<TContext> : EstuaryDomain
         builder.AddNpgsqlDbContext<TContext>(
             ConnectionName,
             configureDbContextOptions: options => options.ConfigureWarnings(warnings => warnings.Ignore(RelationalEventId.PendingModelChangesWarning)));
+
+    /// <inheritdoc />
+    TContext IDesignTimeDbContextFactory<TContext>.CreateDbContext(string[] args) =>
+        (TContext)Activator.CreateInstance(typeof(TContext), new DbContextOptionsBuilder<TContext>().UseNpgsql().Options)!;
 }

@@ -32,7 +32,7 @@ public static class EstuaryWorkerExtensions
     /// served domain (<see cref="AddEstuaryDomain{TBuilder}"/>); connects to Temporal as configured by
     /// <see cref="TemporalConnectionOptions"/>; applies the domains' migrations before polling (unless
     /// <c>Estuary:Worker:ApplyMigrations</c> is false); runs one hosted worker per task queue with one DI scope per
-    /// activity execution and the tracing (from the client), monitoring, activity-defaults and transactional interceptors, the
+    /// activity execution and the tracing (from the client), heartbeat, monitoring, activity-defaults and transactional interceptors, the
     /// SDK's metrics bridged to <see cref="EstuaryTelemetry.SdkMeterName"/>; adds the health checks
     /// <see cref="TemporalHealthCheckName"/> and <see cref="WorkerHealthCheckName"/>.
     /// </summary>
@@ -101,6 +101,7 @@ public static class EstuaryWorkerExtensions
 
             hosted.ConfigureOptions().Configure<IServiceProvider>((options, services) => options.Interceptors =
             [
+                new HeartbeatInterceptor(),
                 new MonitoringInterceptor(services.GetRequiredService<ILoggerFactory>(), queueDomains),
                 new ActivityDefaultsInterceptor(services.GetRequiredService<IOptionsMonitor<ActivityDefaultsOptions>>(), queueDomains),
                 new TransactionalActivityInterceptor(services, queueDomains),

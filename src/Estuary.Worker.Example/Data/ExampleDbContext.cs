@@ -22,6 +22,13 @@ public sealed class ExampleDbContext(DbContextOptions<ExampleDbContext> options)
             entity.Property(e => e.Name).HasColumnName("name").HasMaxLength(200);
             entity.Property(e => e.Status).HasColumnName("status").HasMaxLength(50);
             entity.Property(e => e.CreatedAt).HasColumnName("created_at").HasDefaultValueSql("now()");
+
+            // A fresh database already holds entities 1 to 3, so `estuary trigger example example 1 --wait` succeeds out of the box.
+            var seededAt = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+            entity.HasData(
+                new ExampleEntity { Id = 1, Name = "Example entity 1", CreatedAt = seededAt },
+                new ExampleEntity { Id = 2, Name = "Example entity 2", CreatedAt = seededAt },
+                new ExampleEntity { Id = 3, Name = "Example entity 3", CreatedAt = seededAt });
         });
     }
 }

@@ -49,6 +49,16 @@ public sealed class ExampleWorkflowEndToEndTests(EndToEndFixture fixture) : IAsy
     }
 
     [Fact]
+    public async Task Trigger_ReadmeFirstCommandOnAFreshDatabase_ProcessesSeededEntityOne()
+    {
+        var (exitCode, output, error) = await TriggerAsync("example", "example", "1", "--wait");
+
+        Assert.True(exitCode == EstuaryCommandLine.Success, error);
+        Assert.Contains("ExampleWorkflow completed with result:", output, StringComparison.Ordinal);
+        Assert.Equal(ExampleEntity.ProcessedStatus, await StatusAsync(1));
+    }
+
+    [Fact]
     public async Task Trigger_WithoutWait_PrintsIdsAndTheWorkflowCompletesInTheBackground()
     {
         var entityId = await AddEntityAsync("order 12");

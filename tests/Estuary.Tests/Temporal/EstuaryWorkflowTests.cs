@@ -11,7 +11,7 @@ public sealed class EstuaryWorkflowTests
     {
         var options = new OptionsProbe().Create();
 
-        Assert.Equal(TimeSpan.FromMinutes(1), options.StartToCloseTimeout);
+        Assert.Equal((TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(10)), (options.StartToCloseTimeout, options.HeartbeatTimeout));
         var retry = options.RetryPolicy!;
         Assert.Equal((TimeSpan.FromSeconds(1), 2f, TimeSpan.FromMinutes(1), 5), (retry.InitialInterval, retry.BackoffCoefficient, retry.MaximumInterval, retry.MaximumAttempts));
         Assert.Empty(retry.NonRetryableErrorTypes!);
@@ -57,6 +57,7 @@ public sealed class EstuaryWorkflowTests
         var defaults = new ActivityDefaultsOptions
         {
             StartToCloseTimeout = TimeSpan.Zero,
+            HeartbeatTimeout = TimeSpan.FromSeconds(-1),
             InitialInterval = TimeSpan.FromSeconds(-1),
             BackoffCoefficient = 0.5,
             MaximumInterval = TimeSpan.FromSeconds(-2),
@@ -67,8 +68,16 @@ public sealed class EstuaryWorkflowTests
         var errors = defaults.Validate("Estuary:Domains:example:Activities");
 
         Assert.Equal(
-            ["StartToCloseTimeout", "InitialInterval", "BackoffCoefficient", "MaximumInterval", "MaximumAttempts", "NonRetryableErrorTypes"],
+            ["StartToCloseTimeout", "HeartbeatTimeout", "InitialInterval", "BackoffCoefficient", "MaximumInterval", "MaximumAttempts", "NonRetryableErrorTypes"],
             errors.Select(e => e.Split('\'')[1].Split(':')[^1]));
+    }
+
+    [Fact]
+    public void ToActivityOptions_ZeroHeartbeatTimeout_SetsNone()
+    {
+        var options = new ActivityDefaultsOptions { HeartbeatTimeout = TimeSpan.Zero }.ToActivityOptions();
+
+        Assert.Null(options.HeartbeatTimeout);
     }
 
     // CreateActivityOptions reads no Workflow.* API, so it can be checked outside a workflow.

@@ -101,7 +101,7 @@ public sealed class WorkerConfigurationTests
             Assert.Equal(workflows, options.Workflows.Select(w => w.Name!).Order(StringComparer.Ordinal));
             Assert.Equal(activities, options.Activities.Select(a => a.Name!).Order(StringComparer.Ordinal));
             Assert.Equal(
-                [typeof(MonitoringInterceptor), typeof(ActivityDefaultsInterceptor), typeof(TransactionalActivityInterceptor)],
+                [typeof(HeartbeatInterceptor), typeof(MonitoringInterceptor), typeof(ActivityDefaultsInterceptor), typeof(TransactionalActivityInterceptor)],
                 options.Interceptors!.Select(i => i.GetType()));
         }
 
