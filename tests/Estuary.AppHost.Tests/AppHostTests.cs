@@ -60,7 +60,7 @@ public sealed class AppHostTests(AppHostFixture fixture)
         var workflowId = result.Data!.Value;
 
         var client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions((await app.GetConnectionStringAsync("temporal"))!));
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var timeout = new CancellationTokenSource(HealthyTimeout);
         var workflowResult = await client.GetWorkflowHandle(workflowId).GetResultAsync<JsonElement>(rpcOptions: new RpcOptions { CancellationToken = timeout.Token });
 
         Assert.Equal(entityId, workflowResult.GetProperty("EntityId").GetInt32());
@@ -178,15 +178,15 @@ public sealed class AppHostTests(AppHostFixture fixture)
             new InteractionInputCollection([new InteractionInput { Name = WorkflowCommandExtensions.ArgumentName, InputType = InputType.Text, Value = entityId.ToString(System.Globalization.CultureInfo.InvariantCulture) }]),
             CancellationToken.None);
         Assert.True(started.Success, started.Message);
-        await WaitUntilAsync(() => CountLockWaitersAsync(database), TimeSpan.FromSeconds(30), "process_entity never blocked on the row lock");
+        await WaitUntilAsync(() => CountLockWaitersAsync(database), HealthyTimeout, "process_entity never blocked on the row lock");
 
         // A crash mid-activity: SIGKILL to the process Aspire reports and its children. Nobody starts it again but the AppHost.
-        await KillAndWaitForRestartAsync("example-worker");
+        await WaitForRestartAsync("example-worker", Kill("example-worker"));
         await transaction.RollbackAsync();
 
         var client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions((await app.GetConnectionStringAsync("temporal"))!));
         var handle = client.GetWorkflowHandle(started.Data!.Value);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        using var timeout = new CancellationTokenSource(HealthyTimeout);
         var workflowResult = await handle.GetResultAsync<JsonElement>(rpcOptions: new RpcOptions { CancellationToken = timeout.Token });
 
         // Exactly once: the attempt that completed saw the entity still new, and only one process_entity completed.
@@ -212,11 +212,9 @@ public sealed class AppHostTests(AppHostFixture fixture)
     {
         await fixture.WaitForAllHealthyAsync(HealthyTimeout);
         var app = fixture.App;
+        // The server keeps its workflows in its database file: what it knew before the kill, it knows after.
         var temporal = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "temporal");
-        if (!(await ModelTests.ArgumentsAsync(temporal)).Contains("--db-filename"))
-        {
-            Assert.Skip("The embedded server runs in memory (no --db-filename): a killed server comes back empty, so no workflow can survive it until the AppHost gives it a database file (issue 17).");
-        }
+        Assert.Contains("--db-filename", await ModelTests.ArgumentsAsync(temporal));
 
         var commands = app.Services.GetRequiredService<ResourceCommandService>();
         var worker = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "example-worker");
@@ -238,18 +236,26 @@ public sealed class AppHostTests(AppHostFixture fixture)
             new InteractionInputCollection([new InteractionInput { Name = WorkflowCommandExtensions.ArgumentName, InputType = InputType.Text, Value = entityId.ToString(System.Globalization.CultureInfo.InvariantCulture) }]),
             CancellationToken.None);
         Assert.True(started.Success, started.Message);
-        await WaitUntilAsync(() => CountLockWaitersAsync(database), TimeSpan.FromSeconds(30), "process_entity never blocked on the row lock");
+        await WaitUntilAsync(() => CountLockWaitersAsync(database), HealthyTimeout, "process_entity never blocked on the row lock");
 
-        await KillAndWaitForRestartAsync("temporal");
+        // The activity finishes while the server is down: the worker offers its result again until the server is back
+        // (or, past its retries, the attempt times out on heartbeats and a new one runs).
+        var killed = Kill("temporal");
         await transaction.RollbackAsync();
+        await WaitForRestartAsync("temporal", killed);
         await fixture.WaitForAllHealthyAsync(HealthyTimeout);
 
         var client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions((await app.GetConnectionStringAsync("temporal"))!));
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        var workflowResult = await client.GetWorkflowHandle(started.Data!.Value).GetResultAsync<JsonElement>(rpcOptions: new RpcOptions { CancellationToken = timeout.Token });
+        var handle = client.GetWorkflowHandle(started.Data!.Value);
+        using var timeout = new CancellationTokenSource(HealthyTimeout);
+        var workflowResult = await handle.GetResultAsync<JsonElement>(rpcOptions: new RpcOptions { CancellationToken = timeout.Token });
 
+        // The run started before the kill is the one that completed after it, on the restarted server.
         Assert.Equal("completed", workflowResult.GetProperty("Status").GetString());
         Assert.Equal("processed", await ReadStatusAsync(database, entityId));
+        var history = await handle.FetchHistoryAsync();
+        Assert.Single(history.Events, e => e.EventType == EventType.WorkflowExecutionStarted);
+        Assert.Equal(EventType.WorkflowExecutionCompleted, history.Events.Last().EventType);
     }
 
     [Fact]
@@ -273,25 +279,26 @@ public sealed class AppHostTests(AppHostFixture fixture)
         Assert.DoesNotContain(fixture.Log.Lines, line => line.StartsWith($"{worker.Name} exited", StringComparison.Ordinal));
     }
 
-    // SIGKILL to the process Aspire reports for the resource and to its children, as a crash or "kill -9" would; then the
-    // AppHost's own restart: one log line with the exit code, the same resource running again under a new process, healthy.
-    private async Task KillAndWaitForRestartAsync(string resourceName)
+    // SIGKILL to the process Aspire reports for the resource and to its children, as a crash or "kill -9" would.
+    private int Kill(string resourceName)
     {
-        var notifications = fixture.App.Services.GetRequiredService<ResourceNotificationService>();
-        Assert.True(notifications.TryGetCurrentState(resourceName, out var running), $"{resourceName} has a state");
+        Assert.True(fixture.App.Services.GetRequiredService<ResourceNotificationService>().TryGetCurrentState(resourceName, out var running), $"{resourceName} has a state");
         var pid = ProcessId(running);
-        using (var process = Process.GetProcessById(pid))
-        {
-            process.Kill(entireProcessTree: true);
-        }
+        using var process = Process.GetProcessById(pid);
+        process.Kill(entireProcessTree: true);
+        return pid;
+    }
 
+    // The AppHost's own restart: one log line with the exit code, the same resource running again under a new process, healthy.
+    private async Task WaitForRestartAsync(string resourceName, int killedPid)
+    {
         using var timeout = new CancellationTokenSource(HealthyTimeout);
         var restartLine = await fixture.Log.WaitForAsync(
             line => line.StartsWith($"{resourceName} exited unexpectedly (exit code ", StringComparison.Ordinal), timeout.Token);
         Assert.Contains("restarting it in 1 s (restart 1 of at most 5 within 00:05:00)", restartLine, StringComparison.Ordinal);
-        await notifications.WaitForResourceAsync(
+        await fixture.App.Services.GetRequiredService<ResourceNotificationService>().WaitForResourceAsync(
             resourceName,
-            e => e.Snapshot.State?.Text == KnownResourceStates.Running && ProcessId(e) != pid && e.Snapshot.HealthStatus == HealthStatus.Healthy,
+            e => e.Snapshot.State?.Text == KnownResourceStates.Running && ProcessId(e) is var pid && pid != 0 && pid != killedPid && e.Snapshot.HealthStatus == HealthStatus.Healthy,
             timeout.Token);
     }
 
