@@ -102,6 +102,33 @@ public sealed class ModelTests
         }
     }
 
+    [Fact]
+    public void AddTemporalAndAddEstuaryPostgres_LocalModes_TypedBuildersStandForTheModelResources()
+    {
+        var builder = DistributedApplication.CreateBuilder(new DistributedApplicationOptions
+        {
+            AssemblyName = typeof(TemporalResource).Assembly.GetName().Name,
+            DisableDashboard = true,
+            Args = ["Temporal:Mode=Embedded", $"Temporal:Port={AppHostFixture.FreePortWithFreeUiPort()}", "Postgres:Mode=Local"],
+        });
+
+        IResourceBuilder<TemporalResource> temporal = builder.AddTemporal("temporal");
+        IResourceBuilder<EstuaryPostgresResource> postgres = builder.AddEstuaryPostgres("postgres");
+        var database = postgres.AddDatabase("shop-db", "shop");
+        var worker = builder.AddWorker<Projects.Estuary_Worker_Example>("shop-worker")
+            .WithReference(temporal).WaitFor(temporal)
+            .WithReference(database).WaitFor(database);
+
+        // Each stands for the one resource of its name in the model, of the kind the mode chose, and is not a second one.
+        Assert.Same(builder.Resources.Single(r => r.Name == "temporal"), Assert.IsType<TemporalProjectResource>(temporal.Resource.Server));
+        Assert.Same(builder.Resources.Single(r => r.Name == "postgres"), Assert.IsType<LocalPostgresServerResource>(postgres.Resource.Server));
+        Assert.Single(builder.Resources, r => r.Name == "temporal");
+        Assert.Single(builder.Resources, r => r.Name == "postgres");
+        Assert.Same(temporal.Resource.Server.Annotations, temporal.Resource.Annotations);
+        Assert.Equal(temporal.Resource.Server.ConnectionStringExpression.ValueExpression, temporal.Resource.ConnectionStringExpression.ValueExpression);
+        Assert.Equal(["postgres", "shop-db", "temporal"], worker.Resource.Annotations.OfType<WaitAnnotation>().Select(w => w.Resource.Name).Order());
+    }
+
     private static IResource Resource(IDistributedApplicationTestingBuilder builder, string name) =>
         builder.Resources.Single(r => r.Name == name);
 

@@ -21,8 +21,8 @@ public static class LocalEndpointsExtensions
     /// <returns>The application builder.</returns>
     public static IDistributedApplicationBuilder PublishLocalEndpoints(
         this IDistributedApplicationBuilder builder,
-        IResourceBuilder<IResourceWithConnectionString> temporal,
-        IResourceBuilder<IResourceWithConnectionString> postgres)
+        IResourceBuilder<TemporalResource> temporal,
+        IResourceBuilder<EstuaryPostgresResource> postgres)
     {
         if (builder.ExecutionContext.IsRunMode)
         {

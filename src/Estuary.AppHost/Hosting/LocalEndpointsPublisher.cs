@@ -60,7 +60,7 @@ internal sealed class LocalEndpointsPublisher(
     {
         var address = await target.Temporal.GetConnectionStringAsync(cancellationToken)
             ?? throw new InvalidOperationException($"Resource '{target.Temporal.Name}' has no connection string.");
-        var ui = target.Temporal is IResourceWithEndpoints server && server.GetEndpoint(EstuaryEndpoints.TemporalUi) is { Exists: true } endpoint
+        var ui = target.Temporal.Server is IResourceWithEndpoints server && server.GetEndpoint(EstuaryEndpoints.TemporalUi) is { Exists: true } endpoint
             ? endpoint.Url
             : null;
         return new LocalTemporal(address, EstuaryEndpoints.TemporalNamespace, ui);
@@ -122,5 +122,5 @@ internal sealed class LocalEndpointsPublisher(
     /// <param name="Temporal">The Temporal resource.</param>
     /// <param name="Postgres">The PostgreSQL server.</param>
     /// <param name="Path">The endpoints file.</param>
-    internal sealed record Target(IResourceWithConnectionString Temporal, IResourceWithConnectionString Postgres, string Path);
+    internal sealed record Target(TemporalResource Temporal, EstuaryPostgresResource Postgres, string Path);
 }

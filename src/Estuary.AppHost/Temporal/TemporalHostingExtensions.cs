@@ -27,14 +27,14 @@ public static class TemporalHostingExtensions
     /// </summary>
     /// <param name="builder">The application builder.</param>
     /// <param name="name">The resource name, also the connection string name.</param>
-    /// <returns>The resource: a connection string in publish mode, else a <see cref="TemporalContainerResource"/>,
-    /// <see cref="TemporalExecutableResource"/> or <see cref="TemporalProjectResource"/>, as the mode decides.</returns>
+    /// <returns>The <see cref="TemporalResource"/>, standing for a connection-string parameter in publish mode, else for a
+    /// <see cref="TemporalContainerResource"/>, <see cref="TemporalExecutableResource"/> or <see cref="TemporalProjectResource"/>, as the mode decides.</returns>
     /// <exception cref="AppHostStartException"><c>Temporal:Port</c> is not a port number.</exception>
-    public static IResourceBuilder<IResourceWithConnectionString> AddTemporal(this IDistributedApplicationBuilder builder, [ResourceName] string name)
+    public static IResourceBuilder<TemporalResource> AddTemporal(this IDistributedApplicationBuilder builder, [ResourceName] string name)
     {
         if (builder.ExecutionContext.IsPublishMode)
         {
-            return builder.AddConnectionString(name);
+            return builder.CreateResourceBuilder(new TemporalResource(builder.AddConnectionString(name).Resource));
         }
 
         var configuration = builder.Configuration.GetSection("Temporal");
@@ -64,7 +64,8 @@ public static class TemporalHostingExtensions
 
         var healthCheckKey = $"{name}-get-system-info";
         builder.Services.AddHealthChecks().AddCheck(healthCheckKey, new TemporalHealthCheck(ConnectionTo(server.Resource)));
-        return server.WithHealthCheck(healthCheckKey).WithSupervision();
+        server.WithHealthCheck(healthCheckKey).WithSupervision();
+        return builder.CreateResourceBuilder(new TemporalResource(server.Resource));
     }
 
     private static int Port(IConfiguration temporal)
