@@ -134,6 +134,25 @@ public sealed class AppHostTests(AppHostFixture fixture)
     }
 
     [Fact]
+    public async Task Trigger_ReadmeFirstCommand_SeededEntityOneProcessed()
+    {
+        await fixture.WaitForAllHealthyAsync(HealthyTimeout);
+        using var timeout = new CancellationTokenSource(HealthyTimeout);
+        await fixture.Log.WaitForAsync(line => line.StartsWith("Estuary is ready.", StringComparison.Ordinal), timeout.Token);
+
+        // The command the README and the ready block give, as typed, on a fresh cluster: nothing created by hand first.
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exitCode = await new EstuaryCommandLine(CliHost.Domains, CliHost.BuildConfiguration(fixture.LocalEndpointsFile), output, error).RunAsync(
+            ["trigger", "example", "example", "1", "--wait", "--json"]);
+
+        Assert.True(exitCode == 0, $"exit code {exitCode}: {output}{error}");
+        using var result = JsonDocument.Parse(output.ToString());
+        Assert.Equal("completed", result.RootElement.GetProperty("status").GetString());
+        Assert.Equal("processed", await ReadStatusAsync($"{await fixture.App.GetConnectionStringAsync("example-db")};Pooling=false", 1));
+    }
+
+    [Fact]
     public async Task Run_TemporalPortHeldByThisAppHost_OneLineNamingItAndExitsOne()
     {
         await fixture.WaitForAllHealthyAsync(HealthyTimeout);
@@ -302,7 +321,10 @@ public sealed class AppHostTests(AppHostFixture fixture)
             timeout.Token);
     }
 
-    private static int ProcessId(ResourceEvent resourceEvent) =>
+    /// <summary>The process id Aspire reports for a running executable or project.</summary>
+    /// <param name="resourceEvent">The resource's state.</param>
+    /// <returns>The process id, 0 when there is none.</returns>
+    internal static int ProcessId(ResourceEvent resourceEvent) =>
         resourceEvent.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } value
             ? Convert.ToInt32(value, System.Globalization.CultureInfo.InvariantCulture)
             : 0;
