@@ -34,6 +34,9 @@ try
     // Once everything is healthy: one block saying where it all is, and the file `estuary` finds Temporal through.
     builder.PublishLocalEndpoints(temporal, postgres);
 
+    // Ctrl+C stops the workers, then Temporal and PostgreSQL, before the prompt comes back.
+    builder.StopResourcesBeforeExit();
+
     await builder.Build().RunAsync();
 }
 catch (Exception cannotStart) when (cannotStart is PostgresNotInstalledException or AppHostStartException)

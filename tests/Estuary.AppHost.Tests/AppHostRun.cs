@@ -6,9 +6,9 @@ namespace Estuary.AppHost.Tests;
 internal static class AppHostRun
 {
 #if DEBUG
-    private const string Configuration = "Debug";
+    internal const string Configuration = "Debug";
 #else
-    private const string Configuration = "Release";
+    internal const string Configuration = "Release";
 #endif
 
     /// <summary>Runs the AppHost to its end.</summary>
