@@ -16,7 +16,7 @@ namespace Estuary.AppHost.Tests;
 /// </summary>
 public sealed class AppHostFixture : IAsyncLifetime, IDisposable
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(5);
 
     private readonly string _stateDirectory = Path.Combine(Path.GetTempPath(), "estuary-apphost-tests", Guid.NewGuid().ToString("N"));
     private readonly ConcurrentDictionary<string, ResourceEvent> _states = new();

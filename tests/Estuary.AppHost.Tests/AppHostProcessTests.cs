@@ -6,7 +6,7 @@ namespace Estuary.AppHost.Tests;
 /// <summary>The built AppHost run as a process, the way a user runs it, from start to SIGTERM.</summary>
 public sealed class AppHostProcessTests : IDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(180);
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
 
     // Readable by the postgres user the cluster runs as when the tests run as root.
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "estuary-apphost-process-tests", Guid.NewGuid().ToString("N"));
@@ -82,8 +82,8 @@ public sealed class AppHostProcessTests : IDisposable
         try
         {
             using var timeout = new CancellationTokenSource(Timeout);
-            await Task.WhenAny(readyBlockEnd.Task, process.WaitForExitAsync(timeout.Token)).Unwrap();
-            Assert.True(readyBlockEnd.Task.IsCompleted, $"the AppHost exited before it was ready:{Environment.NewLine}{Output(lines)}");
+            await Task.WhenAny(readyBlockEnd.Task, process.WaitForExitAsync(timeout.Token));
+            Assert.True(readyBlockEnd.Task.IsCompleted, $"the AppHost was not ready within {Timeout} or exited before:{Environment.NewLine}{Output(lines)}");
 
             // The ready block names the dashboard with its login token; the URL logs the browser in.
             var dashboard = Snapshot(lines).Single(line => line.TrimStart().StartsWith("Dashboard:", StringComparison.Ordinal)).Split("Dashboard:")[1].Trim();

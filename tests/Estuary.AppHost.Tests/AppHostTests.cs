@@ -16,8 +16,9 @@ namespace Estuary.AppHost.Tests;
 [Collection(AppHostTestGroup.Name)]
 public sealed class AppHostTests(AppHostFixture fixture)
 {
-    // A bound, not a target: on an idle machine everything is healthy in well under 30 s.
-    private static readonly TimeSpan HealthyTimeout = TimeSpan.FromSeconds(120);
+    // A bound, not a target: on an idle machine everything is healthy in well under 30 s; other test runs sharing two
+    // cores can make it minutes.
+    private static readonly TimeSpan HealthyTimeout = TimeSpan.FromMinutes(5);
 
     [Fact]
     public async Task StartAsync_LocalMode_EveryResourceHealthy()

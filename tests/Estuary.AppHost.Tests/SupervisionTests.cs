@@ -9,7 +9,7 @@ namespace Estuary.AppHost.Tests;
 /// <summary>The restart policy end to end on a resource of the test's own: a <c>sleep</c> killed again and again.</summary>
 public sealed class SupervisionTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
 
     [Fact]
     public async Task Supervision_KilledMoreOftenThanMaxRestarts_BacksOffThenLeavesItStoppedWithOneErrorLine()
