@@ -48,6 +48,7 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
         Changes = new ChangeLog(store, logger, Namespaces.Capture, () => new Dictionary<string, Temporalio.Api.Enums.V1.IndexedValueType>(Namespaces.SearchAttributes));
         Queries = new QueryRouter(this);
         _effects = new CrossRunEffects(this);
+        Schedules = new ScheduleEngine(this);
     }
 
     public DevServerOptions Options { get; }
@@ -63,6 +64,8 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
     public NamespaceRegistry Namespaces { get; } = new();
 
     public QueryRouter Queries { get; }
+
+    public ScheduleEngine Schedules { get; }
 
     public TimeProvider WallClock => _wallClock;
 
@@ -81,6 +84,7 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
         var stored = Store.Load();
         var read = loading.Elapsed;
         var lastKey = Restore(stored);
+        Schedules.Restore(stored.Schedules);
         var rebuilt = loading.Elapsed;
         var open = _restored.Count(run => run.IsRunning);
         Changes.Start(lastKey);
@@ -107,6 +111,7 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
             });
             Changes.TouchRegistry(addedNamespaces, addedAttributes);
             ResumeRuns();
+            Schedules.Resume();
         }
         if (Store.IsDurable)
         {
@@ -116,6 +121,7 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
         Clock.Start();
         // On the wall clock, not the DevClock: a retention timer there would make time skipping jump to it.
         _retentionSweep = _wallClock.CreateTimer(_ => SweepClosedRuns(), null, RetentionSweepInterval, RetentionSweepInterval);
+        Schedules.Start();
     }
 
     private readonly List<WorkflowRun> _restored = [];
@@ -184,6 +190,7 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
         {
             await _retentionSweep.DisposeAsync();
         }
+        await Schedules.DisposeAsync();
         await Clock.DisposeAsync();
         Changes.Dispose();
         Store.Dispose();
@@ -533,6 +540,7 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
             unit.Defer(() => _effects.ApplyParentClosePolicies(run, openChildren));
         }
         unit.Defer(EvictClosedRuns);
+        Schedules.RunClosed(run);
     }
 
     public void StartChild(WorkflowRun parent, ChildWorkflowLifecycle child, string identity) =>

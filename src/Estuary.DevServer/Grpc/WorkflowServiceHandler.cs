@@ -16,6 +16,7 @@ internal sealed class WorkflowServiceHandler : ServiceHandler
         var updates = new UpdateOperations(engine, workflows);
         var workers = new WorkerOperations(engine);
         var visibility = new VisibilityOperations(engine);
+        var schedules = new ScheduleOperations(engine);
         On<GetSystemInfoRequest, GetSystemInfoResponse>("GetSystemInfo", _ => new GetSystemInfoResponse
         {
             ServerVersion = "1.27.0-estuary",
@@ -81,5 +82,13 @@ internal sealed class WorkflowServiceHandler : ServiceHandler
         On<CountWorkflowExecutionsRequest, CountWorkflowExecutionsResponse>("CountWorkflowExecutions", visibility.CountWorkflowExecutions);
         On<ListOpenWorkflowExecutionsRequest, ListOpenWorkflowExecutionsResponse>("ListOpenWorkflowExecutions", visibility.ListOpenWorkflowExecutions);
         On<ListClosedWorkflowExecutionsRequest, ListClosedWorkflowExecutionsResponse>("ListClosedWorkflowExecutions", visibility.ListClosedWorkflowExecutions);
+        OnAsync<CreateScheduleRequest, CreateScheduleResponse>("CreateSchedule", schedules.CreateScheduleAsync);
+        On<DescribeScheduleRequest, DescribeScheduleResponse>("DescribeSchedule", schedules.DescribeSchedule);
+        OnAsync<UpdateScheduleRequest, UpdateScheduleResponse>("UpdateSchedule", schedules.UpdateScheduleAsync);
+        OnAsync<PatchScheduleRequest, PatchScheduleResponse>("PatchSchedule", schedules.PatchScheduleAsync);
+        OnAsync<DeleteScheduleRequest, DeleteScheduleResponse>("DeleteSchedule", schedules.DeleteScheduleAsync);
+        On<ListSchedulesRequest, ListSchedulesResponse>("ListSchedules", schedules.ListSchedules);
+        On<CountSchedulesRequest, CountSchedulesResponse>("CountSchedules", schedules.CountSchedules);
+        On<ListScheduleMatchingTimesRequest, ListScheduleMatchingTimesResponse>("ListScheduleMatchingTimes", schedules.ListScheduleMatchingTimes);
     }
 }
