@@ -11,7 +11,7 @@ namespace Estuary.Cli;
 /// <summary>The <c>estuary</c> executable: every domain of the solution behind one command line.</summary>
 public static class CliHost
 {
-    /// <summary>Gets the domains this executable knows; adding a domain is one line here.</summary>
+    /// <summary>Gets the domains this executable knows (<c>estuary new domain</c> adds a new one at the end).</summary>
     public static IReadOnlyList<EstuaryDomain> Domains { get; } =
         [new ExampleDomain(), new BookingsDomain(), new PaymentsDomain()];
 
@@ -39,7 +39,8 @@ public static class CliHost
             cancellation.Cancel();
         };
 
-        var commandLine = new EstuaryCommandLine(Domains, configuration, Console.Out, Console.Error);
+        // Temporal is found from the flags, then configuration, then Temporal's own environment (TEMPORAL_*, profile file).
+        var commandLine = new EstuaryCommandLine(Domains, configuration, Console.Out, Console.Error, TemporalConnectionSources.Default);
         return await commandLine.RunAsync(args, cancellation.Token);
     }
 

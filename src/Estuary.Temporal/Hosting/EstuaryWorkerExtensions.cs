@@ -30,11 +30,13 @@ public static class EstuaryWorkerExtensions
     /// Makes this process a worker for the given domains: discovers their workflows and activities; serves the domains
     /// and task queues configured under <c>Estuary:Worker</c> (see <see cref="EstuaryWorkerOptions"/>); registers each
     /// served domain (<see cref="AddEstuaryDomain{TBuilder}"/>); connects to Temporal as configured by
-    /// <see cref="TemporalConnectionOptions"/>; applies the domains' migrations before polling (unless
-    /// <c>Estuary:Worker:ApplyMigrations</c> is false); keeps the served domains' declared schedules in Temporal
-    /// (<see cref="ScheduleReconciler"/>, unless <c>Estuary:Worker:ReconcileSchedules</c> is false); runs one hosted
-    /// worker per task queue with one DI scope per activity execution and the tracing (from the client), heartbeat,
-    /// monitoring, activity-defaults and transactional interceptors, the
+    /// <see cref="TemporalConnectionOptions"/>; once the host has started, waits for the served domains' databases, applies
+    /// their migrations (unless <c>Estuary:Worker:ApplyMigrations</c> is false) and waits for Temporal, each for at most
+    /// <c>Estuary:Worker:StartupTimeout</c> (then the process exits with code 1), and reports it in
+    /// <see cref="EstuaryWorkerStatus"/>; then keeps the served domains' declared schedules in Temporal
+    /// (<see cref="ScheduleReconciler"/>, unless <c>Estuary:Worker:ReconcileSchedules</c> is false); runs one hosted worker per
+    /// task queue with one DI scope per activity execution and the tracing (from the client), heartbeat, monitoring,
+    /// activity-defaults and transactional interceptors, the
     /// SDK's metrics bridged to <see cref="EstuaryTelemetry.SdkMeterName"/>; adds the health checks
     /// <see cref="TemporalHealthCheckName"/> and <see cref="WorkerHealthCheckName"/>.
     /// </summary>
@@ -69,26 +71,32 @@ public static class EstuaryWorkerExtensions
             client.Namespace = connect.Namespace;
             client.ApiKey = connect.ApiKey;
             client.Tls = connect.Tls;
+            client.RpcMetadata = connect.RpcMetadata;
+            client.GrpcCompression = connect.GrpcCompression;
             client.Interceptors = connect.Interceptors;
         });
         builder.Services.AddOptions<TemporalClientConnectOptions>().Configure<TemporalRuntime>((client, runtime) => client.Runtime = runtime);
 
-        // Hosted services start in registration order: the schema is up to date before any worker polls.
-        if (worker.ApplyMigrations)
-        {
-            builder.Services.AddHostedService(sp => new DatabaseMigrator(sp, served, sp.GetRequiredService<ILogger<DatabaseMigrator>>()));
-        }
+        // The workers wait for the start-up to find the databases, migrate them and reach Temporal.
+        var status = new EstuaryWorkerStatus();
+        var taskQueues = worker.TaskQueues(catalog);
+        builder.Services.AddSingleton(status);
+        builder.Services.AddSingleton<IHostedService>(sp => new WorkerStartup(
+            sp, served, worker, taskQueues, temporal, status, sp.GetRequiredService<ILogger<WorkerStartup>>()));
 
         if (worker.ReconcileSchedules)
         {
-            var scheduled = worker.TaskQueues(catalog).SelectMany(queue => queue.Value.Select(domain => (domain, queue.Key))).ToList();
-            builder.Services.AddSingleton(sp => new ScheduleReconciler(sp.GetRequiredService<ITemporalClient>(), scheduled, sp.GetRequiredService<ILogger<ScheduleReconciler>>()));
+            var scheduled = taskQueues.SelectMany(queue => queue.Value.Select(domain => (domain, queue.Key))).ToList();
+            builder.Services.AddSingleton(sp => new ScheduleReconciler(
+                sp.GetRequiredService<ITemporalClient>(), scheduled, status, sp.GetRequiredService<ILogger<ScheduleReconciler>>()));
             builder.Services.AddHostedService(sp => sp.GetRequiredService<ScheduleReconciler>());
         }
 
-        foreach (var (taskQueue, queueDomains) in worker.TaskQueues(catalog))
+        foreach (var (taskQueue, queueDomains) in taskQueues)
         {
-            var hosted = builder.Services.AddHostedTemporalWorker(taskQueue);
+            // What AddHostedTemporalWorker(taskQueue) registers, with the worker held back until the start-up is done.
+            builder.Services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<EstuaryWorkerService>(sp, new TemporalWorkerServiceIdentifier(taskQueue, null!, false)));
+            var hosted = new TemporalWorkerServiceOptionsBuilder(taskQueue, builder.Services).ConfigureOptions(options => options.TaskQueue = taskQueue);
             foreach (var domain in queueDomains)
             {
                 foreach (var workflow in domain.Workflows)
