@@ -22,9 +22,12 @@ public static class CliHost
     public static async Task<int> RunAsync(string[] args)
     {
         IConfiguration configuration;
+        TemporalConnectionSources temporalSources;
         try
         {
-            configuration = BuildConfiguration(LocalEndpoints.PathFrom(new ConfigurationBuilder().AddEnvironmentVariables().Build()));
+            var endpointsFile = LocalEndpoints.PathFrom(new ConfigurationBuilder().AddEnvironmentVariables().Build());
+            configuration = BuildConfiguration(endpointsFile);
+            temporalSources = TemporalSources(endpointsFile);
         }
         catch (InvalidOperationException e)
         {
@@ -39,15 +42,16 @@ public static class CliHost
             cancellation.Cancel();
         };
 
-        // Temporal is found from the flags, then configuration, then Temporal's own environment (TEMPORAL_*, profile file).
-        var commandLine = new EstuaryCommandLine(Domains, configuration, Console.Out, Console.Error, TemporalConnectionSources.Default);
+        // Temporal is found from the flags, then configuration, then Temporal's own environment (TEMPORAL_*, profile
+        // file), then a running local AppHost's endpoints file.
+        var commandLine = new EstuaryCommandLine(Domains, configuration, Console.Out, Console.Error, temporalSources);
         return await commandLine.RunAsync(args, cancellation.Token);
     }
 
     /// <summary>
-    /// Builds the command line's configuration: environment variables over <c>appsettings.json</c> over what a running
-    /// local AppHost published in <paramref name="localEndpointsFile"/> (<see cref="LocalEndpoints"/>): its Temporal
-    /// address and namespace, and its OTLP endpoint, protocol and API key unless an OTLP endpoint is configured.
+    /// Builds the command line's configuration: environment variables over <c>appsettings.json</c>, and, unless an OTLP
+    /// endpoint is configured, the OTLP endpoint, protocol and API key a running local AppHost published in
+    /// <paramref name="localEndpointsFile"/> (<see cref="LocalEndpoints"/>).
     /// </summary>
     /// <param name="localEndpointsFile">The AppHost's endpoints file; missing, or left by an AppHost that no longer runs, it adds nothing.</param>
     /// <returns>The configuration.</returns>
@@ -61,9 +65,25 @@ public static class CliHost
             .Build();
         var local = LocalEndpoints.Read(localEndpointsFile);
         return new ConfigurationBuilder()
-            .AddInMemoryCollection(local?.TemporalConfiguration() ?? [])
             .AddInMemoryCollection(string.IsNullOrWhiteSpace(own[LocalOtlp.EndpointKey]) ? local?.OtlpConfiguration() ?? [] : [])
             .AddConfiguration(own)
             .Build();
     }
+
+    /// <summary>
+    /// Where the command line finds Temporal besides its flags and configuration: Temporal's own environment
+    /// (<c>TEMPORAL_*</c>, profile file), then the Temporal address and namespace a running local AppHost published in
+    /// <paramref name="localEndpointsFile"/>, below everything else.
+    /// </summary>
+    /// <param name="localEndpointsFile">The AppHost's endpoints file; missing, or left by an AppHost that no longer runs, it adds nothing.</param>
+    /// <returns>The sources.</returns>
+    /// <exception cref="InvalidOperationException">The endpoints file exists but cannot be read as one; the message names it.</exception>
+    public static TemporalConnectionSources TemporalSources(string localEndpointsFile) =>
+        LocalEndpoints.Read(localEndpointsFile) is { } local
+            ? TemporalConnectionSources.Default with
+            {
+                Fallback = new ConfigurationBuilder().AddInMemoryCollection(local.TemporalConfiguration()).Build(),
+                FallbackName = $"The Temporal address in the AppHost's endpoints file '{localEndpointsFile}'",
+            }
+            : TemporalConnectionSources.Default;
 }
