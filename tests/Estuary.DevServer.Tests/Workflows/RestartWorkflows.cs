@@ -167,3 +167,39 @@ public sealed class ParentOfSignalledChildWorkflow
     public async Task<string> RunAsync(string childId) =>
         "child got " + await Workflow.ExecuteChildWorkflowAsync((WaitForSignalWorkflow wf) => wf.RunAsync(1), new() { Id = childId });
 }
+
+/// <summary>Collects items sent by signals and by updates until signalled to finish.</summary>
+[Workflow]
+public sealed class MailboxWorkflow
+{
+    private readonly List<string> _items = [];
+    private bool _finished;
+
+    [WorkflowRun]
+    public async Task<List<string>> RunAsync()
+    {
+        await Workflow.WaitConditionAsync(() => _finished);
+        return _items;
+    }
+
+    [WorkflowSignal]
+    public Task PostAsync(string item)
+    {
+        _items.Add(item);
+        return Task.CompletedTask;
+    }
+
+    [WorkflowUpdate]
+    public Task<int> PostAndCountAsync(string item)
+    {
+        _items.Add(item);
+        return Task.FromResult(_items.Count);
+    }
+
+    [WorkflowSignal]
+    public Task FinishAsync()
+    {
+        _finished = true;
+        return Task.CompletedTask;
+    }
+}
