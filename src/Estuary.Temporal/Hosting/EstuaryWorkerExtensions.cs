@@ -12,6 +12,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ITemporalClient = Temporalio.Client.ITemporalClient;
 using TemporalClientConnectOptions = Temporalio.Client.TemporalClientConnectOptions;
+using Temporalio.Api.Enums.V1;
 using Temporalio.Extensions.Hosting;
 using Temporalio.Runtime;
 
@@ -64,8 +65,12 @@ public static class EstuaryWorkerExtensions
         // The client's tracing interceptor is a worker interceptor too: the workers built on this client use it,
         // outermost, so the monitoring logs run inside the spans. Its runtime bridges the SDK's metrics.
         builder.Services.TryAddSingleton(_ => TemporalSdkMetrics.CreateRuntime());
+        // One identity, set on the client and on every worker, so the health check looks for the name the workers
+        // really poll with (the SDK's own default form, pid@host).
+        var identity = $"{Environment.ProcessId}@{System.Net.Dns.GetHostName()}";
         builder.Services.AddTemporalClient(client =>
         {
+            client.Identity = identity;
             var connect = temporal.ToConnectOptions(catalog);
             client.TargetHost = connect.TargetHost;
             client.Namespace = connect.Namespace;
@@ -116,18 +121,31 @@ public static class EstuaryWorkerExtensions
                 }
             }
 
-            hosted.ConfigureOptions().Configure<IServiceProvider>((options, services) => options.Interceptors =
-            [
-                new HeartbeatInterceptor(),
-                new MonitoringInterceptor(services.GetRequiredService<ILoggerFactory>(), queueDomains),
-                new ActivityDefaultsInterceptor(services.GetRequiredService<IOptionsMonitor<ActivityDefaultsOptions>>(), queueDomains),
-                new TransactionalActivityInterceptor(services, queueDomains),
-            ]);
+            hosted.ConfigureOptions().Configure<IServiceProvider>((options, services) =>
+            {
+                options.Identity = identity;
+                options.Interceptors =
+                [
+                    new HeartbeatInterceptor(),
+                    new MonitoringInterceptor(services.GetRequiredService<ILoggerFactory>(), queueDomains),
+                    new ActivityDefaultsInterceptor(services.GetRequiredService<IOptionsMonitor<ActivityDefaultsOptions>>(), queueDomains),
+                    new TransactionalActivityInterceptor(services, queueDomains),
+                ];
+            });
         }
 
+        var pollers = new WorkerPollers(identity, temporal.Namespace, taskQueues
+            .Select(q => new WorkerPollers.Queue(q.Key, [
+                .. q.Value.Any(d => d.Workflows.Count > 0) ? [TaskQueueType.Workflow] : Array.Empty<TaskQueueType>(),
+                .. q.Value.Any(d => d.Activities.Count > 0) ? [TaskQueueType.Activity] : Array.Empty<TaskQueueType>(),
+            ]))
+            .ToList());
+        builder.Services.AddSingleton(pollers);
+        builder.Services.AddSingleton(sp => new WorkerHealthCheck(
+            sp.GetServices<IHostedService>(), status, pollers, WorkerHealthCheck.Describe(sp.GetRequiredService<ITemporalClient>())));
         builder.Services.AddHealthChecks()
             .Add(new HealthCheckRegistration(TemporalHealthCheckName, sp => new TemporalHealthCheck(sp.GetRequiredService<ITemporalClient>()), failureStatus: null, tags: null))
-            .AddCheck<WorkerHealthCheck>(WorkerHealthCheckName);
+            .Add(new HealthCheckRegistration(WorkerHealthCheckName, sp => sp.GetRequiredService<WorkerHealthCheck>(), failureStatus: null, tags: null));
         return builder;
     }
 

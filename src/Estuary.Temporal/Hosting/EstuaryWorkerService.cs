@@ -23,7 +23,11 @@ internal sealed class EstuaryWorkerService : TemporalWorkerService
             : base(identity, optionsMonitor, existingClient, loggerFactory)
     {
         _status = status;
+        TaskQueue = identity.TaskQueue;
     }
+
+    /// <summary>Gets the task queue this worker polls.</summary>
+    public string TaskQueue { get; }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -37,6 +37,8 @@ public sealed class WorkerHostTests(PostgresFixture postgres) : IDisposable
             Assert.StartsWith($"Temporal at {UnusedAddress} (namespace 'default') is unreachable (", startup[0].Message, StringComparison.Ordinal);
             Assert.EndsWith("); retrying for up to 0.3 s", startup[0].Message, StringComparison.Ordinal);
             Assert.Equal($"{status.Failure} The worker stops.", startup[1].Message);
+            var health = (await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync()).Entries[EstuaryWorkerExtensions.WorkerHealthCheckName];
+            Assert.Equal((HealthStatus.Unhealthy, status.Failure), (health.Status, health.Description));
         }
         finally
         {
