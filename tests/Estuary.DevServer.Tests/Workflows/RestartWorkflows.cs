@@ -96,7 +96,7 @@ public sealed class HeldActivityWorkflow
         });
 }
 
-/// <summary>Collects items through updates until signalled to finish.</summary>
+/// <summary>Collects items through updates and signals until signalled to finish.</summary>
 [Workflow]
 public sealed class UpdatableWorkflow
 {
@@ -115,6 +115,13 @@ public sealed class UpdatableWorkflow
     {
         _items.Add(item);
         return Task.FromResult(_items.Count);
+    }
+
+    [WorkflowSignal]
+    public Task PostAsync(string item)
+    {
+        _items.Add(item);
+        return Task.CompletedTask;
     }
 
     [WorkflowSignal]
@@ -168,38 +175,3 @@ public sealed class ParentOfSignalledChildWorkflow
         "child got " + await Workflow.ExecuteChildWorkflowAsync((WaitForSignalWorkflow wf) => wf.RunAsync(1), new() { Id = childId });
 }
 
-/// <summary>Collects items sent by signals and by updates until signalled to finish.</summary>
-[Workflow]
-public sealed class MailboxWorkflow
-{
-    private readonly List<string> _items = [];
-    private bool _finished;
-
-    [WorkflowRun]
-    public async Task<List<string>> RunAsync()
-    {
-        await Workflow.WaitConditionAsync(() => _finished);
-        return _items;
-    }
-
-    [WorkflowSignal]
-    public Task PostAsync(string item)
-    {
-        _items.Add(item);
-        return Task.CompletedTask;
-    }
-
-    [WorkflowUpdate]
-    public Task<int> PostAndCountAsync(string item)
-    {
-        _items.Add(item);
-        return Task.FromResult(_items.Count);
-    }
-
-    [WorkflowSignal]
-    public Task FinishAsync()
-    {
-        _finished = true;
-        return Task.CompletedTask;
-    }
-}
