@@ -26,8 +26,9 @@ public static class CliHost
         try
         {
             var endpointsFile = LocalEndpoints.PathFrom(new ConfigurationBuilder().AddEnvironmentVariables().Build());
-            configuration = BuildConfiguration(endpointsFile);
-            temporalSources = TemporalSources(endpointsFile);
+            var local = LocalEndpoints.Read(endpointsFile);
+            configuration = BuildConfiguration(local);
+            temporalSources = TemporalSources(local, endpointsFile);
         }
         catch (InvalidOperationException e)
         {
@@ -56,14 +57,15 @@ public static class CliHost
     /// <param name="localEndpointsFile">The AppHost's endpoints file; missing, or left by an AppHost that no longer runs, it adds nothing.</param>
     /// <returns>The configuration.</returns>
     /// <exception cref="InvalidOperationException">The endpoints file exists but cannot be read as one; the message names it.</exception>
-    public static IConfigurationRoot BuildConfiguration(string localEndpointsFile)
+    public static IConfigurationRoot BuildConfiguration(string localEndpointsFile) => BuildConfiguration(LocalEndpoints.Read(localEndpointsFile));
+
+    private static IConfigurationRoot BuildConfiguration(LocalEndpoints? local)
     {
         var own = new ConfigurationBuilder()
             .SetBasePath(AppContext.BaseDirectory)
             .AddJsonFile("appsettings.json", optional: true)
             .AddEnvironmentVariables()
             .Build();
-        var local = LocalEndpoints.Read(localEndpointsFile);
         return new ConfigurationBuilder()
             .AddInMemoryCollection(string.IsNullOrWhiteSpace(own[LocalOtlp.EndpointKey]) ? local?.OtlpConfiguration() ?? [] : [])
             .AddConfiguration(own)
@@ -79,7 +81,10 @@ public static class CliHost
     /// <returns>The sources.</returns>
     /// <exception cref="InvalidOperationException">The endpoints file exists but cannot be read as one; the message names it.</exception>
     public static TemporalConnectionSources TemporalSources(string localEndpointsFile) =>
-        LocalEndpoints.Read(localEndpointsFile) is { } local
+        TemporalSources(LocalEndpoints.Read(localEndpointsFile), localEndpointsFile);
+
+    private static TemporalConnectionSources TemporalSources(LocalEndpoints? local, string localEndpointsFile) =>
+        local is not null
             ? TemporalConnectionSources.Default with
             {
                 Fallback = new ConfigurationBuilder().AddInMemoryCollection(local.TemporalConfiguration()).Build(),
