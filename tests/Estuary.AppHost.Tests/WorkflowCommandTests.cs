@@ -3,6 +3,7 @@ using System.Text.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using Estuary.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Client;
@@ -143,6 +144,52 @@ public sealed class WorkflowCommandTests(AppHostFixture fixture)
         var last = history.Events.Last();
         Assert.Equal(EventType.WorkflowExecutionTerminated, last.EventType);
         Assert.Equal("test over", last.WorkflowExecutionTerminatedEventAttributes.Reason);
+    }
+
+    [Fact]
+    public async Task ScheduleCommands_ScheduleOfExampleWorkflow_PausedUnpausedTriggeredAndBackfilled()
+    {
+        await fixture.WaitForAllHealthyAsync(HealthyTimeout);
+        var database = $"{await fixture.App.GetConnectionStringAsync("example-db")};Pooling=false";
+        var entityId = await AppHostTests.InsertEntityAsync(database, $"apphost-schedule-{Guid.NewGuid():N}");
+        var id = $"apphost-schedule-{Guid.NewGuid():N}";
+        var client = await ClientAsync();
+        var handle = await client.CreateScheduleAsync(id, new Temporalio.Client.Schedules.Schedule(
+            Temporalio.Client.Schedules.ScheduleActionStartWorkflow.Create("ExampleWorkflow", [entityId], new WorkflowOptions(id, "example")),
+            new Temporalio.Client.Schedules.ScheduleSpec { CronExpressions = ["0 0 1 1 *"] }));
+        Dictionary<string, string?> Schedule(params (string Name, string Value)[] more) =>
+            new(more.Select(m => KeyValuePair.Create(m.Name, (string?)m.Value)).Prepend(KeyValuePair.Create(WorkflowCommandExtensions.ScheduleArgument, (string?)id)));
+
+        try
+        {
+            var pause = await ExecuteAsync(fixture, "example-worker", WorkflowCommandExtensions.PauseScheduleCommand, Schedule((WorkflowCommandExtensions.NoteArgument, "inventory")));
+            var paused = (await handle.DescribeAsync()).Schedule.State;
+            var unpause = await ExecuteAsync(fixture, "example-worker", WorkflowCommandExtensions.UnpauseScheduleCommand, Schedule());
+            var unpaused = (await handle.DescribeAsync()).Schedule.State;
+            var elsewhere = await ExecuteAsync(fixture, "bookings-worker", WorkflowCommandExtensions.TriggerScheduleCommand, Schedule());
+            var backwards = await ExecuteAsync(fixture, "example-worker", WorkflowCommandExtensions.BackfillScheduleCommand,
+                Schedule((WorkflowCommandExtensions.StartArgument, "2027-01-01T00:00:00Z"), (WorkflowCommandExtensions.EndArgument, "2026-01-01T00:00:00Z")));
+            var trigger = await ExecuteAsync(fixture, "example-worker", WorkflowCommandExtensions.TriggerScheduleCommand, Schedule());
+            await Eventually.PollAsync(() => handle.DescribeAsync(), d => d.Info.NumActions == 1, "the triggered run");
+            var backfill = await ExecuteAsync(fixture, "example-worker", WorkflowCommandExtensions.BackfillScheduleCommand,
+                Schedule((WorkflowCommandExtensions.StartArgument, "2020-01-01T00:00:00Z"), (WorkflowCommandExtensions.EndArgument, "2021-01-01T00:00:00Z"), (WorkflowCommandExtensions.OverlapArgument, "AllowAll")));
+            var described = await Eventually.PollAsync(() => handle.DescribeAsync(), d => d.Info.NumActions == 3, "the two backfilled runs");
+
+            Assert.True(pause.Success, pause.Message);
+            Assert.Equal((true, "inventory"), (paused.Paused, paused.Note));
+            Assert.True(unpause.Success, unpause.Message);
+            Assert.False(unpaused.Paused);
+            Assert.False(elsewhere.Success);
+            Assert.False(backwards.Success);
+            Assert.True(trigger.Success, trigger.Message);
+            Assert.True(backfill.Success, backfill.Message);
+            // The triggered run is scheduled now; the backfilled ones at the times they were due.
+            Assert.Equal([2020, 2021], described.Info.RecentActions.Select(a => a.ScheduledAt.ToUniversalTime().Year).Where(year => year <= 2021).Order());
+        }
+        finally
+        {
+            await handle.DeleteAsync();
+        }
     }
 
     /// <summary>Runs "Start workflow" on a worker, answering its arguments dialog with <paramref name="arguments"/> (none:
