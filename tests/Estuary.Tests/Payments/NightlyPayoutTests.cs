@@ -46,6 +46,8 @@ public sealed class NightlyPayoutTests(PostgresFixture postgres)
             var description = await server.SkippingTimeAsync(() => Eventually.PollAsync(
                 () => schedule.DescribeAsync(), d => d.Info.NumActions == 3 && d.Info.RunningActions.Count == 0, "three nights of payouts"));
 
+            Assert.Equal((Temporalio.Api.Enums.V1.ScheduleOverlapPolicy.Skip, TimeSpan.FromDays(1)), (description.Schedule.Policy.Overlap, description.Schedule.Policy.CatchupWindow));
+            Assert.Equal(taskQueue, ((ScheduleActionStartWorkflow)description.Schedule.Action).Options.TaskQueue);
             var runs = description.Info.RecentActions.OrderBy(a => a.ScheduledAt).ToList();
             Assert.Equal(nights, runs.Select(r => new DateTimeOffset(r.ScheduledAt, TimeSpan.Zero)));
             var results = new List<PayoutBatchResult>();
