@@ -152,7 +152,7 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
             run.StoreKey = storedRun.Key;
             run.StoredStatus = run.Status;
             run.StoredRecord = storedRun.Record;
-            ns.Runs[run.RunId] = run;
+            ns.AddRun(run);
             entry.RunCount++;
             // Runs are read in the order they were first stored, which is the order of their start.
             entry.Latest = run;
@@ -364,7 +364,7 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
 
         var ns = entry.Namespace;
         var run = new WorkflowRun(this, entry, runId, requestId, started, Now, userMetadata);
-        ns.Runs[runId] = run;
+        ns.AddRun(run);
         entry.Latest = run;
         entry.RunCount++;
         using (Track(run))
@@ -424,7 +424,7 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
         var entry = run.Entry;
         lock (entry)
         {
-            run.Namespace.Runs.TryRemove(run.RunId, out _);
+            run.Namespace.RemoveRun(run);
             entry.RunCount--;
             if (entry.Latest == run)
             {

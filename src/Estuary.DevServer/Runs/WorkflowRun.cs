@@ -400,6 +400,7 @@ internal sealed class WorkflowRun
         var children = Children.Values.ToList();
         Children.Clear();
         Namespace.AddClosed(this);
+        Namespace.Visibility.Closed(this);
         Services.Closed(this, children);
     }
 
