@@ -6,8 +6,8 @@ using Google.Protobuf.Collections;
 using Temporalio.Api.Common.V1;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Api.History.V1;
-using Temporalio.Api.Workflow.V1;
 using Temporalio.Api.Sdk.V1;
+using Temporalio.Api.Workflow.V1;
 
 namespace Estuary.DevServer.Runs;
 
@@ -478,12 +478,12 @@ internal sealed class WorkflowRun
     {
         switch (evt.EventType)
         {
+            case EventType.WorkflowTaskCompleted:
+                WorkflowTasks.Apply(evt);
+                ApplyVersioning(evt);
+                break;
             case EventType.WorkflowTaskScheduled:
             case EventType.WorkflowTaskStarted:
-            case EventType.WorkflowTaskCompleted:
-                ApplyVersioning(evt);
-                UpdateLifecycle.Apply(this, evt);
-                break;
             case EventType.WorkflowTaskFailed:
             case EventType.WorkflowTaskTimedOut:
                 WorkflowTasks.Apply(evt);
