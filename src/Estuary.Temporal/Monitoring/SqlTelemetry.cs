@@ -37,9 +37,9 @@ public static class SqlTelemetrySetting
             return SqlTelemetry.Events;
         }
 
-        return Enum.TryParse<SqlTelemetry>(value.Trim(), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) && !char.IsAsciiDigit(value.Trim()[0])
-            ? parsed
-            : throw new InvalidOperationException(
+        // By name only: Enum.TryParse would also take numbers and comma-separated combinations.
+        return Enum.GetValues<SqlTelemetry>().Cast<SqlTelemetry?>().FirstOrDefault(v => string.Equals(v.ToString(), value.Trim(), StringComparison.OrdinalIgnoreCase))
+            ?? throw new InvalidOperationException(
                 $"Configuration key '{ConfigurationKey}' must be {string.Join(", ", Enum.GetNames<SqlTelemetry>())}, got '{value}'.");
     }
 }

@@ -24,6 +24,7 @@ public sealed class SqlTelemetrySettingTests
     [Theory]
     [InlineData("Span")]
     [InlineData("1")]
+    [InlineData("Events,Spans")]
     public void ConfigureOpenTelemetry_UnknownValue_FailsNamingTheKey(string value)
     {
         var builder = Builder(value);
