@@ -124,7 +124,7 @@ public sealed class WorkerConfigurationTests
             ["ExampleWorkflow", "PayoutBatchWorkflow", "ProcessPaymentWorkflow", "RecordPaymentWorkflow", "RefundPaymentWorkflow"],
             options.Workflows.Select(w => w.Name!).Order(StringComparer.Ordinal));
         Assert.Equal(
-            ["authorize_payment", "capture_payment", "get_entity_details", "pay_out", "process_entity", "record_payment", "refund_payment", "void_authorization"],
+            ["authorize_payment", "capture_payment", "get_entity_details", "list_recorded_payouts", "pay_out", "process_entity", "record_payment", "refund_payment", "void_authorization"],
             options.Activities.Select(a => a.Name!).Order(StringComparer.Ordinal));
         Assert.Single(host.Services.GetServices<IHostedService>().OfType<TemporalWorkerService>());
     }
