@@ -5,11 +5,13 @@
 # compare directly, which separate runs on a VM whose speed drifts from one minute to the next do not.
 # Not a test: it prints figures.
 #
-#   bench/monitoring-perf-share.sh [MODES] [ROUNDS]
+#   bench/monitoring-perf-share.sh [MODES] [ROUNDS] [SCENARIO]
 #
-#   MODES    modes of Estuary.Monitoring.Bench separated by commas, the first the reference (default None,All):
-#            None, All, Tracing, LogsAndMetrics, SdkMetrics, SdkMetricsDiscarded, Control.
-#   ROUNDS   measured rounds (default 20), after the bench's warm-up.
+#   MODES     modes of Estuary.Monitoring.Bench separated by commas, the first the reference (default None,All):
+#             None, All, Control, and for the trivial scenario Tracing, LogsAndMetrics, SdkMetrics,
+#             SdkMetricsDiscarded.
+#   ROUNDS    measured rounds (default 20), after the bench's warm-up.
+#   SCENARIO  trivial (default) or example (the Example domain on PostgreSQL).
 #
 # Needs perf and python3, and `dotnet build -c Release bench/Estuary.Monitoring.Bench` first. For each mode it prints
 # samples per activity (one sample is about a millisecond of CPU: perf samples at 999 Hz), split two ways:
@@ -17,19 +19,23 @@
 #   type and name, not its parameters) belongs to a part:
 #     sdk-metrics  the SDK core's metric code (Rust), the SDK's CustomMetricMeter, Estuary's TemporalSdkMetrics
 #     tracing      System.Diagnostics.Activity*, OpenTelemetry traces, Estuary's trace headers and span helpers
-#     logging      Microsoft.Extensions.Logging, OpenTelemetry logs
+#     logging      Microsoft.Extensions.Logging, OpenTelemetry logs, the workflow log processor
 #     metrics      System.Diagnostics.Metrics, OpenTelemetry metrics
-#     otel-other   the rest of OpenTelemetry (exporting threads, providers)
+#     sql-telemetry  Npgsql's own spans and metrics
+#     otlp-sink    the bench's OTLP receiver reading what was exported
+#     otel-other   the rest of OpenTelemetry (the OTLP exporters, their threads, providers)
 #   by where the leaf frame is: the kernel, the SDK core (Rust), JIT-compiled .NET code, the .NET runtime, libc, the JIT;
 #   by thread: the SDK core's tokio threads, the threads running workflow tasks, the thread pool, sockets, GC.
 # and then the leaf functions whose samples per activity grew most against the reference.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { echo "usage: bench/monitoring-perf-share.sh [MODES] [ROUNDS]" >&2; exit 2; }
-[[ $# -le 2 ]] || usage
+usage() { echo "usage: bench/monitoring-perf-share.sh [MODES] [ROUNDS] [SCENARIO]" >&2; exit 2; }
+[[ $# -le 3 ]] || usage
 modes="${1:-None,All}"
 rounds="${2:-20}"
+scenario="${3:-trivial}"
+[[ "$scenario" == trivial || "$scenario" == example ]] || { echo "monitoring-perf-share: SCENARIO is trivial or example, not '$scenario'." >&2; exit 2; }
 IFS=',' read -ra named <<<"$modes"
 [[ ${#named[@]} -ge 1 ]] || usage
 for mode in "${named[@]}"; do
@@ -54,8 +60,8 @@ trap 'rm -rf "$work"' EXIT
 # JIT-compiled frames get names from /tmp/perf-<pid>.map, which perf reads only without W^X double mapping.
 DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 \
   perf record -q -k CLOCK_MONOTONIC -F 999 -g -o "$work/perf.data" \
-  "$bench" "$rounds" --modes "$modes" --timeline >"$work/bench.out" 2>&1 || { cat "$work/bench.out" >&2; exit 1; }
-grep -E "^mode|^warm-up|^($(IFS='|'; echo "${named[*]}")) " "$work/bench.out"
+  "$bench" "$rounds" --scenario "$scenario" --modes "$modes" --timeline >"$work/bench.out" 2>&1 || { cat "$work/bench.out" >&2; exit 1; }
+grep -E "^mode|^warm-up|^paired|^  |^($(IFS='|'; echo "${named[*]}")) " "$work/bench.out"
 grep '^round ' "$work/bench.out" >"$work/rounds.txt" || { echo "monitoring-perf-share: the bench printed no rounds." >&2; exit 1; }
 start=$(awk 'NR == 1 || $3 < min { min = $3 } END { print min }' "$work/rounds.txt")
 perf script -i "$work/perf.data" --time "$start," -F comm,tid,time,ip,sym,dso 2>/dev/null >"$work/samples.txt"
@@ -70,8 +76,10 @@ PARTS = [
     ("tracing", r"OpenTelemetry\.Trace|BatchActivityExportProcessor|System\.Diagnostics\.Activity"
                 r"|Estuary\.Temporal\.Tracing\.TraceHeaders"
                 r"|TracingInterceptor[^:]*::(StartClientSpan|TrackWorkflowSpan|InWorkflowTags|WorkflowTags|ActivityTags|StartFromWorkflow|RecordFailure|AddIfSet)"),
-    ("logging", r"Microsoft\.Extensions\.Logging|OpenTelemetry\.Logs"),
+    ("logging", r"Microsoft\.Extensions\.Logging|OpenTelemetry\.Logs|WorkflowTraceLogProcessor"),
+    ("sql-telemetry", r"Npgsql\.MetricsReporter|Npgsql\.NpgsqlActivitySource"),
     ("metrics", r"System\.Diagnostics\.Metrics|OpenTelemetry\.Metrics|EstuaryTelemetry"),
+    ("otlp-sink", r"Estuary\.Monitoring\.Bench\.OtlpSink"),
     ("otel-other", r"OpenTelemetry"),
 ]
 PARTS = [(name, re.compile(pattern)) for name, pattern in PARTS]

@@ -12,9 +12,15 @@ namespace Estuary.Monitoring.Bench;
 /// </summary>
 internal static class HotPaths
 {
-    public static void Run(int iterations)
+    public static async Task RunAsync(OtlpSink sink, int iterations)
     {
-        using var pipeline = new MonitoringPipeline();
+        await using var pipeline = await MonitoringPipeline.StartAsync(sink);
+        Run(pipeline, iterations);
+        RunSdkMetricsBridge(iterations / 4);
+    }
+
+    private static void Run(MonitoringPipeline pipeline, int iterations)
+    {
         var logger = pipeline.LoggerFactory.CreateLogger<MonitoringInterceptor>();
         var tags = new TagList { { TracingTags.WorkflowId, "wf" }, { TracingTags.RunId, "run" }, { TracingTags.ActivityType, "bench_step" }, { TracingTags.Domain, "bench" } };
 
@@ -41,9 +47,8 @@ internal static class HotPaths
     /// <summary>What the SDK's metrics cost on the .NET side of the bridge for one activity (its workflow task
     /// included): counted with the bench, the SDK makes about 31 records and 10 tag sets per activity, 12 of the
     /// records being the task-slot gauges.</summary>
-    public static void RunSdkMetricsBridge(int iterations)
+    private static void RunSdkMetricsBridge(int iterations)
     {
-        using var pipeline = new MonitoringPipeline();
         var meter = new TemporalSdkMetrics(EstuaryTelemetry.SdkMeter);
         var common = meter.CreateTags(null, [new("namespace", "default"), new("service_name", "temporal-core-sdk"), new("task_queue", "bench")]);
         var counters = Enumerable.Range(0, 9).Select(i => meter.CreateCounter<long>($"hot_counter_{i}", null, null)).ToArray();

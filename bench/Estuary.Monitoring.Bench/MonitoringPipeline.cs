@@ -1,65 +1,65 @@
-using System.Diagnostics;
-using Estuary.Temporal.Monitoring;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using OpenTelemetry;
-using OpenTelemetry.Logs;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Trace;
 
 namespace Estuary.Monitoring.Bench;
 
 /// <summary>
-/// What a worker's service defaults run when monitoring is on, minus the network: OpenTelemetry logs (scopes included),
-/// traces and metrics of Estuary and of the Temporal SDK, each through the batching processor or periodic reader an
-/// OTLP exporter uses, into an exporter that drops the batch.
+/// The OpenTelemetry pipeline of a worker process, built by the service defaults (<c>ConfigureOpenTelemetry</c>) as
+/// <c>AddServiceDefaults</c> builds it, exporting over OTLP/gRPC to an <see cref="OtlpSink"/> with the settings the
+/// Aspire AppHost gives a resource in development (<see cref="Settings"/>): logs (scopes included) and spans through
+/// the batching processors, metrics through the periodic reader. One per process, as a worker has one.
 /// </summary>
-internal sealed class MonitoringPipeline : IDisposable
+internal sealed class MonitoringPipeline : IAsyncDisposable
 {
-    private readonly TracerProvider _tracing;
-    private readonly MeterProvider _metrics;
+    private readonly IHost _host;
 
-    public MonitoringPipeline()
+    private MonitoringPipeline(IHost host) => _host = host;
+
+    /// <summary>Gets the logger factory of the pipeline's host: what a worker's interceptors and Workflow.Logger log to.</summary>
+    public ILoggerFactory LoggerFactory => _host.Services.GetRequiredService<ILoggerFactory>();
+
+    /// <summary>The configuration a worker exports with: the sink as its OTLP endpoint, and the batch and export
+    /// intervals, sampler and exemplar filter the Aspire AppHost sets in development; log levels as Estuary's workers'
+    /// appsettings.json.</summary>
+    /// <param name="sink">The receiver.</param>
+    /// <returns>Configuration keys and values.</returns>
+    public static Dictionary<string, string?> Settings(OtlpSink sink) => new()
     {
-        _tracing = Sdk.CreateTracerProviderBuilder()
-            .AddSource(EstuaryTelemetry.Name)
-            .AddProcessor(new BatchActivityExportProcessor(new Discard<Activity>()))
-            .Build();
-        _metrics = Sdk.CreateMeterProviderBuilder()
-            .AddMeter(EstuaryTelemetry.Name, EstuaryTelemetry.SdkMeterName)
-            .AddReader(new PeriodicExportingMetricReader(new Discard<Metric>(), exportIntervalMilliseconds: 1000))
-            .Build();
-        LoggerFactory = Microsoft.Extensions.Logging.LoggerFactory.Create(logging => logging
-            .SetMinimumLevel(LogLevel.Information)
-            .AddOpenTelemetry(options =>
-            {
-                options.IncludeScopes = true;
-                options.IncludeFormattedMessage = true;
-                options.AddProcessor(new BatchLogRecordExportProcessor(new Discard<LogRecord>()));
-            }));
+        ["OTEL_EXPORTER_OTLP_ENDPOINT"] = sink.Endpoint,
+        ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc",
+        ["OTEL_BSP_SCHEDULE_DELAY"] = "1000",
+        ["OTEL_BLRP_SCHEDULE_DELAY"] = "1000",
+        ["OTEL_METRIC_EXPORT_INTERVAL"] = "1000",
+        ["OTEL_METRICS_EXEMPLAR_FILTER"] = "trace_based",
+        ["OTEL_SERVICE_NAME"] = "monitoring-bench",
+        ["Logging:LogLevel:Default"] = "Information",
+        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+        ["Logging:LogLevel:Microsoft.EntityFrameworkCore.Database.Command"] = "Warning",
+    };
+
+    /// <summary>Adds the logging levels of <see cref="Settings"/> and the service defaults' OpenTelemetry to a host.</summary>
+    /// <param name="builder">A host builder whose configuration holds <see cref="Settings"/>.</param>
+    public static void AddTo(HostApplicationBuilder builder)
+    {
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
+        builder.ConfigureOpenTelemetry();
     }
 
-    public ILoggerFactory LoggerFactory { get; }
-
-    /// <summary>Gets the number of spans, log records and metric points exported (proof the pipeline ran).</summary>
-    public static long Exported => Interlocked.Read(ref Discard<Activity>.Count) + Interlocked.Read(ref Discard<LogRecord>.Count)
-        + Interlocked.Read(ref Discard<Metric>.Count);
-
-    public void Dispose()
+    public static async Task<MonitoringPipeline> StartAsync(OtlpSink sink)
     {
-        LoggerFactory.Dispose();
-        _tracing.Dispose();
-        _metrics.Dispose();
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "monitoring-bench" });
+        builder.Configuration.AddInMemoryCollection(Settings(sink));
+        AddTo(builder);
+        var host = builder.Build();
+        await host.StartAsync();
+        return new MonitoringPipeline(host);
     }
 
-    private sealed class Discard<T> : BaseExporter<T>
-        where T : class
+    public async ValueTask DisposeAsync()
     {
-        public static long Count;
-
-        public override ExportResult Export(in Batch<T> batch)
-        {
-            Interlocked.Add(ref Count, batch.Count);
-            return ExportResult.Success;
-        }
+        await _host.StopAsync();
+        _host.Dispose();
     }
 }

@@ -4,13 +4,16 @@ using System.Runtime;
 using Estuary.DevServer;
 using Estuary.Monitoring.Bench;
 using Estuary.Temporal.Monitoring;
+using Estuary.Testing;
 using Temporalio.Runtime;
 
-// Activity throughput with monitoring off and on, in one process against the embedded server. Every round runs each
-// mode once, in a rotating order, so drift in machine load does not favour one; each mode is compared with "off" of the
-// same round, and the median of those paired ratios is the figure.
-// Usage: [rounds] [workflows per round] [activities per workflow]
-//   --breakdown        also each part of monitoring alone, the SDK's metrics into a meter that drops them, and Control
+// Throughput with monitoring off and on, in one process against the embedded server. Every round runs each mode once,
+// in a rotating order, so drift in machine load does not favour one; modes are compared round by round (paired ratios)
+// and the median of those ratios is the figure.
+// Usage: [rounds] [workflows per round] [activities per workflow (trivial only)]
+//   --scenario S       trivial (default): chains of activities that add one; example: the Example domain's
+//                      ExampleWorkflow on a real PostgreSQL, through AddEstuaryWorker
+//   --breakdown        trivial: also each part of monitoring alone and the SDK's metrics into a meter that drops them
 //   --modes A,B,...    only the modes named (the first is the reference), e.g. --modes None,SdkMetrics
 //   --warmup K         at least K unmeasured rounds first (default 6), more while the JIT still compiles
 //   --hot-paths        first time monitoring's per-activity work alone, without a server
@@ -20,7 +23,7 @@ var valued = new Dictionary<string, string>(StringComparer.Ordinal);
 var numbers = new List<int>();
 for (var i = 0; i < args.Length; i++)
 {
-    if (args[i] is "--modes" or "--warmup")
+    if (args[i] is "--modes" or "--warmup" or "--scenario")
     {
         if (i + 1 >= args.Length)
         {
@@ -40,8 +43,15 @@ for (var i = 0; i < args.Length; i++)
     }
 }
 
-var rounds = numbers.Count > 0 ? numbers[0] : 15;
-var workflows = numbers.Count > 1 ? numbers[1] : 40;
+var scenario = valued.GetValueOrDefault("--scenario", "trivial");
+if (scenario is not ("trivial" or "example"))
+{
+    return Usage($"--scenario takes trivial or example, not '{scenario}'.");
+}
+
+var example = scenario == "example";
+var rounds = numbers.Count > 0 ? numbers[0] : 20;
+var workflows = numbers.Count > 1 ? numbers[1] : example ? 100 : 40;
 var activities = numbers.Count > 2 ? numbers[2] : 25;
 var warmup = 6;
 if (valued.TryGetValue("--warmup", out var w) && !int.TryParse(w, NumberStyles.None, CultureInfo.InvariantCulture, out warmup))
@@ -49,43 +59,61 @@ if (valued.TryGetValue("--warmup", out var w) && !int.TryParse(w, NumberStyles.N
     return Usage($"--warmup takes a count of rounds, not '{w}'.");
 }
 
-Monitors[] modes = options.Contains("--breakdown")
-    ? [Monitors.None, Monitors.All, Monitors.Tracing, Monitors.LogsAndMetrics, Monitors.SdkMetrics, Monitors.SdkMetricsDiscarded, Monitors.Control]
-    : [Monitors.None, Monitors.All];
+Monitors[] known = example
+    ? [Monitors.None, Monitors.All, Monitors.Control]
+    : [Monitors.None, Monitors.All, Monitors.Tracing, Monitors.LogsAndMetrics, Monitors.SdkMetrics, Monitors.SdkMetricsDiscarded, Monitors.Control];
+Monitors[] modes = example ? [Monitors.None, Monitors.All, Monitors.Control]
+    : options.Contains("--breakdown") ? known
+    : [Monitors.None, Monitors.SdkMetrics, Monitors.All, Monitors.Control];
 if (valued.TryGetValue("--modes", out var named))
 {
-    var parsed = named.Split(',').Select(m => (Name: m, Known: Enum.TryParse<Monitors>(m, ignoreCase: true, out var mode) && !int.TryParse(m, out _), Mode: mode)).ToList();
+    var parsed = named.Split(',').Select(m => (Name: m, Known: Enum.TryParse<Monitors>(m, ignoreCase: true, out var mode) && !int.TryParse(m, out _) && known.Contains(mode), Mode: mode)).ToList();
     if (parsed.FirstOrDefault(p => !p.Known) is { Name: { } unknown })
     {
-        return Usage($"--modes: '{unknown}' is not a mode (None, All, Tracing, LogsAndMetrics, SdkMetrics, SdkMetricsDiscarded, Control).");
+        return Usage($"--modes: '{unknown}' is not a mode of the {scenario} scenario ({string.Join(", ", known)}).");
     }
 
     modes = [.. parsed.Select(p => p.Mode).Distinct()];
 }
 
+using var exportFailures = new ExportFailures();
+await using var sink = await OtlpSink.StartAsync();
 if (options.Contains("--hot-paths"))
 {
-    HotPaths.Run(iterations: 200_000);
-    HotPaths.RunSdkMetricsBridge(iterations: 50_000);
+    await HotPaths.RunAsync(sink, iterations: 200_000);
 }
 
 await using var server = await TemporalDevServer.StartAsync(new DevServerOptions());
-// One telemetry pipeline for the whole process, as a worker has: building one per round (a logger factory's service
-// provider, providers, listeners) would cost every round fresh JIT work that a running worker never pays.
-using var pipeline = new MonitoringPipeline();
-var runtimes = new Runtimes(
-    new TemporalRuntime(new TemporalRuntimeOptions()),
-    TemporalSdkMetrics.CreateRuntime(),
-    DiscardingSdkMeter.CreateRuntime(),
-    new TemporalRuntime(new TemporalRuntimeOptions()),
-    pipeline);
-Console.WriteLine($"{rounds} rounds, {workflows} workflows x {activities} activities per round and mode, {Environment.ProcessorCount} cores");
-
-// One client and worker per mode for the whole run, as a worker process has; idle between their rounds.
-var runs = new Dictionary<Monitors, ThroughputRun>();
-foreach (var mode in modes)
+await using var postgres = example ? new LocalPostgres() : null;
+MonitoringPipeline? pipeline = null;
+var runs = new Dictionary<Monitors, IModeRun>();
+if (postgres is not null)
 {
-    runs[mode] = await ThroughputRun.StartAsync(server.Address, mode, runtimes);
+    await postgres.StartAsync();
+    Console.WriteLine($"{rounds} rounds, {workflows} ExampleWorkflow runs (2 activities each) per round and mode, {Environment.ProcessorCount} cores, load average {LoadAverage()}");
+
+    // One worker host per mode for the whole run, as a worker process has, each on a database of its own.
+    foreach (var mode in modes)
+    {
+        var database = LocalPostgres.Pooled(await postgres.CreateDatabaseAsync($"bench_{mode}"));
+        runs[mode] = await ExampleRun.StartAsync(server.Address, mode == Monitors.All, database, sink, workflows);
+    }
+}
+else
+{
+    // One telemetry pipeline for the whole process, as a worker has: it serves every mode that has a part of monitoring on.
+    pipeline = await MonitoringPipeline.StartAsync(sink);
+    var runtimes = new Runtimes(
+        new TemporalRuntime(new TemporalRuntimeOptions()),
+        TemporalSdkMetrics.CreateRuntime(),
+        DiscardingSdkMeter.CreateRuntime(),
+        new TemporalRuntime(new TemporalRuntimeOptions()),
+        pipeline);
+    Console.WriteLine($"{rounds} rounds, {workflows} workflows x {activities} activities per round and mode, {Environment.ProcessorCount} cores, load average {LoadAverage()}");
+    foreach (var mode in modes)
+    {
+        runs[mode] = await ChainRun.StartAsync(server.Address, mode, runtimes, workflows, activities);
+    }
 }
 
 // Warm-up, not measured: the server's first task queues and the JIT. After the given rounds it goes on while the JIT
@@ -99,7 +127,7 @@ for (var jitShare = 1.0; warmupRounds < warmup || (jitShare > 0.01 && warmupRoun
     var rotation = Stopwatch.StartNew();
     foreach (var mode in modes)
     {
-        await runs[mode].RunAsync(workflows, activities);
+        await runs[mode].RunAsync();
     }
 
     jitShare = (JitInfo.GetCompilationTime() - jitBefore) / rotation.Elapsed;
@@ -107,6 +135,8 @@ for (var jitShare = 1.0; warmupRounds < warmup || (jitShare > 0.01 && warmupRoun
 
 var jitAtStart = JitInfo.GetCompilationTime();
 var measured = Stopwatch.StartNew();
+var (activationsAtStart, threadsAtStart, poolThreadsAtStart) = (WorkflowThreads.Activations, WorkflowThreads.Threads, WorkflowThreads.PoolThreads);
+var (requestsAtStart, bytesAtStart) = (sink.Requests, sink.BytesOf());
 
 var results = modes.ToDictionary(m => m, _ => new List<RoundResult>());
 for (var round = 0; round < rounds; round++)
@@ -114,11 +144,11 @@ for (var round = 0; round < rounds; round++)
     for (var i = 0; i < modes.Length; i++)
     {
         var mode = modes[(round + i) % modes.Length];
-        var result = await runs[mode].RunAsync(workflows, activities);
+        var result = await runs[mode].RunAsync();
         results[mode].Add(result);
         if (options.Contains("--timeline"))
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {mode} {result.Start:F6} {result.End:F6} {workflows * activities} {result.Collections}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {mode} {result.Start:F6} {result.End:F6} {result.Activities} {result.Collections}"));
         }
     }
 
@@ -128,12 +158,18 @@ for (var round = 0; round < rounds; round++)
 }
 
 var jitMeasured = JitInfo.GetCompilationTime() - jitAtStart;
+var elapsed = measured.Elapsed;
 Console.WriteLine(string.Create(
     CultureInfo.InvariantCulture,
-    $"warm-up rounds: {warmupRounds}; JIT compiling during the measured rounds: {jitMeasured.TotalMilliseconds:F0} ms, {jitMeasured / measured.Elapsed:P1} of their wall-clock time"));
+    $"warm-up rounds: {warmupRounds}; JIT compiling during the measured rounds: {jitMeasured.TotalMilliseconds:F0} ms, {jitMeasured / elapsed:P1} of their wall-clock time; load average {LoadAverage()}"));
 foreach (var run in runs.Values)
 {
     await run.DisposeAsync();
+}
+
+if (pipeline is not null)
+{
+    await pipeline.DisposeAsync();
 }
 
 // Each mode against the reference (the first mode: monitoring off unless --modes says otherwise) of the same round.
@@ -141,27 +177,61 @@ var reference = modes[0];
 Console.WriteLine($"mode                 activities/s  CPU µs/activity   throughput {reference}/mode (median, IQR)   CPU mode/{reference} (median, IQR)   KiB/activity  GC pause µs/activity  switches/activity");
 foreach (var mode in modes)
 {
-    var rate = Median(results[mode].Select(r => r.PerSecond));
-    var cpu = Median(results[mode].Select(r => r.CpuMicroseconds));
-    var allocated = Median(results[mode].Select(r => r.AllocatedKiB));
-    var switches = Median(results[mode].Select(r => r.ContextSwitches));
-    var pause = Median(results[mode].Select(r => r.GcPauseMicroseconds));
-    var throughputRatios = results[mode].Zip(results[reference], (m, r) => r.PerSecond / m.PerSecond).ToList();
-    var cpuRatios = results[mode].Zip(results[reference], (m, r) => m.CpuMicroseconds / r.CpuMicroseconds).ToList();
+    var throughputRatios = Paired(reference, mode, r => r.PerSecond);
+    var cpuRatios = Paired(mode, reference, r => r.CpuMicroseconds);
     Console.WriteLine(string.Create(
         CultureInfo.InvariantCulture,
-        $"{mode,-20} {rate,12:F1}  {cpu,15:F0}   {Median(throughputRatios),10:F3} ({Quantile(throughputRatios, 0.25):F3}–{Quantile(throughputRatios, 0.75):F3})        {Median(cpuRatios),10:F3} ({Quantile(cpuRatios, 0.25):F3}–{Quantile(cpuRatios, 0.75):F3})   {allocated,12:F1}  {pause,20:F1}  {switches,17:F1}"));
+        $"{mode,-20} {Median(results[mode].Select(r => r.PerSecond)),12:F1}  {Median(results[mode].Select(r => r.CpuMicroseconds)),15:F0}   {Summary(throughputRatios),-37}   {Summary(cpuRatios),-29}   {Median(results[mode].Select(r => r.AllocatedKiB)),12:F1}  {Median(results[mode].Select(r => r.GcPauseMicroseconds)),20:F1}  {Median(results[mode].Select(r => r.ContextSwitches)),17:F1}"));
 }
 
+// The figures the targets are about, each a median of paired throughput ratios (the slower mode's rate divides), with
+// the paired ratio of CPU per activity beside it, which the machine's load moves less than wall-clock time.
+Console.WriteLine("paired ratios (median, IQR):");
+Report(Monitors.None, Monitors.All, example ? "everything on against off (target <= 1.03)" : "everything on against off");
+Report(Monitors.SdkMetrics, Monitors.All, "Estuary's share: everything on against the SDK's metrics only (target <= 1.03)");
+Report(Monitors.None, Monitors.SdkMetrics, "the SDK's share: its metrics bridged against off");
+Report(Monitors.None, Monitors.Control, "Control against off: the method's bias and noise");
+
+if (!example)
+{
+    var activations = WorkflowThreads.Activations - activationsAtStart;
+    var threads = WorkflowThreads.Threads - threadsAtStart;
+    Console.WriteLine(string.Create(
+        CultureInfo.InvariantCulture,
+        $"workflow activations in the measured rounds: {activations}, on {threads} distinct threads ({(double)threads / Math.Max(1, activations):F3} new threads per activation), {WorkflowThreads.PoolThreads - poolThreadsAtStart} of them thread-pool threads"));
+}
+else
+{
+    Console.WriteLine($"SQL commands of off hosts kept out of the monitored host's tracing: {ExampleRun.SqlRootsDropped}");
+}
+
+var received = sink.BytesOf().Zip(bytesAtStart, (now, before) => (now - before) / 1024.0 / elapsed.TotalSeconds).ToArray();
 Console.WriteLine(string.Create(
     CultureInfo.InvariantCulture,
-    $"target: median throughput ratio None/All <= 1.03; telemetry items exported (spans, log records, metric points): {MonitoringPipeline.Exported}"));
-
+    $"OTLP sink, measured rounds: {sink.Requests - requestsAtStart} export requests, {received.Sum():F0} KiB/s received ({string.Join(", ", OtlpSink.Signals.Zip(received, (signal, rate) => string.Create(CultureInfo.InvariantCulture, $"{signal} {rate:F0}")))})"));
+Console.WriteLine($"OTLP exporter warnings and errors, whole run: {exportFailures.Count}{(exportFailures.First is { } first ? $" (first: {first})" : string.Empty)}");
 return 0;
+
+List<double> Paired(Monitors numerator, Monitors denominator, Func<RoundResult, double> value) =>
+    results[numerator].Zip(results[denominator], (n, d) => value(n) / value(d)).ToList();
+
+void Report(Monitors faster, Monitors slower, string what)
+{
+    if (results.ContainsKey(faster) && results.ContainsKey(slower))
+    {
+        Console.WriteLine($"  {what}: {faster}/{slower} {Summary(Paired(faster, slower, r => r.PerSecond))}; CPU per activity {slower}/{faster} {Summary(Paired(slower, faster, r => r.CpuMicroseconds))}");
+    }
+}
+
+static string Summary(IReadOnlyCollection<double> ratios) =>
+    string.Create(CultureInfo.InvariantCulture, $"{Quantile(ratios, 0.5):F3} ({Quantile(ratios, 0.25):F3}–{Quantile(ratios, 0.75):F3})");
+
+static string LoadAverage() =>
+    File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
 static int Usage(string problem)
 {
-    Console.Error.WriteLine($"Estuary.Monitoring.Bench: {problem} Usage: [rounds] [workflows] [activities] [--breakdown] [--modes A,B] [--warmup K] [--hot-paths] [--timeline]");
+    Console.Error.WriteLine($"Estuary.Monitoring.Bench: {problem} Usage: [rounds] [workflows] [activities] [--scenario trivial|example] [--breakdown] [--modes A,B] [--warmup K] [--hot-paths] [--timeline]");
     return 2;
 }
 

@@ -30,13 +30,21 @@ try
         .WithReference(paymentsDb).WaitFor(paymentsDb)
         .WithWorkflowCommand(temporal, "RecordPaymentWorkflow", taskQueue: "payments", argumentLabel: "Payment",
             example: """{"Reference": "P-1", "AmountMinor": 1250, "Currency": "EUR"}""");
+
+    // Once everything is healthy: one block saying where it all is, and the file `estuary` finds Temporal through.
+    builder.PublishLocalEndpoints(temporal, postgres);
+
+    // Ctrl+C stops the workers, then Temporal and PostgreSQL, before the prompt comes back.
+    builder.StopResourcesBeforeExit();
+
+    await builder.Build().RunAsync();
 }
-catch (PostgresNotInstalledException missing)
+catch (Exception cannotStart) when (cannotStart is PostgresNotInstalledException or AppHostStartException)
 {
-    // Nothing can run without a database: one line that says what to install beats a stack trace.
-    Console.Error.WriteLine(missing.Message);
+    // A missing prerequisite, an invalid setting or a port already taken: one line that says what to do beats a stack
+    // trace, and nothing has been started.
+    Console.Error.WriteLine(cannotStart.Message);
     return 1;
 }
 
-builder.Build().Run();
 return 0;

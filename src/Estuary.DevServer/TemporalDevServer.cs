@@ -16,9 +16,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Estuary.DevServer;
 
 /// <summary>
-/// A Temporal-compatible server speaking Temporal's gRPC API (WorkflowService, OperatorService, TestService) over
-/// plaintext HTTP/2, in memory or on a database file (<see cref="DevServerOptions.DatabasePath"/>). Start it, point a
-/// Temporal client at <see cref="Address"/>, dispose it.
+/// A Temporal-compatible server speaking Temporal's gRPC API (WorkflowService, OperatorService, TestService, and the
+/// standard gRPC health service) over plaintext HTTP/2, in memory or on a database file
+/// (<see cref="DevServerOptions.DatabasePath"/>). Start it, point a Temporal client at <see cref="Address"/>, dispose it.
 /// </summary>
 public sealed class TemporalDevServer : IAsyncDisposable
 {
@@ -83,12 +83,14 @@ public sealed class TemporalDevServer : IAsyncDisposable
         AddService<WorkflowServiceHandler>(builder.Services);
         AddService<OperatorServiceHandler>(builder.Services);
         AddService<TestServiceHandler>(builder.Services);
+        HealthService.Add(builder.Services);
 
         var app = builder.Build();
         app.UseRouting();
         app.MapGrpcService<WorkflowServiceHandler>();
         app.MapGrpcService<OperatorServiceHandler>();
         app.MapGrpcService<TestServiceHandler>();
+        app.MapGrpcHealthChecksService();
         try
         {
             await app.StartAsync(ct);

@@ -43,25 +43,35 @@ public static class Extensions
     }
 
     /// <summary>
-    /// Configures OpenTelemetry logging (scopes included, trace and span ids on every record written inside a span),
-    /// tracing (Estuary's client, workflow and activity spans, ASP.NET Core, HTTP and Npgsql — the SQL under EF Core) and
-    /// metrics (Estuary's executions, the Temporal SDK's own metrics, Npgsql, ASP.NET Core, HTTP, runtime).
+    /// Configures OpenTelemetry logging (scopes included, trace and span ids on every record written inside a span or by
+    /// workflow code), tracing (Estuary's client, workflow and activity spans, ASP.NET Core, HTTP and Npgsql — the SQL
+    /// under EF Core) and metrics (Estuary's executions, the Temporal SDK's own metrics, Npgsql, ASP.NET Core, HTTP,
+    /// runtime; durations in the buckets of <see cref="DurationHistograms"/>).
     /// </summary>
     /// <typeparam name="TBuilder">The host builder type.</typeparam>
     /// <param name="builder">The host builder.</param>
     /// <returns>The same builder.</returns>
+    /// <exception cref="InvalidOperationException">The histograms' configuration is invalid; the message names the key.</exception>
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
+        var histograms = DurationHistograms.FromConfiguration(builder.Configuration);
+
         builder.Logging.AddOpenTelemetry(logging =>
         {
             logging.IncludeFormattedMessage = true;
             logging.IncludeScopes = true;
+
+            // First, so exporters added later see the record with the workflow's ids.
+            logging.AddProcessor(new WorkflowTraceLogProcessor());
         });
 
         builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics
                 .AddMeter(EstuaryTelemetry.Name, EstuaryTelemetry.SdkMeterName)
+                .AddView(instrument => histograms.BoundariesOf(instrument) is { } boundaries
+                    ? new ExplicitBucketHistogramConfiguration { Boundaries = boundaries }
+                    : null)
                 .AddNpgsqlInstrumentation()
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()

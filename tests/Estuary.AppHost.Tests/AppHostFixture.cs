@@ -1,9 +1,12 @@
 using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 
 namespace Estuary.AppHost.Tests;
 
@@ -13,7 +16,7 @@ namespace Estuary.AppHost.Tests;
 /// </summary>
 public sealed class AppHostFixture : IAsyncLifetime, IDisposable
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(5);
 
     private readonly string _stateDirectory = Path.Combine(Path.GetTempPath(), "estuary-apphost-tests", Guid.NewGuid().ToString("N"));
     private readonly ConcurrentDictionary<string, ResourceEvent> _states = new();
@@ -22,6 +25,21 @@ public sealed class AppHostFixture : IAsyncLifetime, IDisposable
 
     public DistributedApplication App { get; private set; } = null!;
 
+    /// <summary>Gets the port Temporal is served on (<c>Temporal:Port</c>).</summary>
+    public int TemporalPort { get; } = FreePortWithFreeUiPort();
+
+    /// <summary>Gets the endpoints file the AppHost writes (<c>Estuary:LocalEndpointsFile</c>).</summary>
+    public string LocalEndpointsFile => Path.Combine(_stateDirectory, "local.json");
+
+    /// <summary>Gets the API key the resources send with their telemetry (<c>AppHost:OtlpApiKey</c>).</summary>
+    public string OtlpApiKey { get; } = Guid.NewGuid().ToString("N");
+
+    /// <summary>Gets the stand-in for the dashboard's OTLP endpoint.</summary>
+    public OtlpReceiver Otlp { get; private set; } = null!;
+
+    /// <summary>Gets the AppHost's own log lines.</summary>
+    public AppHostLog Log { get; } = new();
+
     /// <summary>Gets the names of the resources that have a life cycle (parameters and resources started only on request, such as Aspire's project rebuilders, aside).</summary>
     public IReadOnlyList<string> ResourceNames { get; private set; } = [];
 
@@ -29,13 +47,19 @@ public sealed class AppHostFixture : IAsyncLifetime, IDisposable
     {
         // Readable by the postgres user the cluster runs as when the tests run as root.
         Directory.CreateDirectory(_stateDirectory);
+        Otlp = await OtlpReceiver.StartAsync();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Estuary_AppHost>(
         [
             "Temporal:Mode=Embedded",
+            $"Temporal:Port={TemporalPort}",
             "Postgres:Mode=Local",
             $"Estuary:StateDirectory={_stateDirectory}",
+            $"Estuary:LocalEndpointsFile={LocalEndpointsFile}",
+            $"DOTNET_DASHBOARD_OTLP_ENDPOINT_URL={Otlp.Endpoint}",
+            $"AppHost:OtlpApiKey={OtlpApiKey}",
             "DcpPublisher:ContainerRuntimeInitializationTimeout=00:00:00",
         ]);
+        builder.Services.AddLogging(logging => logging.AddProvider(Log));
         ResourceNames = builder.Resources
             .Where(r => r is not ParameterResource)
             .Where(r => !r.HasAnnotationOfType<ExplicitStartupAnnotation>())
@@ -91,10 +115,52 @@ public sealed class AppHostFixture : IAsyncLifetime, IDisposable
             await App.DisposeAsync();
         }
 
+        if (Otlp is not null)
+        {
+            await Otlp.DisposeAsync();
+        }
+
         Directory.Delete(_stateDirectory, recursive: true);
     }
 
     public void Dispose() => _watching.Dispose();
+
+    /// <summary>Finds a free port whose UI port (+ 1000) is free too.</summary>
+    /// <returns>The port.</returns>
+    public static int FreePortWithFreeUiPort()
+    {
+        while (true)
+        {
+            var port = FreePort();
+            if (port + 1000 <= ushort.MaxValue && IsFree(port + 1000))
+            {
+                return port;
+            }
+        }
+    }
+
+    /// <summary>Finds a free TCP port on the loopback address.</summary>
+    /// <returns>The port.</returns>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
 
     // Logs are watched by resource id: watching by name hangs in the testing host.
     private async Task WatchAsync(ResourceNotificationService notifications, ResourceLoggerService loggers)

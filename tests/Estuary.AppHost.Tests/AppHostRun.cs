@@ -6,9 +6,9 @@ namespace Estuary.AppHost.Tests;
 internal static class AppHostRun
 {
 #if DEBUG
-    private const string Configuration = "Debug";
+    internal const string Configuration = "Debug";
 #else
-    private const string Configuration = "Release";
+    internal const string Configuration = "Release";
 #endif
 
     /// <summary>Runs the AppHost to its end.</summary>
@@ -29,4 +29,16 @@ internal static class AppHostRun
         await process.WaitForExitAsync(timeout.Token);
         return (process.ExitCode, await output, await error);
     }
+
+    /// <summary>Arguments that move the dashboard's URLs (the launch profile's 15080, 19080, 19081, 20080) to free ports, so a
+    /// developer's running AppHost does not stand in the way.</summary>
+    /// <param name="dashboardPort">The dashboard's own port, or 0 for a free one.</param>
+    /// <returns>The AppHost arguments.</returns>
+    public static string[] FreeDashboardUrls(int dashboardPort = 0) =>
+    [
+        $"ASPNETCORE_URLS=http://localhost:{(dashboardPort > 0 ? dashboardPort : AppHostFixture.FreePort())}",
+        $"DOTNET_DASHBOARD_OTLP_ENDPOINT_URL=http://localhost:{AppHostFixture.FreePort()}",
+        $"ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL=http://localhost:{AppHostFixture.FreePort()}",
+        $"DOTNET_RESOURCE_SERVICE_ENDPOINT_URL=http://localhost:{AppHostFixture.FreePort()}",
+    ];
 }

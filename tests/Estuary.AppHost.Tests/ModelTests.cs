@@ -40,8 +40,7 @@ public sealed class ModelTests
 
         var temporal = Assert.IsType<TemporalProjectResource>(Resource(builder, "temporal"));
         var args = await ArgumentsAsync(temporal);
-        Assert.Equal(["server", "start-dev", "--ip", "127.0.0.1", "--port"], args.Take(5));
-        Assert.Contains("--ui-port", args);
+        Assert.Equal(["server", "start-dev", "--ip", "127.0.0.1", "--port", "7233", "--ui-port", "8233"], args.Take(8));
         Assert.DoesNotContain("--headless", args);
         Assert.Equal(["grpc", "ui"], temporal.Annotations.OfType<EndpointAnnotation>().Select(e => e.Name).Order());
 
@@ -52,6 +51,40 @@ public sealed class ModelTests
             Assert.Same(postgres, Assert.IsType<LocalPostgresDatabaseResource>(Resource(builder, $"{domain}-db")).Parent);
             AssertWorkerWaitsFor(builder, $"{domain}-worker", "temporal", "postgres", $"{domain}-db");
         }
+    }
+
+    [Theory]
+    [InlineData("Container", 7233)]
+    [InlineData("Cli", 17233)]
+    [InlineData("Embedded", 17233)]
+    public async Task Build_TemporalPortConfigured_ServedThereUnproxiedWithUiOnPortPlus1000(string mode, int targetPort)
+    {
+        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Estuary_AppHost>(
+            [$"Temporal:Mode={mode}", "Temporal:Port=17233", "Postgres:Mode=Local"]);
+
+        var endpoints = Resource(builder, "temporal").Annotations.OfType<EndpointAnnotation>().ToDictionary(e => e.Name);
+        Assert.Equal((17233, targetPort, false), (endpoints["grpc"].Port, endpoints["grpc"].TargetPort, endpoints["grpc"].IsProxied));
+        Assert.Equal((18233, false), (endpoints["ui"].Port, endpoints["ui"].IsProxied));
+    }
+
+    [Fact]
+    public async Task Build_Default_TemporalPostgresAndWorkersSupervised()
+    {
+        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Estuary_AppHost>(
+            ["Temporal:Mode=Embedded", "Postgres:Mode=Local"]);
+
+        Assert.Equal(
+            ["bookings-worker", "example-worker", "payments-worker", "postgres", "temporal"],
+            builder.Resources.Where(r => r.HasAnnotationOfType<SupervisedAnnotation>()).Select(r => r.Name).Order());
+    }
+
+    [Fact]
+    public async Task Build_SupervisionDisabled_NothingSupervised()
+    {
+        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Estuary_AppHost>(
+            ["Temporal:Mode=Embedded", "Postgres:Mode=Local", "Estuary:Supervision:Enabled=false"]);
+
+        Assert.DoesNotContain(builder.Resources, r => r.HasAnnotationOfType<SupervisedAnnotation>());
     }
 
     [Fact]
@@ -69,6 +102,33 @@ public sealed class ModelTests
         }
     }
 
+    [Fact]
+    public void AddTemporalAndAddEstuaryPostgres_LocalModes_TypedBuildersStandForTheModelResources()
+    {
+        var builder = DistributedApplication.CreateBuilder(new DistributedApplicationOptions
+        {
+            AssemblyName = typeof(TemporalResource).Assembly.GetName().Name,
+            DisableDashboard = true,
+            Args = ["Temporal:Mode=Embedded", $"Temporal:Port={AppHostFixture.FreePortWithFreeUiPort()}", "Postgres:Mode=Local"],
+        });
+
+        IResourceBuilder<TemporalResource> temporal = builder.AddTemporal("temporal");
+        IResourceBuilder<EstuaryPostgresResource> postgres = builder.AddEstuaryPostgres("postgres");
+        var database = postgres.AddDatabase("shop-db", "shop");
+        var worker = builder.AddWorker<Projects.Estuary_Worker_Example>("shop-worker")
+            .WithReference(temporal).WaitFor(temporal)
+            .WithReference(database).WaitFor(database);
+
+        // Each stands for the one resource of its name in the model, of the kind the mode chose, and is not a second one.
+        Assert.Same(builder.Resources.Single(r => r.Name == "temporal"), Assert.IsType<TemporalProjectResource>(temporal.Resource.Server));
+        Assert.Same(builder.Resources.Single(r => r.Name == "postgres"), Assert.IsType<LocalPostgresServerResource>(postgres.Resource.Server));
+        Assert.Single(builder.Resources, r => r.Name == "temporal");
+        Assert.Single(builder.Resources, r => r.Name == "postgres");
+        Assert.Same(temporal.Resource.Server.Annotations, temporal.Resource.Annotations);
+        Assert.Equal(temporal.Resource.Server.ConnectionStringExpression.ValueExpression, temporal.Resource.ConnectionStringExpression.ValueExpression);
+        Assert.Equal(["postgres", "shop-db", "temporal"], worker.Resource.Annotations.OfType<WaitAnnotation>().Select(w => w.Resource.Name).Order());
+    }
+
     private static IResource Resource(IDistributedApplicationTestingBuilder builder, string name) =>
         builder.Resources.Single(r => r.Name == name);
 
@@ -78,8 +138,8 @@ public sealed class ModelTests
             dependencies.Order(),
             Resource(builder, worker).Annotations.OfType<WaitAnnotation>().Select(w => w.Resource.Name).Order());
 
-    // Plain strings only: endpoint references are not allocated in a model that never starts.
-    private static async Task<List<string>> ArgumentsAsync(IResource resource)
+    /// <summary>A resource's command-line arguments; plain strings only (endpoint references are not allocated in a model that never starts).</summary>
+    internal static async Task<List<string>> ArgumentsAsync(IResource resource)
     {
         var arguments = new List<object>();
         foreach (var annotation in resource.Annotations.OfType<CommandLineArgsCallbackAnnotation>())

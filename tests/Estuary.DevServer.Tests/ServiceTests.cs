@@ -74,15 +74,13 @@ public sealed class ServiceTests(ServerFixture fixture)
     }
 
     [Fact]
-    public async Task ListSchedules_NotSupported_ThrowsUnimplementedWithClearMessage()
+    public async Task RespondNexusTaskFailed_NotSupported_ThrowsUnimplementedWithClearMessage()
     {
-        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+        var error = await Assert.ThrowsAsync<RpcException>(() => Service.RespondNexusTaskFailedAsync(new RespondNexusTaskFailedRequest
         {
-            await foreach (var schedule in fixture.Client.ListSchedulesAsync())
-            {
-                Assert.Fail($"listed {schedule.Id}");
-            }
-        });
+            Namespace = "default",
+            TaskToken = ByteString.CopyFromUtf8("token"),
+        }));
         Assert.Equal(RpcException.StatusCode.Unimplemented, error.Code);
         Assert.Contains("not supported by the Estuary dev server", error.Message, StringComparison.Ordinal);
     }

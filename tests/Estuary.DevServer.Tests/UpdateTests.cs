@@ -98,6 +98,64 @@ public sealed class UpdateTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task ExecuteUpdate_NoWorkerAnswersBeforeRpcTimeout_FailsWithRpcTimeout()
+    {
+        var handle = await StartListAsync(TestIds.New("tq"));
+        await Assert.ThrowsAsync<WorkflowUpdateRpcTimeoutOrCanceledException>(() =>
+            handle.ExecuteUpdateAsync(wf => wf.AddAsync("never"), new() { Rpc = new() { Timeout = TimeSpan.FromSeconds(1) } }));
+        await handle.TerminateAsync("test done");
+    }
+
+    [Fact]
+    public async Task GetUpdateResult_AdmittedUpdateNoWorkerBeforeRpcTimeout_FailsWithRpcTimeout()
+    {
+        var handle = await StartListAsync(TestIds.New("tq"));
+        var updateId = TestIds.New("update");
+        await Client.Connection.WorkflowService.UpdateWorkflowExecutionAsync(new()
+        {
+            Namespace = "default",
+            WorkflowExecution = new() { WorkflowId = handle.Id },
+            Request = new()
+            {
+                Meta = new() { UpdateId = updateId, Identity = "test" },
+                Input = new() { Name = "Add", Args = new() { Payloads_ = { Client.Options.DataConverter.PayloadConverter.ToPayload("never") } } },
+            },
+            WaitPolicy = new() { LifecycleStage = UpdateWorkflowExecutionLifecycleStage.Admitted },
+        });
+        await Assert.ThrowsAsync<WorkflowUpdateRpcTimeoutOrCanceledException>(() =>
+            handle.GetUpdateHandle<int>(updateId).GetResultAsync(new() { Timeout = TimeSpan.FromSeconds(1) }));
+        await handle.TerminateAsync("test done");
+    }
+
+    [DevServerOnlyFact]
+    public async Task UpdateAndPollUpdate_CallerDeadlineBeforeLongPollEnds_AnswerDeadlineExceeded()
+    {
+        var handle = await StartListAsync(TestIds.New("tq"));
+        var updateId = TestIds.New("update");
+        var request = new UpdateWorkflowExecutionRequest
+        {
+            Namespace = "default",
+            WorkflowExecution = new() { WorkflowId = handle.Id },
+            Request = new()
+            {
+                Meta = new() { UpdateId = updateId, Identity = "test" },
+                Input = new() { Name = "Add", Args = new() { Payloads_ = { Client.Options.DataConverter.PayloadConverter.ToPayload("never") } } },
+            },
+            WaitPolicy = new() { LifecycleStage = UpdateWorkflowExecutionLifecycleStage.Completed },
+        };
+        var rpc = new RpcOptions { Timeout = TimeSpan.FromSeconds(3), Retry = false };
+        var update = await Assert.ThrowsAsync<RpcException>(() => Client.Connection.WorkflowService.UpdateWorkflowExecutionAsync(request, rpc));
+        var poll = await Assert.ThrowsAsync<RpcException>(() => Client.Connection.WorkflowService.PollWorkflowExecutionUpdateAsync(new()
+        {
+            Namespace = "default",
+            UpdateRef = new() { WorkflowExecution = new() { WorkflowId = handle.Id }, UpdateId = updateId },
+            WaitPolicy = new() { LifecycleStage = UpdateWorkflowExecutionLifecycleStage.Completed },
+        }, rpc));
+        Assert.Equal((RpcException.StatusCode.DeadlineExceeded, RpcException.StatusCode.DeadlineExceeded), (update.Code, poll.Code));
+        await handle.TerminateAsync("test done");
+    }
+
+    [Fact]
     public async Task ExecuteUpdate_ManyAtOnce_EachAppliedOnceInSomeOrder()
     {
         var (results, count, accepted) = await WithListAsync(async handle =>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Estuary.DevServer.Ui.Tests.Workflows;
 using Microsoft.Playwright;
 using Temporalio.Api.Enums.V1;
@@ -239,6 +240,15 @@ public sealed class WorkflowPageTests(UiFixture fixture)
         await Expect(activity).ToContainTextAsync("flaky");
         await Expect(activity).ToContainTextAsync("The warehouse is closed");
         await Expect(activity).ToContainTextAsync("\"halfway\"");
+        // Next Retry: when the server says the second attempt is due, ten minutes after the first failed.
+        var pending = (await fixture.Client.WorkflowService.DescribeWorkflowExecutionAsync(new()
+        {
+            Namespace = "default",
+            Execution = new() { WorkflowId = handle.Id },
+        })).PendingActivities.Single();
+        var nextRetry = pending.NextAttemptScheduleTime.ToDateTime();
+        Assert.Equal(pending.LastAttemptCompleteTime.ToDateTime() + TimeSpan.FromMinutes(10), nextRetry);
+        await Expect(activity.Locator("td").Last).ToHaveTextAsync(nextRetry.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture));
         await UiFixture.ScreenshotAsync(page, "workflow-pending-activity");
         await handle.TerminateAsync("test over");
     }

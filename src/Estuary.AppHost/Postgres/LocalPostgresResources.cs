@@ -64,3 +64,12 @@ public sealed class LocalPostgresDatabaseResource(string name, string databaseNa
     /// <inheritdoc />
     public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create($"{Parent};Database={DatabaseName}");
 }
+
+/// <summary>
+/// The application's PostgreSQL server, as <see cref="PostgresHostingExtensions.AddEstuaryPostgres"/> chose it: its
+/// <see cref="ResourceSurrogate.Server"/> is Aspire's <see cref="PostgresServerResource"/> (a container) or a
+/// <see cref="LocalPostgresServerResource"/>. Its databases are added with
+/// <see cref="PostgresHostingExtensions.AddDatabase(IResourceBuilder{EstuaryPostgresResource}, string, string)"/>.
+/// </summary>
+/// <param name="server">The resource in the model.</param>
+public sealed class EstuaryPostgresResource(IResourceWithConnectionString server) : ResourceSurrogate(server);

@@ -19,14 +19,15 @@ public static class PostgresHostingExtensions
     /// </summary>
     /// <param name="builder">The application builder.</param>
     /// <param name="name">The resource name.</param>
-    /// <returns>The server: a <see cref="PostgresServerResource"/> or a <see cref="LocalPostgresServerResource"/>, as the mode decides.</returns>
+    /// <returns>The <see cref="EstuaryPostgresResource"/>, standing for a <see cref="PostgresServerResource"/> or a
+    /// <see cref="LocalPostgresServerResource"/>, as the mode decides.</returns>
     /// <exception cref="PostgresNotInstalledException">Local mode, and the machine has no PostgreSQL server binaries.</exception>
-    public static IResourceBuilder<IResourceWithConnectionString> AddEstuaryPostgres(this IDistributedApplicationBuilder builder, [ResourceName] string name)
+    public static IResourceBuilder<EstuaryPostgresResource> AddEstuaryPostgres(this IDistributedApplicationBuilder builder, [ResourceName] string name)
     {
         var password = builder.AddParameter($"{name}-password", new GenerateParameterDefault { MinLength = 22, Special = false }, secret: true, persist: true);
         if (builder.ExecutionContext.IsPublishMode)
         {
-            return builder.AddPostgres(name, password: password).WithDataVolume();
+            return Chosen(builder.AddPostgres(name, password: password).WithDataVolume());
         }
 
         var configuration = builder.Configuration.GetSection("Postgres");
@@ -40,14 +41,14 @@ public static class PostgresHostingExtensions
         StartupLog.Write(builder, $"PostgreSQL: {mode} mode ({reason}); set Postgres:Mode to Container or Local to choose.");
         if (mode == PostgresMode.Container)
         {
-            return builder.AddPostgres(name, password: password).WithDataVolume();
+            return Chosen(builder.AddPostgres(name, password: password).WithDataVolume().WithSupervision());
         }
 
         var installation = PostgresInstallation.Find(configuration["BinDirectory"]);
         var dataDirectory = Path.GetFullPath(configuration["DataDirectory"] is { Length: > 0 } configured
             ? configured
             : Path.Combine(EstuaryState.Directory(builder), "postgres", "data"));
-        return builder.AddLocalPostgres(name, new LocalPostgresCluster(installation, dataDirectory), password.Resource);
+        return Chosen(builder.AddLocalPostgres(name, new LocalPostgresCluster(installation, dataDirectory), password.Resource));
     }
 
     /// <summary>Adds a database to a server added by <see cref="AddEstuaryPostgres"/>.</summary>
@@ -55,9 +56,9 @@ public static class PostgresHostingExtensions
     /// <param name="name">The resource name, also the connection string name.</param>
     /// <param name="databaseName">The database's name in the server.</param>
     /// <returns>The database: a <see cref="PostgresDatabaseResource"/> or a <see cref="LocalPostgresDatabaseResource"/>, as the server.</returns>
-    /// <exception cref="ArgumentException">The server was not added by <see cref="AddEstuaryPostgres"/>.</exception>
+    /// <exception cref="ArgumentException">The server stands for neither kind of PostgreSQL server.</exception>
     public static IResourceBuilder<IResourceWithConnectionString> AddDatabase(
-        this IResourceBuilder<IResourceWithConnectionString> server, [ResourceName] string name, string databaseName) => server.Resource switch
+        this IResourceBuilder<EstuaryPostgresResource> server, [ResourceName] string name, string databaseName) => server.Resource.Server switch
         {
             PostgresServerResource container => server.ApplicationBuilder.CreateResourceBuilder(container).AddDatabase(name, databaseName),
             LocalPostgresServerResource local => server.ApplicationBuilder.CreateResourceBuilder(local).AddDatabase(name, databaseName),
@@ -84,6 +85,7 @@ public static class PostgresHostingExtensions
         return builder.AddResource(resource)
             .WithEndpoint(scheme: "tcp", name: EstuaryEndpoints.PostgresTcp)
             .WithIconName("Database")
+            .WithSupervision()
             .WithArgs(context =>
             {
                 foreach (var argument in cluster.ServerCommand().Arguments)
@@ -148,6 +150,9 @@ public static class PostgresHostingExtensions
                 Properties = [new(CustomResourceKnownProperties.Source, server.Resource.Name)],
             });
     }
+
+    private static IResourceBuilder<EstuaryPostgresResource> Chosen(IResourceBuilder<IResourceWithConnectionString> server) =>
+        server.ApplicationBuilder.CreateResourceBuilder(new EstuaryPostgresResource(server.Resource));
 
     private static async Task<string> PasswordAsync(LocalPostgresServerResource server, CancellationToken cancellationToken) =>
         await server.PasswordParameter.GetValueAsync(cancellationToken)

@@ -36,3 +36,12 @@ internal static class TemporalConnectionString
     public static ReferenceExpression Of(IResourceWithEndpoints server) =>
         ReferenceExpression.Create($"{new EndpointReference(server, EstuaryEndpoints.TemporalGrpc).Property(EndpointProperty.HostAndPort)}");
 }
+
+/// <summary>
+/// The application's Temporal service, as <see cref="TemporalHostingExtensions.AddTemporal"/> chose it: its
+/// <see cref="ResourceSurrogate.Server"/> is a <see cref="TemporalContainerResource"/>, <see cref="TemporalExecutableResource"/>
+/// or <see cref="TemporalProjectResource"/> when running, the deployment's connection-string parameter when publishing.
+/// Its connection string is the frontend's <c>host:port</c> (a deployment's may carry a namespace, an API key and TLS).
+/// </summary>
+/// <param name="server">The resource in the model.</param>
+public sealed class TemporalResource(IResourceWithConnectionString server) : ResourceSurrogate(server);

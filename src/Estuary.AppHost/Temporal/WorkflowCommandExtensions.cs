@@ -27,7 +27,7 @@ public static class WorkflowCommandExtensions
     /// <returns>The worker.</returns>
     public static IResourceBuilder<ProjectResource> WithWorkflowCommand(
         this IResourceBuilder<ProjectResource> worker,
-        IResourceBuilder<IResourceWithConnectionString> temporal,
+        IResourceBuilder<TemporalResource> temporal,
         string workflowType,
         string taskQueue,
         string argumentLabel,

@@ -8,6 +8,7 @@ public static class WorkerHostingExtensions
     /// <summary>
     /// Adds a worker project without its launch profile (a fresh clone needs none): an HTTP endpoint chosen by Aspire
     /// serves <c>/health</c> (Temporal reachable, pollers running, database reachable), which is the resource's health check.
+    /// A worker that crashes is restarted (<see cref="SupervisionExtensions.WithSupervision{T}"/>).
     /// </summary>
     /// <typeparam name="TProject">The worker project.</typeparam>
     /// <param name="builder">The application builder.</param>
@@ -25,5 +26,6 @@ public static class WorkerHostingExtensions
                 {
                     context.EnvironmentVariables["DOTNET_ENVIRONMENT"] = builder.Environment.EnvironmentName;
                 }
-            });
+            })
+            .WithSupervision();
 }

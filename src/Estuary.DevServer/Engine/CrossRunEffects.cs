@@ -34,7 +34,9 @@ internal sealed class CrossRunEffects(DevServerEngine engine)
             }
             var attributes = child.ChildStartedAttributes(identity, engine.Now);
             attributes.RootWorkflowExecution = parent.RootExecution;
-            return engine.CreateRun(entry, Guid.NewGuid().ToString(), Guid.NewGuid().ToString(), attributes, null, parentReference, dispatchFirstTask: false);
+            attributes.Priority = Priorities.Merge(parent.Started.Priority, child.Initiated.Priority);
+            return engine.CreateRun(entry, Guid.NewGuid().ToString(), Guid.NewGuid().ToString(), attributes, null, parentReference,
+                dispatchFirstTask: false, userMetadata: child.UserMetadata);
         });
         var orphaned = engine.Change(parent, () =>
         {

@@ -12,6 +12,7 @@ using Microsoft.Extensions.Logging;
 using Temporalio.Api.Command.V1;
 using Temporalio.Api.Common.V1;
 using Temporalio.Api.History.V1;
+using Temporalio.Api.Sdk.V1;
 using Temporalio.Api.WorkflowService.V1;
 
 namespace Estuary.DevServer.Engine;
@@ -48,6 +49,7 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
         Changes = new ChangeLog(store, logger, Namespaces.Capture, () => new Dictionary<string, Temporalio.Api.Enums.V1.IndexedValueType>(Namespaces.SearchAttributes));
         Queries = new QueryRouter(this);
         _effects = new CrossRunEffects(this);
+        Schedules = new ScheduleEngine(this);
     }
 
     public DevServerOptions Options { get; }
@@ -63,6 +65,8 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
     public NamespaceRegistry Namespaces { get; } = new();
 
     public QueryRouter Queries { get; }
+
+    public ScheduleEngine Schedules { get; }
 
     public TimeProvider WallClock => _wallClock;
 
@@ -81,6 +85,7 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
         var stored = Store.Load();
         var read = loading.Elapsed;
         var lastKey = Restore(stored);
+        Schedules.Restore(stored.Schedules);
         var rebuilt = loading.Elapsed;
         var open = _restored.Count(run => run.IsRunning);
         Changes.Start(lastKey);
@@ -107,6 +112,7 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
             });
             Changes.TouchRegistry(addedNamespaces, addedAttributes);
             ResumeRuns();
+            Schedules.Resume();
         }
         if (Store.IsDurable)
         {
@@ -116,6 +122,7 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
         Clock.Start();
         // On the wall clock, not the DevClock: a retention timer there would make time skipping jump to it.
         _retentionSweep = _wallClock.CreateTimer(_ => SweepClosedRuns(), null, RetentionSweepInterval, RetentionSweepInterval);
+        Schedules.Start();
     }
 
     private readonly List<WorkflowRun> _restored = [];
@@ -184,6 +191,7 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
         {
             await _retentionSweep.DisposeAsync();
         }
+        await Schedules.DisposeAsync();
         await Clock.DisposeAsync();
         Changes.Dispose();
         Store.Dispose();
@@ -315,7 +323,7 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
     /// event, deadline, first workflow task). The caller holds the entry's lock, in a unit.
     /// </summary>
     public WorkflowRun CreateRun(WorkflowIdEntry entry, string runId, string requestId, WorkflowExecutionStartedEventAttributes started,
-        WorkflowRun? previous, ParentReference? parent = null, bool dispatchFirstTask = true)
+        WorkflowRun? previous, ParentReference? parent = null, bool dispatchFirstTask = true, UserMetadata? userMetadata = null)
     {
         parent ??= previous?.Parent;
         if (parent is not null)
@@ -347,10 +355,15 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
         {
             started.FirstWorkflowTaskBackoff = null;
         }
-        started.RootWorkflowExecution ??= previous?.RootExecution ?? new WorkflowExecution { WorkflowId = entry.WorkflowId, RunId = runId };
+        // As in Temporal, only a run with a parent names its root: a child's first run gets its parent's root, the later
+        // runs of its chain keep it; a run without a parent is its own root and leaves the field empty.
+        if (parent is not null && previous is not null)
+        {
+            started.RootWorkflowExecution ??= previous.RootExecution;
+        }
 
         var ns = entry.Namespace;
-        var run = new WorkflowRun(this, entry, runId, requestId, started, Now);
+        var run = new WorkflowRun(this, entry, runId, requestId, started, Now, userMetadata);
         ns.Runs[runId] = run;
         entry.Latest = run;
         entry.RunCount++;
@@ -511,8 +524,8 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
         return new WorkTracker(this, run);
     }
 
-    public WorkflowRun StartNextRun(WorkflowRun previous, string runId, WorkflowExecutionStartedEventAttributes started) =>
-        CreateRun(previous.Entry, runId, Guid.NewGuid().ToString(), started, previous);
+    public WorkflowRun StartNextRun(WorkflowRun previous, string runId, WorkflowExecutionStartedEventAttributes started, UserMetadata? userMetadata) =>
+        CreateRun(previous.Entry, runId, Guid.NewGuid().ToString(), started, previous, userMetadata: userMetadata);
 
     public string? InvalidSearchAttributes(SearchAttributes? attributes) => Namespaces.InvalidSearchAttributes(attributes);
 
@@ -533,6 +546,7 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
             unit.Defer(() => _effects.ApplyParentClosePolicies(run, openChildren));
         }
         unit.Defer(EvictClosedRuns);
+        Schedules.RunClosed(run);
     }
 
     public void StartChild(WorkflowRun parent, ChildWorkflowLifecycle child, string identity) =>

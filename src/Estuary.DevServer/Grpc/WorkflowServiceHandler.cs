@@ -1,5 +1,6 @@
 using Estuary.DevServer.Engine;
 using Estuary.DevServer.Engine.Operations;
+using Estuary.DevServer.TaskQueues;
 using Microsoft.Extensions.Logging;
 using Temporalio.Api.WorkflowService.V1;
 
@@ -14,8 +15,12 @@ internal sealed class WorkflowServiceHandler : ServiceHandler
         var namespaces = new NamespaceOperations(engine);
         var workflows = new WorkflowOperations(engine);
         var updates = new UpdateOperations(engine, workflows);
-        var workers = new WorkerOperations(engine);
+        var pollers = new PollerHistory();
+        var workers = new WorkerOperations(engine, pollers);
+        var taskQueues = new TaskQueueOperations(engine, pollers);
         var visibility = new VisibilityOperations(engine);
+        var activities = new ActivityOperations(engine);
+        var schedules = new ScheduleOperations(engine);
         On<GetSystemInfoRequest, GetSystemInfoResponse>("GetSystemInfo", _ => new GetSystemInfoResponse
         {
             ServerVersion = "1.27.0-estuary",
@@ -67,6 +72,11 @@ internal sealed class WorkflowServiceHandler : ServiceHandler
         OnAsync<RecordActivityTaskHeartbeatRequest, RecordActivityTaskHeartbeatResponse>("RecordActivityTaskHeartbeat", workers.RecordActivityTaskHeartbeatAsync);
         OnAsync<RecordActivityTaskHeartbeatByIdRequest, RecordActivityTaskHeartbeatByIdResponse>("RecordActivityTaskHeartbeatById", workers.RecordActivityTaskHeartbeatByIdAsync);
         OnAsync<ShutdownWorkerRequest, ShutdownWorkerResponse>("ShutdownWorker", workers.ShutdownWorkerAsync);
+        On<DescribeTaskQueueRequest, DescribeTaskQueueResponse>("DescribeTaskQueue", taskQueues.DescribeTaskQueue);
+        OnAsync<PauseActivityRequest, PauseActivityResponse>("PauseActivity", activities.PauseActivityAsync);
+        OnAsync<UnpauseActivityRequest, UnpauseActivityResponse>("UnpauseActivity", activities.UnpauseActivityAsync);
+        OnAsync<ResetActivityRequest, ResetActivityResponse>("ResetActivity", activities.ResetActivityAsync);
+        OnAsync<UpdateActivityOptionsRequest, UpdateActivityOptionsResponse>("UpdateActivityOptions", activities.UpdateActivityOptionsAsync);
         OnAsync<QueryWorkflowRequest, QueryWorkflowResponse>("QueryWorkflow",
             (request, context) => engine.Queries.QueryWorkflowAsync(request, context.Deadline, context.CancellationToken));
         On<RespondQueryTaskCompletedRequest, RespondQueryTaskCompletedResponse>("RespondQueryTaskCompleted", engine.Queries.RespondQueryTaskCompleted);
@@ -81,5 +91,13 @@ internal sealed class WorkflowServiceHandler : ServiceHandler
         On<CountWorkflowExecutionsRequest, CountWorkflowExecutionsResponse>("CountWorkflowExecutions", visibility.CountWorkflowExecutions);
         On<ListOpenWorkflowExecutionsRequest, ListOpenWorkflowExecutionsResponse>("ListOpenWorkflowExecutions", visibility.ListOpenWorkflowExecutions);
         On<ListClosedWorkflowExecutionsRequest, ListClosedWorkflowExecutionsResponse>("ListClosedWorkflowExecutions", visibility.ListClosedWorkflowExecutions);
+        OnAsync<CreateScheduleRequest, CreateScheduleResponse>("CreateSchedule", schedules.CreateScheduleAsync);
+        On<DescribeScheduleRequest, DescribeScheduleResponse>("DescribeSchedule", schedules.DescribeSchedule);
+        OnAsync<UpdateScheduleRequest, UpdateScheduleResponse>("UpdateSchedule", schedules.UpdateScheduleAsync);
+        OnAsync<PatchScheduleRequest, PatchScheduleResponse>("PatchSchedule", schedules.PatchScheduleAsync);
+        OnAsync<DeleteScheduleRequest, DeleteScheduleResponse>("DeleteSchedule", schedules.DeleteScheduleAsync);
+        On<ListSchedulesRequest, ListSchedulesResponse>("ListSchedules", schedules.ListSchedules);
+        On<CountSchedulesRequest, CountSchedulesResponse>("CountSchedules", schedules.CountSchedules);
+        On<ListScheduleMatchingTimesRequest, ListScheduleMatchingTimesResponse>("ListScheduleMatchingTimes", schedules.ListScheduleMatchingTimes);
     }
 }

@@ -44,6 +44,22 @@ internal sealed class History
         return evt;
     }
 
+    /// <summary>
+    /// Gives the event <paramref name="eventId"/> (written by the command being applied) the command's user metadata, as
+    /// Temporal carries a command's summary and details to the event it produces; nothing when the command wrote none.
+    /// </summary>
+    public void AttachUserMetadata(long eventId, Temporalio.Api.Sdk.V1.UserMetadata metadata)
+    {
+        if (eventId < 1 || eventId > _events.Count)
+        {
+            return;
+        }
+        var evt = _events[(int)eventId - 1];
+        SizeBytes -= evt.CalculateSize();
+        evt.UserMetadata = metadata;
+        SizeBytes += evt.CalculateSize();
+    }
+
     /// <summary>Puts back an event read from the store, as it was written (id, time and all).</summary>
     public void Restore(HistoryEvent evt)
     {

@@ -3,6 +3,7 @@ using Estuary.DevServer.Time;
 using Temporalio.Api.Command.V1;
 using Temporalio.Api.Common.V1;
 using Temporalio.Api.History.V1;
+using Temporalio.Api.Sdk.V1;
 
 namespace Estuary.DevServer.Runs;
 
@@ -38,8 +39,11 @@ internal interface IRunServices
     /// </summary>
     IDisposable Track(WorkflowRun run);
 
-    /// <summary>Creates, registers and starts a run of <paramref name="previous"/>'s workflow id (the caller holds the id's lock).</summary>
-    WorkflowRun StartNextRun(WorkflowRun previous, string runId, WorkflowExecutionStartedEventAttributes started);
+    /// <summary>
+    /// Creates, registers and starts a run of <paramref name="previous"/>'s workflow id (the caller holds the id's lock),
+    /// with <paramref name="userMetadata"/> as its static summary and details.
+    /// </summary>
+    WorkflowRun StartNextRun(WorkflowRun previous, string runId, WorkflowExecutionStartedEventAttributes started, UserMetadata? userMetadata);
 
     /// <summary>Checks search attributes set by a workflow against the registered ones; Temporal's message, or null.</summary>
     string? InvalidSearchAttributes(SearchAttributes? attributes);

@@ -10,12 +10,13 @@ namespace Estuary.DevServer.Runs;
 /// <summary>
 /// What a run's state holds beyond its history, stored beside it so a restart loses nothing: the start request id,
 /// stickiness, a transient or speculative workflow task (not in the history by design), events buffered behind a
-/// running workflow task, each activity's attempt, heartbeat and last failure, and admitted updates not yet accepted.
-/// Encoded compactly with a version byte.
+/// running workflow task, each activity's attempt, heartbeat and last failure, and admitted updates not yet accepted;
+/// from version 2 on, what operators did to activities (pause, reset, changed options). Encoded compactly with a
+/// version byte; a version 1 record reads as one without operator changes.
 /// </summary>
 internal sealed class RunRecord
 {
-    private const byte Version = 1;
+    private const byte Version = 2;
 
     public string RequestId { get; private init; } = "";
 
@@ -24,6 +25,7 @@ internal sealed class RunRecord
     private (int Attempt, bool Speculative)? _heldTask;
     private readonly List<(string Id, Request Request)> _pendingUpdates = [];
     private readonly List<ActivityAttempt> _activities = [];
+    private readonly List<ActivityOperatorState> _operatorStates = [];
 
     public List<HistoryEvent> BufferedEvents { get; } = [];
 
@@ -72,6 +74,19 @@ internal sealed class RunRecord
                 writer.Write(update.UpdateId);
                 WriteMessage(writer, update.Request);
             }
+            writer.Write(run.Activities.Count);
+            foreach (var activity in run.Activities.Values)
+            {
+                writer.Write(activity.ScheduledEventId);
+                writer.Write(activity.Paused);
+                writer.Write(activity.PauseInfo.Time.Ticks);
+                writer.Write(activity.PauseInfo.Identity ?? "");
+                writer.Write(activity.PauseInfo.Reason ?? "");
+                writer.Write(activity.ResetRequested);
+                WriteOptionalMessage(writer, ReferenceEquals(activity.Options, activity.Attributes) ? null : activity.Options);
+                writer.Write(activity.LastAttemptCompleteTime?.Ticks ?? 0);
+                writer.Write(activity.CurrentRetryInterval.Ticks);
+            }
         }
         return stream.ToArray();
     }
@@ -82,7 +97,8 @@ internal sealed class RunRecord
         try
         {
             using var reader = new BinaryReader(new MemoryStream(bytes));
-            if (reader.ReadByte() != Version)
+            var version = reader.ReadByte();
+            if (version is not (1 or Version))
             {
                 throw new InvalidDataException("unknown run record version");
             }
@@ -116,6 +132,19 @@ internal sealed class RunRecord
             for (var count = reader.ReadInt32(); count > 0; count--)
             {
                 record._pendingUpdates.Add((reader.ReadString(), Request.Parser.ParseFrom(reader.ReadBytes(reader.ReadInt32()))));
+            }
+            for (var count = version >= 2 ? reader.ReadInt32() : 0; count > 0; count--)
+            {
+                record._operatorStates.Add(new ActivityOperatorState(
+                    ScheduledEventId: reader.ReadInt64(),
+                    Paused: reader.ReadBoolean(),
+                    PauseTime: new DateTime(reader.ReadInt64(), DateTimeKind.Utc),
+                    PausedBy: reader.ReadString(),
+                    PauseReason: reader.ReadString(),
+                    ResetRequested: reader.ReadBoolean(),
+                    Options: ReadOptionalMessage(reader, ActivityTaskScheduledEventAttributes.Parser),
+                    LastAttemptCompleteTime: reader.ReadInt64() is var ended and > 0 ? new DateTime(ended, DateTimeKind.Utc) : null,
+                    CurrentRetryInterval: TimeSpan.FromTicks(reader.ReadInt64())));
             }
             return record;
         }
@@ -152,6 +181,19 @@ internal sealed class RunRecord
             activity.LastFailure = saved.LastFailure;
             activity.LastWorkerIdentity = saved.LastWorkerIdentity;
             activity.BackoffUntil = saved.BackoffUntil;
+        }
+        foreach (var saved in _operatorStates)
+        {
+            if (!run.Activities.TryGetValue(saved.ScheduledEventId, out var activity))
+            {
+                continue;
+            }
+            activity.Paused = saved.Paused;
+            activity.PauseInfo = (saved.PauseTime, saved.PausedBy, saved.PauseReason);
+            activity.ResetRequested = saved.ResetRequested;
+            activity.Options = saved.Options ?? activity.Attributes;
+            activity.LastAttemptCompleteTime = saved.LastAttemptCompleteTime;
+            activity.CurrentRetryInterval = saved.CurrentRetryInterval;
         }
         foreach (var (id, request) in _pendingUpdates)
         {
@@ -194,4 +236,8 @@ internal sealed class RunRecord
         long ScheduledEventId, ActivityStatus Status, int Attempt, DateTime CurrentAttemptScheduledTime, DateTime StartedTime,
         string StartedIdentity, string StartedRequestId, Payloads? HeartbeatDetails, DateTime? LastHeartbeatTime, Failure? LastFailure,
         string LastWorkerIdentity, DateTime BackoffUntil);
+
+    private sealed record ActivityOperatorState(
+        long ScheduledEventId, bool Paused, DateTime PauseTime, string PausedBy, string PauseReason, bool ResetRequested,
+        ActivityTaskScheduledEventAttributes? Options, DateTime? LastAttemptCompleteTime, TimeSpan CurrentRetryInterval);
 }

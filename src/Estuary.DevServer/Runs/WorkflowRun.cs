@@ -5,6 +5,7 @@ using Google.Protobuf.Collections;
 using Temporalio.Api.Common.V1;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Api.History.V1;
+using Temporalio.Api.Sdk.V1;
 
 namespace Estuary.DevServer.Runs;
 
@@ -21,8 +22,9 @@ internal sealed class WorkflowRun
     private readonly List<HistoryEvent> _buffered = [];
 
     public WorkflowRun(IRunServices services, WorkflowIdEntry entry, string runId, string requestId,
-        WorkflowExecutionStartedEventAttributes started, DateTime startTime)
+        WorkflowExecutionStartedEventAttributes started, DateTime startTime, UserMetadata? userMetadata = null)
     {
+        UserMetadata = userMetadata;
         Services = services;
         Entry = entry;
         RunId = runId;
@@ -60,6 +62,9 @@ internal sealed class WorkflowRun
     public string RequestId { get; }
 
     public WorkflowExecutionStartedEventAttributes Started { get; }
+
+    /// <summary>The run's static summary and details (the started event's <c>user_metadata</c>), or null.</summary>
+    public UserMetadata? UserMetadata { get; }
 
     public DateTime StartTime { get; }
 
@@ -181,7 +186,12 @@ internal sealed class WorkflowRun
     /// </summary>
     public void Begin(bool dispatchFirstTask)
     {
-        History.Append(new HistoryEvent { EventType = EventType.WorkflowExecutionStarted, WorkflowExecutionStartedEventAttributes = Started }, StartTime);
+        History.Append(new HistoryEvent
+        {
+            EventType = EventType.WorkflowExecutionStarted,
+            WorkflowExecutionStartedEventAttributes = Started,
+            UserMetadata = UserMetadata,
+        }, StartTime);
         ArmRunTimeout();
         var backoff = ExecutionTime - StartTime;
         if (backoff > TimeSpan.Zero)
@@ -405,7 +415,7 @@ internal sealed class WorkflowRun
     {
         var startedEvent = events[0];
         var run = new WorkflowRun(services, entry, runId, record.RequestId, startedEvent.WorkflowExecutionStartedEventAttributes,
-            startedEvent.EventTime.ToDateTime());
+            startedEvent.EventTime.ToDateTime(), startedEvent.UserMetadata);
         foreach (var evt in events)
         {
             run.History.Restore(evt);

@@ -68,7 +68,12 @@ internal static class WorkflowTaskCompletion
                     UpdateLifecycle.ApplyMessage(run, placed[command.ProtocolMessageCommandAttributes.MessageId]);
                     continue;
                 }
+                var firstEventId = run.History.NextEventId;
                 needsTask |= ApplyCommand(run, command, completed.EventId, request.Identity, eager);
+                if (command.UserMetadata is { } metadata && CarriesUserMetadata(command.CommandType))
+                {
+                    run.History.AttachUserMetadata(firstEventId, metadata);
+                }
                 if (!run.IsRunning)
                 {
                     return;
@@ -241,6 +246,13 @@ internal static class WorkflowTaskCompletion
         }
         return null;
     }
+
+    /// <summary>
+    /// The commands whose summary and details Temporal keeps on the event they write (ActivityTaskScheduled, TimerStarted,
+    /// StartChildWorkflowExecutionInitiated), which the UI shows and the child takes as its own.
+    /// </summary>
+    private static bool CarriesUserMetadata(CommandType type) =>
+        type is CommandType.ScheduleActivityTask or CommandType.StartTimer or CommandType.StartChildWorkflowExecution;
 
     /// <summary>Applies one command; returns true when it produced an event the workflow must see in a new task.</summary>
     private static bool ApplyCommand(WorkflowRun run, Command command, long completedEventId, string identity, List<PollActivityTaskQueueResponse> eager)

@@ -1,4 +1,5 @@
 using Estuary.DevServer.Runs;
+using Estuary.DevServer.Schedules;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 
@@ -117,6 +118,42 @@ internal sealed class ChangeLog : IDisposable
         lock (_sync)
         {
             unit.Batch!.Deleted.Add(run);
+        }
+    }
+
+    /// <summary>Records that <paramref name="schedule"/> changed in the current unit (its record goes into the unit's batch).</summary>
+    public void TouchSchedule(ScheduleLifecycle schedule)
+    {
+        var unit = t_unit ?? throw new InvalidOperationException("A schedule changed outside a unit of change.");
+        if (!_store.IsDurable)
+        {
+            return;
+        }
+        unit.Changed = true;
+        var batch = unit.Batch!;
+        if (schedule.DirtyBatch == batch.Number)
+        {
+            return;
+        }
+        schedule.DirtyBatch = batch.Number;
+        lock (_sync)
+        {
+            batch.Schedules.Add(schedule);
+        }
+    }
+
+    /// <summary>Records that <paramref name="schedule"/> was deleted.</summary>
+    public void ForgetSchedule(ScheduleLifecycle schedule)
+    {
+        var unit = t_unit ?? throw new InvalidOperationException("A schedule was deleted outside a unit of change.");
+        if (!_store.IsDurable)
+        {
+            return;
+        }
+        unit.Changed = true;
+        lock (_sync)
+        {
+            unit.Batch!.DeletedSchedules.Add(schedule);
         }
     }
 
@@ -240,6 +277,17 @@ internal sealed class ChangeLog : IDisposable
                 data.DeletedRuns.Add(run.StoreKey);
             }
         }
+        foreach (var schedule in batch.DeletedSchedules)
+        {
+            data.DeletedSchedules.Add((schedule.Namespace, schedule.ScheduleId));
+        }
+        foreach (var schedule in batch.Schedules)
+        {
+            if (!schedule.IsDeleted)
+            {
+                data.Schedules.Add(new StoredSchedule(schedule.Namespace, schedule.ScheduleId, schedule.Capture()));
+            }
+        }
         foreach (var run in batch.Runs)
         {
             if (batch.Deleted.Contains(run))
@@ -305,6 +353,11 @@ internal sealed class ChangeLog : IDisposable
         public List<WorkflowRun> Runs { get; } = [];
 
         public HashSet<WorkflowRun> Deleted { get; } = [];
+
+        /// <summary>Schedules changed, each once.</summary>
+        public List<ScheduleLifecycle> Schedules { get; } = [];
+
+        public List<ScheduleLifecycle> DeletedSchedules { get; } = [];
 
         public bool Namespaces { get; set; }
 

@@ -29,6 +29,9 @@ internal sealed record StoredNamespace(string Name, string Id, TimeSpan Retentio
 /// <summary>A run as stored: its key, history and <see cref="Runs.RunRecord"/>.</summary>
 internal sealed record StoredRun(long Key, string Namespace, string RunId, string WorkflowId, byte[] Record, IReadOnlyList<HistoryEvent> Events);
 
+/// <summary>A schedule as stored: its namespace, id and record (<see cref="Schedules.ScheduleLifecycle.Capture"/>).</summary>
+internal sealed record StoredSchedule(string Namespace, string ScheduleId, byte[] Record);
+
 /// <summary>Everything a store holds.</summary>
 internal sealed class StoredState
 {
@@ -37,6 +40,8 @@ internal sealed class StoredState
     public Dictionary<string, IndexedValueType> SearchAttributes { get; } = new(StringComparer.Ordinal);
 
     public List<StoredRun> Runs { get; } = [];
+
+    public List<StoredSchedule> Schedules { get; } = [];
 }
 
 /// <summary>A run's changes in one batch: its state now and the events written since the last batch.</summary>
@@ -67,5 +72,12 @@ internal sealed class StoreBatch
     /// <summary>Keys of runs dropped (retention).</summary>
     public List<long> DeletedRuns { get; } = [];
 
-    public bool IsEmpty => Namespaces is null && SearchAttributes is null && Runs.Count == 0 && DeletedRuns.Count == 0;
+    /// <summary>Schedules created or changed (written after <see cref="DeletedSchedules"/>, so a schedule deleted and created again is kept).</summary>
+    public List<StoredSchedule> Schedules { get; } = [];
+
+    /// <summary>Schedules deleted.</summary>
+    public List<(string Namespace, string ScheduleId)> DeletedSchedules { get; } = [];
+
+    public bool IsEmpty => Namespaces is null && SearchAttributes is null && Runs.Count == 0 && DeletedRuns.Count == 0
+        && Schedules.Count == 0 && DeletedSchedules.Count == 0;
 }

@@ -6,8 +6,8 @@ using Temporalio.Api.History.V1;
 namespace Estuary.DevServer.Store;
 
 /// <summary>
-/// The server's state in one SQLite file: namespaces, search attributes, and every run with its history and
-/// <see cref="Runs.RunRecord"/>. The file is opened in WAL mode with an exclusive lock (a second server on the same
+/// The server's state in one SQLite file: namespaces, search attributes, every run with its history and
+/// <see cref="Runs.RunRecord"/>, and every schedule. The file is opened in WAL mode with an exclusive lock (a second server on the same
 /// file is refused), marked with Estuary's application id and a schema version (<see cref="SchemaVersion"/>; older
 /// files are migrated, newer ones refused). Each batch is one transaction; with <c>synchronous=FULL</c> it is on the
 /// disk when <see cref="Write"/> returns, with <c>NORMAL</c> (the default) in the operating system's hands, which a
@@ -19,7 +19,7 @@ internal sealed class SqliteStore : IServerStore
     public const int ApplicationId = 0x45535459;
 
     /// <summary>The schema this server writes; files of an older one are migrated on open.</summary>
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     /// <summary>Migrations from version i to i + 1, in order (index 0 creates version 1 in an empty file).</summary>
     private static readonly string[] Migrations =
@@ -32,6 +32,10 @@ internal sealed class SqliteStore : IServerStore
             workflow_id TEXT NOT NULL, status INTEGER NOT NULL, record BLOB NOT NULL);
         CREATE TABLE events(run INTEGER NOT NULL, event_id INTEGER NOT NULL, data BLOB NOT NULL,
             PRIMARY KEY(run, event_id)) WITHOUT ROWID;
+        """,
+        """
+        CREATE TABLE schedules(namespace TEXT NOT NULL, schedule_id TEXT NOT NULL, record BLOB NOT NULL,
+            PRIMARY KEY(namespace, schedule_id)) WITHOUT ROWID;
         """,
     ];
 
@@ -218,6 +222,14 @@ internal sealed class SqliteStore : IServerStore
                 }
             }
         }
+        using (var command = Command("SELECT namespace, schedule_id, record FROM schedules;"))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                state.Schedules.Add(new StoredSchedule(reader.GetString(0), reader.GetString(1), (byte[])reader.GetValue(2)));
+            }
+        }
         return state;
     }
 
@@ -291,6 +303,32 @@ internal sealed class SqliteStore : IServerStore
                 deleteEvents.ExecuteNonQuery();
                 runKey.Value = deleted;
                 deleteRun.ExecuteNonQuery();
+            }
+        }
+        if (batch.DeletedSchedules.Count > 0)
+        {
+            using var delete = Command("DELETE FROM schedules WHERE namespace = $namespace AND schedule_id = $id;", transaction);
+            var ns = delete.Parameters.Add("$namespace", SqliteType.Text);
+            var id = delete.Parameters.Add("$id", SqliteType.Text);
+            foreach (var (namespaceName, scheduleId) in batch.DeletedSchedules)
+            {
+                ns.Value = namespaceName;
+                id.Value = scheduleId;
+                delete.ExecuteNonQuery();
+            }
+        }
+        if (batch.Schedules.Count > 0)
+        {
+            using var upsert = Command("INSERT OR REPLACE INTO schedules VALUES ($namespace, $id, $record);", transaction);
+            var ns = upsert.Parameters.Add("$namespace", SqliteType.Text);
+            var id = upsert.Parameters.Add("$id", SqliteType.Text);
+            var record = upsert.Parameters.Add("$record", SqliteType.Blob);
+            foreach (var schedule in batch.Schedules)
+            {
+                ns.Value = schedule.Namespace;
+                id.Value = schedule.ScheduleId;
+                record.Value = schedule.Record;
+                upsert.ExecuteNonQuery();
             }
         }
         transaction.Commit();

@@ -31,6 +31,7 @@ internal sealed class RunVisibilityRecord : IVisibilityRecord
         Parent = run.Parent;
         Root = run.RootExecution;
         FirstRunId = run.FirstRunId;
+        Priority = run.Started.Priority;
         // Never changed in place by the run, so the references are a snapshot.
         Memo = run.Memo;
         SearchAttributes = run.SearchAttributes;
@@ -46,6 +47,8 @@ internal sealed class RunVisibilityRecord : IVisibilityRecord
     }
 
     public WorkflowExecution Execution { get; }
+
+    public Priority? Priority { get; }
 
     public string WorkflowType { get; }
 
@@ -112,6 +115,7 @@ internal sealed class RunVisibilityRecord : IVisibilityRecord
             StateTransitionCount = HistoryLength,
             FirstRunId = FirstRunId,
             RootExecution = Root.Clone(),
+            Priority = Priority?.Clone(),
         };
         if (Parent is { } parent)
         {

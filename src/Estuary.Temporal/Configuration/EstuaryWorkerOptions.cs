@@ -24,6 +24,10 @@ public sealed class EstuaryWorkerOptions
     /// the workers start polling (default <c>true</c>).</summary>
     public bool ApplyMigrations { get; set; } = true;
 
+    /// <summary>Gets or sets a value indicating whether the worker makes the served domains' schedules in Temporal
+    /// match what their workflows declare when it starts (default <c>true</c>).</summary>
+    public bool ReconcileSchedules { get; set; } = true;
+
     /// <summary>Reads the options from configuration and checks them against the known domains.</summary>
     /// <param name="configuration">The configuration root.</param>
     /// <param name="catalog">The domains this process knows.</param>
@@ -36,6 +40,7 @@ public sealed class EstuaryWorkerOptions
         {
             TaskQueue = section[nameof(TaskQueue)],
             ApplyMigrations = ReadBool(section, nameof(ApplyMigrations), defaultValue: true),
+            ReconcileSchedules = ReadBool(section, nameof(ReconcileSchedules), defaultValue: true),
         };
 
         var domains = section.GetSection(nameof(Domains));

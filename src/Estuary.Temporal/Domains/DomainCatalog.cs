@@ -1,4 +1,5 @@
 using System.Reflection;
+using Estuary.Temporal.Schedules;
 using Temporalio.Activities;
 using Temporalio.Workflows;
 
@@ -38,6 +39,9 @@ public sealed record DomainDescriptor(
     IReadOnlyList<WorkflowDescriptor> Workflows,
     IReadOnlyList<ActivityDescriptor> Activities)
 {
+    /// <summary>Gets the schedules its workflows declare (<see cref="IScheduledWorkflow"/>), ordered by id.</summary>
+    public IReadOnlyList<EstuarySchedule> Schedules { get; init; } = [];
+
     /// <summary>Gets the classes declaring instance activity methods.</summary>
     public IEnumerable<Type> ActivityClasses =>
         Activities.Where(a => !a.Method.IsStatic).Select(a => a.DeclaringType).Distinct();
@@ -81,6 +85,16 @@ public sealed class DomainCatalog
                 throw new ArgumentException($"Domain '{domain.Name}' is declared twice.", nameof(domains));
             }
         }
+
+        var duplicate = _byName.Values.SelectMany(d => d.Schedules.Select(s => (Schedule: s.Id, Domain: d.Domain.Name)))
+            .GroupBy(s => s.Schedule, StringComparer.Ordinal)
+            .FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new ArgumentException(
+                $"Schedule '{duplicate.Key}' is declared more than once (domains {string.Join(", ", duplicate.Select(s => s.Domain).Distinct().Order(StringComparer.Ordinal))}).",
+                nameof(domains));
+        }
     }
 
     /// <summary>Gets every domain, ordered by name.</summary>
@@ -117,7 +131,31 @@ public sealed class DomainCatalog
             .OrderBy(a => a.Name, StringComparer.Ordinal)
             .ToList();
 
-        return new DomainDescriptor(domain, workflows, activities);
+        return new DomainDescriptor(domain, workflows, activities) { Schedules = DiscoverSchedules(domain, workflows) };
+    }
+
+    /// <summary>The schedules declared by the workflows implementing <see cref="IScheduledWorkflow"/>, each of a workflow of the domain.</summary>
+    private static List<EstuarySchedule> DiscoverSchedules(EstuaryDomain domain, List<WorkflowDescriptor> workflows)
+    {
+        var schedules = new List<EstuarySchedule>();
+        foreach (var workflow in workflows.Where(w => typeof(IScheduledWorkflow).IsAssignableFrom(w.Type)))
+        {
+            var declared = (IReadOnlyList<EstuarySchedule>?)workflow.Type
+                .GetProperty(nameof(IScheduledWorkflow.Schedules), BindingFlags.Public | BindingFlags.Static)!
+                .GetValue(null) ?? [];
+            foreach (var schedule in declared)
+            {
+                if (!workflows.Any(w => w.Name == schedule.Workflow))
+                {
+                    throw new ArgumentException(
+                        $"Schedule '{schedule.Id}' declared by {workflow.Type.Name} starts workflow '{schedule.Workflow}', which domain '{domain.Name}' does not have.");
+                }
+
+                schedules.Add(schedule);
+            }
+        }
+
+        return schedules.OrderBy(s => s.Id, StringComparer.Ordinal).ToList();
     }
 
     // Same rule as the SDK's ActivityDefinition: the attribute's name, else the method name less an "Async" suffix.

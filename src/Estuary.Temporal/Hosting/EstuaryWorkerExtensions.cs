@@ -31,8 +31,10 @@ public static class EstuaryWorkerExtensions
     /// and task queues configured under <c>Estuary:Worker</c> (see <see cref="EstuaryWorkerOptions"/>); registers each
     /// served domain (<see cref="AddEstuaryDomain{TBuilder}"/>); connects to Temporal as configured by
     /// <see cref="TemporalConnectionOptions"/>; applies the domains' migrations before polling (unless
-    /// <c>Estuary:Worker:ApplyMigrations</c> is false); runs one hosted worker per task queue with one DI scope per
-    /// activity execution and the tracing (from the client), heartbeat, monitoring, activity-defaults and transactional interceptors, the
+    /// <c>Estuary:Worker:ApplyMigrations</c> is false); keeps the served domains' declared schedules in Temporal
+    /// (<see cref="ScheduleReconciler"/>, unless <c>Estuary:Worker:ReconcileSchedules</c> is false); runs one hosted
+    /// worker per task queue with one DI scope per activity execution and the tracing (from the client), heartbeat,
+    /// monitoring, activity-defaults and transactional interceptors, the
     /// SDK's metrics bridged to <see cref="EstuaryTelemetry.SdkMeterName"/>; adds the health checks
     /// <see cref="TemporalHealthCheckName"/> and <see cref="WorkerHealthCheckName"/>.
     /// </summary>
@@ -75,6 +77,13 @@ public static class EstuaryWorkerExtensions
         if (worker.ApplyMigrations)
         {
             builder.Services.AddHostedService(sp => new DatabaseMigrator(sp, served, sp.GetRequiredService<ILogger<DatabaseMigrator>>()));
+        }
+
+        if (worker.ReconcileSchedules)
+        {
+            var scheduled = worker.TaskQueues(catalog).SelectMany(queue => queue.Value.Select(domain => (domain, queue.Key))).ToList();
+            builder.Services.AddSingleton(sp => new ScheduleReconciler(sp.GetRequiredService<ITemporalClient>(), scheduled, sp.GetRequiredService<ILogger<ScheduleReconciler>>()));
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<ScheduleReconciler>());
         }
 
         foreach (var (taskQueue, queueDomains) in worker.TaskQueues(catalog))

@@ -28,14 +28,39 @@ public static class EstuaryTelemetry
     public static Meter SdkMeter { get; } = new(SdkMeterName);
 
     /// <summary>Gets the count of started executions, tagged <c>estuary.kind</c> (workflow or activity), <c>estuary.domain</c>, <c>estuary.type</c>.</summary>
-    public static Counter<long> Started { get; } = Meter.CreateCounter<long>("estuary.executions.started", description: "Workflow and activity executions started.");
+    public static Counter<long> Started { get; } = Meter.CreateCounter<long>(InstrumentNames.Started, description: "Workflow and activity executions started.");
 
     /// <summary>Gets the count of executions that completed, with the tags of <see cref="Started"/>.</summary>
-    public static Counter<long> Completed { get; } = Meter.CreateCounter<long>("estuary.executions.completed", description: "Workflow and activity executions completed.");
+    public static Counter<long> Completed { get; } = Meter.CreateCounter<long>(InstrumentNames.Completed, description: "Workflow and activity executions completed.");
 
     /// <summary>Gets the count of executions that failed or were canceled, with the tags of <see cref="Started"/> and <c>estuary.outcome</c>.</summary>
-    public static Counter<long> Failed { get; } = Meter.CreateCounter<long>("estuary.executions.failed", description: "Workflow and activity executions failed or canceled.");
+    public static Counter<long> Failed { get; } = Meter.CreateCounter<long>(InstrumentNames.Failed, description: "Workflow and activity executions failed or canceled.");
 
     /// <summary>Gets the duration of executions in seconds, with the tags of <see cref="Started"/> and <c>estuary.outcome</c>.</summary>
-    public static Histogram<double> Duration { get; } = Meter.CreateHistogram<double>("estuary.executions.duration", unit: "s", description: "Duration of workflow and activity executions.");
+    public static Histogram<double> Duration { get; } = Meter.CreateHistogram<double>(InstrumentNames.Duration, unit: "s", description: "Duration of workflow and activity executions.");
+
+    /// <summary>
+    /// Gets the default bucket boundaries, in seconds, of every duration histogram of <see cref="Name"/> and
+    /// <see cref="SdkMeterName"/>: from a millisecond (an activity that reads one row) to a day (a workflow waiting for
+    /// people), denser where activities and workflow tasks fall. OpenTelemetry's own default (0 to 10,000, made for
+    /// milliseconds) would put every duration under 5 s into its first buckets.
+    /// </summary>
+    public static IReadOnlyList<double> DurationBoundaries { get; } =
+        [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 21600, 86400];
+
+    /// <summary>The names of the instruments on <see cref="Meter"/>.</summary>
+    public static class InstrumentNames
+    {
+        /// <summary>The name of <see cref="Started"/>.</summary>
+        public const string Started = "estuary.executions.started";
+
+        /// <summary>The name of <see cref="Completed"/>.</summary>
+        public const string Completed = "estuary.executions.completed";
+
+        /// <summary>The name of <see cref="Failed"/>.</summary>
+        public const string Failed = "estuary.executions.failed";
+
+        /// <summary>The name of <see cref="Duration"/>.</summary>
+        public const string Duration = "estuary.executions.duration";
+    }
 }

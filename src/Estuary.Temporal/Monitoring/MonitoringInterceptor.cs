@@ -11,10 +11,11 @@ namespace Estuary.Temporal.Monitoring;
 /// Wraps every workflow and activity the worker runs (the seed's <c>@monitored_workflow</c> and
 /// <c>@monitored_activity</c>) with no code in them: a log line at start and at end (outcome and duration) inside a
 /// log scope naming the domain, task queue, workflow id, run id, type, activity id and attempt; the counters and the
-/// duration histogram of <see cref="EstuaryTelemetry"/>. Spans come from <see cref="Tracing.TracingInterceptor"/>, which
-/// runs outside this one, so activity log records carry the trace and span ids of their <c>RunActivity</c> span.
-/// Workflow logging goes through <see cref="Workflow.Logger"/>, which is silent during replay, and metrics are skipped
-/// while replaying.
+/// duration histogram of <see cref="EstuaryTelemetry"/>. Signal, query and update handlers log inside the same
+/// workflow scope. Spans come from <see cref="Tracing.TracingInterceptor"/>, which runs outside this one, so activity
+/// log records carry the trace and span ids of their <c>RunActivity</c> span (workflow log records get theirs from
+/// <see cref="Tracing.TracingInterceptor.CurrentWorkflowContext"/>). Workflow logging goes through
+/// <see cref="Workflow.Logger"/>, which is silent during replay, and metrics are skipped while replaying.
 /// </summary>
 public sealed class MonitoringInterceptor : IWorkerInterceptor
 {
@@ -116,14 +117,7 @@ public sealed class MonitoringInterceptor : IWorkerInterceptor
             var info = Workflow.Info;
             var domain = owner._domains.OfWorkflow(info.WorkflowType) ?? string.Empty;
             var logger = Workflow.Logger;
-            using var scope = logger.BeginScope(
-                "Domain:{Domain} TaskQueue:{TaskQueue} WorkflowId:{WorkflowId} RunId:{RunId} WorkflowType:{WorkflowType} Attempt:{Attempt}",
-                domain,
-                info.TaskQueue,
-                info.WorkflowId,
-                info.RunId,
-                info.WorkflowType,
-                info.Attempt);
+            using var scope = BeginScope(domain);
 
             var tags = Tags("workflow", domain, info.WorkflowType);
             if (!Workflow.Unsafe.IsReplaying)
@@ -164,6 +158,44 @@ public sealed class MonitoringInterceptor : IWorkerInterceptor
                     outcome,
                     duration.TotalMilliseconds);
             }
+        }
+
+        // Handlers do not run inside the run method's flow: each opens the workflow's scope for its own log lines.
+        public override async Task HandleSignalAsync(HandleSignalInput input)
+        {
+            using var scope = BeginScope();
+            await base.HandleSignalAsync(input);
+        }
+
+        public override object? HandleQuery(HandleQueryInput input)
+        {
+            using var scope = BeginScope();
+            return base.HandleQuery(input);
+        }
+
+        public override void ValidateUpdate(HandleUpdateInput input)
+        {
+            using var scope = BeginScope();
+            base.ValidateUpdate(input);
+        }
+
+        public override async Task<object?> HandleUpdateAsync(HandleUpdateInput input)
+        {
+            using var scope = BeginScope();
+            return await base.HandleUpdateAsync(input);
+        }
+
+        private IDisposable? BeginScope(string? domain = null)
+        {
+            var info = Workflow.Info;
+            return Workflow.Logger.BeginScope(
+                "Domain:{Domain} TaskQueue:{TaskQueue} WorkflowId:{WorkflowId} RunId:{RunId} WorkflowType:{WorkflowType} Attempt:{Attempt}",
+                domain ?? owner._domains.OfWorkflow(info.WorkflowType) ?? string.Empty,
+                info.TaskQueue,
+                info.WorkflowId,
+                info.RunId,
+                info.WorkflowType,
+                info.Attempt);
         }
     }
 }

@@ -1,9 +1,7 @@
-using System.Buffers;
 using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
-using Google.Protobuf;
 using Temporalio.Api.Common.V1;
+using Temporalio.Converters;
 
 namespace Estuary.Temporal.Tracing;
 
@@ -11,28 +9,24 @@ namespace Estuary.Temporal.Tracing;
 /// Carries a span context in Temporal headers the way Temporal's other SDKs do: under <see cref="Key"/>, one payload
 /// of the default converter holding the W3C text map (<c>{"traceparent": "00-…", "tracestate": "…", "baggage": "…"}</c>).
 /// Headers are not encoded by the payload codec, so a Go, Java, Python or TypeScript worker reads the same context.
-/// The JSON is written and read directly (no dictionary, no serializer): this runs for every activity and workflow.
 /// </summary>
 public static class TraceHeaders
 {
     /// <summary>The header key shared by Temporal's tracing interceptors.</summary>
     public const string Key = "_tracer-data";
 
-    // "00-" + 32 hex digits of trace id + "-" + 16 of span id + "-" + 2 of flags.
-    private const int TraceParentLength = 55;
-
     private static readonly DistributedContextPropagator Propagator = DistributedContextPropagator.CreateW3CPropagator();
-
-    // ByteString is immutable: one instance serves every payload's metadata.
-    private static readonly ByteString JsonPlain = ByteString.CopyFromUtf8("json/plain");
 
     /// <summary>Writes a span's context (and its baggage) into headers.</summary>
     /// <param name="headers">The headers to add to; <c>null</c> creates them.</param>
     /// <param name="span">The span whose context travels.</param>
     /// <returns>The headers holding the context.</returns>
-    public static IDictionary<string, Payload> Inject(IDictionary<string, Payload>? headers, Activity span) =>
-        Write(headers, span, static (json, span) =>
-            Propagator.Inject(span, json, static (state, key, value) => ((Utf8JsonWriter)state!).WriteString(key, value)));
+    public static IDictionary<string, Payload> Inject(IDictionary<string, Payload>? headers, Activity span)
+    {
+        var textMap = new Dictionary<string, string>(StringComparer.Ordinal);
+        Propagator.Inject(span, textMap, static (carrier, key, value) => ((Dictionary<string, string>)carrier!)[key] = value);
+        return Put(headers, textMap);
+    }
 
     /// <summary>Writes a bare context (no span object, as inside a replaying workflow) into headers.</summary>
     /// <param name="headers">The headers to add to; <c>null</c> creates them.</param>
@@ -40,26 +34,17 @@ public static class TraceHeaders
     /// <returns>The headers holding the context.</returns>
     public static IDictionary<string, Payload> Inject(IDictionary<string, Payload>? headers, ActivityContext context)
     {
+        var flags = context.TraceFlags.HasFlag(ActivityTraceFlags.Recorded) ? "01" : "00";
+        var textMap = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["traceparent"] = $"00-{context.TraceId.ToHexString()}-{context.SpanId.ToHexString()}-{flags}",
+        };
         if (!string.IsNullOrEmpty(context.TraceState))
         {
-            // A trace state may hold characters JSON escapes: the writer takes care of them.
-            return Write(headers, context, static (json, context) =>
-            {
-                Span<byte> traceParent = stackalloc byte[TraceParentLength];
-                WriteTraceParent(context, traceParent);
-                json.WriteString("traceparent"u8, traceParent);
-                json.WriteString("tracestate"u8, context.TraceState);
-            });
+            textMap["tracestate"] = context.TraceState;
         }
 
-        // The common case, once per activity a workflow schedules, on the activation thread the SDK starts anew for every
-        // workflow task: the JSON is composed straight into the payload's bytes, with no writer, buffer or copy.
-        var data = new byte[TraceParentJsonStart.Length + TraceParentLength + TraceParentJsonEnd.Length];
-        var traceParent = data.AsSpan(TraceParentJsonStart.Length, TraceParentLength);
-        TraceParentJsonStart.CopyTo(data);
-        WriteTraceParent(context, traceParent);
-        TraceParentJsonEnd.CopyTo(data.AsSpan(TraceParentJsonStart.Length + TraceParentLength));
-        return Put(headers, UnsafeByteOperations.UnsafeWrap(data));
+        return Put(headers, textMap);
     }
 
     /// <summary>Reads the context carried in headers.</summary>
@@ -72,87 +57,29 @@ public static class TraceHeaders
             return null;
         }
 
-        if (!payload.Metadata.TryGetValue("encoding", out var encoding) || encoding != JsonPlain)
-        {
-            return null;
-        }
-
-        string? traceParent = null;
-        string? traceState = null;
+        // Entries other than the two W3C ones (baggage, another SDK's) may hold any JSON value: read them as elements.
+        Dictionary<string, JsonElement> textMap;
         try
         {
-            var reader = new Utf8JsonReader(payload.Data.Span);
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            {
-                return null;
-            }
-
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var isParent = reader.ValueTextEquals("traceparent"u8);
-                var isState = reader.ValueTextEquals("tracestate"u8);
-                reader.Read();
-                if (reader.TokenType != JsonTokenType.String)
-                {
-                    reader.Skip();
-                }
-                else if (isParent)
-                {
-                    traceParent = reader.GetString();
-                }
-                else if (isState)
-                {
-                    traceState = reader.GetString();
-                }
-
-                // Anything else (baggage, another SDK's entries) is not part of the span context.
-            }
+            textMap = DataConverter.Default.PayloadConverter.ToValue<Dictionary<string, JsonElement>>(payload);
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
         {
             return null;
         }
 
-        return ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var context) ? context : null;
+        return ActivityContext.TryParse(Text(textMap, "traceparent"), Text(textMap, "tracestate"), isRemote: true, out var context)
+            ? context
+            : null;
     }
 
-    // {"traceparent":"00-<32 hex digits>-<16 hex digits>-<2 hex digits>"}, as Utf8JsonWriter writes it.
-    private static ReadOnlySpan<byte> TraceParentJsonStart => "{\"traceparent\":\""u8;
+    private static string? Text(Dictionary<string, JsonElement> textMap, string key) =>
+        textMap.TryGetValue(key, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
-    private static ReadOnlySpan<byte> TraceParentJsonEnd => "\"}"u8;
-
-    /// <summary>Writes <c>00-{trace id}-{span id}-{flags}</c> as UTF-8 into <paramref name="destination"/> (55 bytes).</summary>
-    private static void WriteTraceParent(ActivityContext context, Span<byte> destination)
+    private static IDictionary<string, Payload> Put(IDictionary<string, Payload>? headers, Dictionary<string, string> textMap)
     {
-        // The ids keep their hex text: reading it allocates nothing.
-        "00-"u8.CopyTo(destination);
-        Encoding.ASCII.GetBytes(context.TraceId.ToHexString(), destination[3..35]);
-        destination[35] = (byte)'-';
-        Encoding.ASCII.GetBytes(context.SpanId.ToHexString(), destination[36..52]);
-        (context.TraceFlags.HasFlag(ActivityTraceFlags.Recorded) ? "-01"u8 : "-00"u8).CopyTo(destination[52..]);
-    }
-
-    /// <summary>Puts the JSON object <paramref name="writeEntries"/> fills into the headers under <see cref="Key"/>.</summary>
-    private static IDictionary<string, Payload> Write<TState>(
-        IDictionary<string, Payload>? headers, TState state, Action<Utf8JsonWriter, TState> writeEntries)
-    {
-        var buffer = new ArrayBufferWriter<byte>(192);
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            writeEntries(json, state);
-            json.WriteEndObject();
-        }
-
-        return Put(headers, ByteString.CopyFrom(buffer.WrittenSpan));
-    }
-
-    private static IDictionary<string, Payload> Put(IDictionary<string, Payload>? headers, ByteString json)
-    {
-        var payload = new Payload { Data = json };
-        payload.Metadata.Add("encoding", JsonPlain);
         headers ??= new Dictionary<string, Payload>(StringComparer.Ordinal);
-        headers[Key] = payload;
+        headers[Key] = DataConverter.Default.PayloadConverter.ToPayload(textMap);
         return headers;
     }
 }

@@ -39,6 +39,15 @@ public sealed class TracingInterceptor : IClientInterceptor, IWorkerInterceptor
         _domains = new DomainLookup(domains?.Domains ?? []);
     }
 
+    /// <summary>
+    /// Gets the span context the workflow code running on this thread is under: its <c>RunWorkflow</c> span (or, in a
+    /// signal, query or update handler, the handler's span), or the context the workflow was started with when the
+    /// worker replayed the part that recorded those spans; <c>null</c> outside workflows and in untraced ones. Inside a
+    /// workflow <see cref="Activity.Current"/> is not that span (workflow spans end as soon as they start), so log
+    /// records take their trace and span ids from here.
+    /// </summary>
+    public static ActivityContext? CurrentWorkflowContext => Workflow.InWorkflow ? WorkflowContext.Value : null;
+
     /// <inheritdoc />
     public ClientOutboundInterceptor InterceptClient(ClientOutboundInterceptor nextInterceptor) =>
         new ClientOutbound(nextInterceptor, this);

@@ -103,7 +103,7 @@ internal sealed class LifecycleHarness : IRunServices
 
     public IDisposable Track(WorkflowRun run) => new Untracked();
 
-    public WorkflowRun StartNextRun(WorkflowRun previous, string runId, WorkflowExecutionStartedEventAttributes started)
+    public WorkflowRun StartNextRun(WorkflowRun previous, string runId, WorkflowExecutionStartedEventAttributes started, Temporalio.Api.Sdk.V1.UserMetadata? userMetadata)
     {
         started.FirstExecutionRunId = previous.FirstRunId;
         var run = NewRun(runId, started);

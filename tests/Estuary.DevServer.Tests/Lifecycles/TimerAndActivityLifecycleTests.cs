@@ -88,6 +88,78 @@ public sealed class ActivityLifecycleTests
     }
 
     [Fact]
+    public void Pause_QueuedAttempt_NotStartedUntilUnpausedThenQueuedAgain()
+    {
+        var harness = new LifecycleHarness();
+        var activity = ScheduleOne(harness);
+
+        activity.Pause("operator", "maintenance");
+
+        Assert.Null(activity.Start("worker"));
+        Assert.Equal(PendingActivityState.Paused, activity.Describe().State);
+        var queued = harness.Enqueued.Count;
+        activity.Unpause(resetAttempts: false, resetHeartbeat: false, jitter: TimeSpan.Zero);
+        Assert.Equal(queued + 1, harness.Enqueued.Count);
+        Assert.Equal(1, activity.Start("worker")!.Attempt);
+    }
+
+    [Fact]
+    public void Pause_RunningAttemptFails_RetryWaitsForUnpauseNotForTheBackoff()
+    {
+        var harness = new LifecycleHarness();
+        var activity = ScheduleOne(harness);
+        activity.Start("worker");
+        activity.Pause("operator", "");
+        Assert.Equal(PendingActivityState.PauseRequested, activity.Describe().State);
+
+        activity.Fail(Broken(), null, "worker");
+
+        Assert.Equal((ActivityStatus.Backoff, 2), (activity.Status, activity.Attempt));
+        Assert.DoesNotContain(harness.Now + TimeSpan.FromSeconds(1), harness.PendingAlarms);
+        Assert.Null(activity.Describe().NextAttemptScheduleTime);
+        activity.Unpause(resetAttempts: true, resetHeartbeat: false, jitter: TimeSpan.Zero);
+        Assert.Equal((ActivityStatus.Scheduled, 1), (activity.Status, activity.Attempt));
+    }
+
+    [Fact]
+    public void Reset_RunningAttemptFails_RetriedAtOnceFromAttemptOne()
+    {
+        var harness = new LifecycleHarness();
+        var activity = ScheduleOne(harness, new RetryPolicy { InitialInterval = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromHours(1)) });
+        activity.Start("worker");
+
+        activity.Reset(resetHeartbeat: false, keepPaused: false, jitter: TimeSpan.Zero, restoreOriginalOptions: false);
+        Assert.True(activity.ResetRequested);
+        activity.Fail(Broken(), null, "worker");
+        // The retry is due now, not after the policy's hour.
+        Assert.Equal((ActivityStatus.Backoff, 1), (activity.Status, activity.Attempt));
+        harness.Advance(TimeSpan.Zero);
+
+        Assert.Equal(ActivityStatus.Scheduled, activity.Status);
+        Assert.Equal(1, activity.Start("worker")!.Attempt);
+    }
+
+    [Fact]
+    public void UpdateOptions_ShorterStartToCloseTimeout_RunningAttemptTimesOutUnderItAndEventUnchanged()
+    {
+        var harness = new LifecycleHarness();
+        var activity = ScheduleOne(harness);
+        activity.Start("worker");
+
+        var (options, error) = activity.WithOptions(
+            new() { StartToCloseTimeout = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromSeconds(5)) }, ["start_to_close_timeout"], false);
+        Assert.Null(error);
+        activity.ApplyOptions(options!);
+
+        Assert.Equal(TimeSpan.FromSeconds(10), activity.Attributes.StartToCloseTimeout.ToTimeSpan());
+        // The attempt times out after the new five seconds, not the scheduled ten, and is retried.
+        harness.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal((ActivityStatus.Backoff, 2), (activity.Status, activity.Attempt));
+        Assert.Equal(TimeoutType.StartToClose, activity.LastFailure!.TimeoutFailureInfo.TimeoutType);
+        Assert.NotNull(activity.WithOptions(null, ["colour"], false).Error);
+    }
+
+    [Fact]
     public void FailedAttempt_RetryPolicyAllowsMore_BacksOffThenTheNextAttemptCompletes()
     {
         var harness = new LifecycleHarness();

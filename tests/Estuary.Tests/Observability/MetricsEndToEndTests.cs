@@ -51,8 +51,38 @@ public sealed class MetricsEndToEndTests(EndToEndFixture fixture)
         var latency = sdk["temporal_workflow_task_schedule_to_start_latency"];
         Assert.Equal("s", latency.Unit);
         Assert.True(HistogramCountOnQueue(latency, taskQueue) >= 3);
+        Assert.Equal(EstuaryTelemetry.DurationBoundaries, Bounds(latency));
         var slots = sdk["temporal_worker_task_slots_available"].MetricPoints.Where(p => Tag(p, "task_queue") == taskQueue).ToList();
         Assert.Contains(slots, p => Tag(p, "worker_type") == "WorkflowWorker" && p.GetGaugeLastValueLong() > 0);
+    }
+
+    [Fact]
+    public async Task Run_BoundariesConfiguredForAnSdkHistogram_ThatHistogramIsExportedInThemAndEstuarysInTheDefaults()
+    {
+        var taskQueue = $"sdk-buckets-{Guid.NewGuid():N}";
+        using var host = await StartWorkerAsync(taskQueue, ("Estuary:Telemetry:Histograms:temporal_activity_execution_latency:Boundaries", "0.01,0.1,1"));
+
+        await (await ClientAsync()).ExecuteWorkflowAsync((RetriedWorkflow wf) => wf.RunAsync("buckets"), new($"sdk-buckets-{Guid.NewGuid():N}", taskQueue));
+
+        var metrics = _capture.CollectMetrics(host.Services);
+        Assert.Equal([0.01, 0.1, 1], Bounds(metrics["temporal_activity_execution_latency"]));
+        Assert.Equal(EstuaryTelemetry.DurationBoundaries, Bounds(metrics["temporal_workflow_task_schedule_to_start_latency"]));
+        Assert.Equal(EstuaryTelemetry.DurationBoundaries, Bounds(metrics[EstuaryTelemetry.InstrumentNames.Duration]));
+    }
+
+    // The bounds of a histogram's first point (the last bucket, to +infinity, left out): every point of a metric has the same.
+    private static List<double> Bounds(MetricSnapshot metric)
+    {
+        var bounds = new List<double>();
+        foreach (var bucket in metric.MetricPoints[0].GetHistogramBuckets())
+        {
+            if (double.IsFinite(bucket.ExplicitBound))
+            {
+                bounds.Add(bucket.ExplicitBound);
+            }
+        }
+
+        return bounds;
     }
 
     private static long Sum(IReadOnlyDictionary<string, MetricSnapshot> metrics, string name, string kind, string type, string? outcome = null) =>
@@ -88,9 +118,15 @@ public sealed class MetricsEndToEndTests(EndToEndFixture fixture)
     private Task<TemporalClient> ClientAsync() =>
         TemporalClient.ConnectAsync(new TemporalConnectionOptions { Address = fixture.Address }.ToConnectOptions(new DomainCatalog([new TracedDomain()])));
 
-    private async Task<IHost> StartWorkerAsync(string taskQueue)
+    private async Task<IHost> StartWorkerAsync(string taskQueue, params (string Key, string Value)[] settings)
     {
-        var host = WorkerHost.Build(fixture.Address, new Dictionary<string, string?> { ["Estuary:Worker:TaskQueue"] = taskQueue }, _capture.AddTo, new TracedDomain());
+        var configuration = new Dictionary<string, string?> { ["Estuary:Worker:TaskQueue"] = taskQueue };
+        foreach (var (key, value) in settings)
+        {
+            configuration[key] = value;
+        }
+
+        var host = WorkerHost.Build(fixture.Address, configuration, _capture.AddTo, new TracedDomain());
         await host.StartAsync();
         return host;
     }

@@ -13,7 +13,12 @@ using OpenTelemetry.Trace;
 namespace Estuary.Tests.Observability;
 
 /// <summary>A log record as OpenTelemetry exported it: the fields a test looks at, copied (records are pooled).</summary>
-public sealed record CapturedLog(string Category, string Message, ActivityTraceId TraceId, ActivitySpanId SpanId);
+/// <param name="Category">The logger's category.</param>
+/// <param name="Message">The formatted message.</param>
+/// <param name="TraceId">The record's trace id.</param>
+/// <param name="SpanId">The record's span id.</param>
+/// <param name="Scopes">The values of the record's scopes, by key (the innermost value of a key repeated).</param>
+public sealed record CapturedLog(string Category, string Message, ActivityTraceId TraceId, ActivitySpanId SpanId, IReadOnlyDictionary<string, object?> Scopes);
 
 /// <summary>
 /// What a worker host exports through the service defaults' OpenTelemetry pipeline, captured in memory: spans (every
@@ -38,6 +43,7 @@ public sealed class TelemetryCapture
     {
         builder.ConfigureOpenTelemetry();
         builder.Logging.AddFilter<OpenTelemetryLoggerProvider>(typeof(MonitoringInterceptor).FullName, LogLevel.Information);
+        builder.Logging.AddFilter<OpenTelemetryLoggerProvider>("Temporalio.Workflow", LogLevel.Information);
         builder.Logging.AddOpenTelemetry(logging => logging.AddProcessor(new LogProcessor(_logs)));
         builder.Services.AddOpenTelemetry()
             .WithTracing(tracing => tracing.AddProcessor(new SpanProcessor(_spans)))
@@ -74,7 +80,19 @@ public sealed class TelemetryCapture
 
     private sealed class LogProcessor(ConcurrentQueue<CapturedLog> logs) : BaseProcessor<LogRecord>
     {
-        public override void OnEnd(LogRecord data) =>
-            logs.Enqueue(new CapturedLog(data.CategoryName ?? string.Empty, data.FormattedMessage ?? string.Empty, data.TraceId, data.SpanId));
+        public override void OnEnd(LogRecord data)
+        {
+            var scopes = new Dictionary<string, object?>(StringComparer.Ordinal);
+            data.ForEachScope(
+                static (scope, values) =>
+                {
+                    foreach (var (key, value) in scope)
+                    {
+                        values[key] = value;
+                    }
+                },
+                scopes);
+            logs.Enqueue(new CapturedLog(data.CategoryName ?? string.Empty, data.FormattedMessage ?? string.Empty, data.TraceId, data.SpanId, scopes));
+        }
     }
 }

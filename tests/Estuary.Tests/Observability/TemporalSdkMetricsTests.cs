@@ -8,52 +8,55 @@ public sealed class TemporalSdkMetricsTests : IDisposable
 {
     private readonly Meter _meter = new($"sdk-bridge-{Guid.NewGuid():N}");
     private readonly TemporalSdkMetrics _bridge;
+    private readonly List<(string Instrument, object Value, string? Unit, Dictionary<string, string?> Tags)> _measured = [];
+    private readonly MeterListener _listener;
 
-    public TemporalSdkMetricsTests() => _bridge = new TemporalSdkMetrics(_meter);
-
-    [Fact]
-    public void CreateTags_SameTagsInAnotherOrderOrAnotherCall_SameSet()
+    public TemporalSdkMetricsTests()
     {
-        var worker = _bridge.CreateTags(null, [new("task_queue", "q"), new("namespace", "default")]);
-
-        var first = _bridge.CreateTags(worker, [new("activity_type", "a")]);
-        var second = _bridge.CreateTags(_bridge.CreateTags(null, [new("namespace", "default"), new("task_queue", "q")]), [new("activity_type", "a")]);
-
-        Assert.Same(first, second);
-        Assert.NotSame(first, _bridge.CreateTags(worker, [new("activity_type", "b")]));
+        _bridge = new TemporalSdkMetrics(_meter);
+        _listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter == _meter)
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Measured(instrument, value, tags));
+        _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Measured(instrument, value, tags));
+        _listener.Start();
     }
 
     [Fact]
-    public void Add_CounterOnEqualTagSets_OneSumPerTagSetWithTheSetsTags()
+    public void Add_CounterOnDerivedTagSets_EachAdditionCarriesTheInheritedAndAddedTags()
     {
         var counter = _bridge.CreateCounter<long>("temporal_activity_execution_failed", null, "failures");
         var worker = _bridge.CreateTags(null, [new("namespace", "default"), new("task_queue", "q")]);
 
         counter.Add(2, _bridge.CreateTags(worker, [new("activity_type", "a")]));
-        counter.Add(3, _bridge.CreateTags(worker, [new("activity_type", "a")]));
         counter.Add(5, _bridge.CreateTags(worker, [new("activity_type", "b")]));
 
-        var observed = Observe<long>("temporal_activity_execution_failed");
-        Assert.Equal(2, observed.Count);
-        Assert.Equal(5, observed.Single(m => m.Tags["activity_type"] == "a").Value);
-        Assert.Equal(5, observed.Single(m => m.Tags["activity_type"] == "b").Value);
-        Assert.Equal(["activity_type", "namespace", "task_queue"], observed[0].Tags.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(
+            new (long, string?)[] { (2, "a"), (5, "b") },
+            _measured.Select(m => ((long)m.Value, m.Tags["activity_type"])));
+        Assert.All(_measured, m => Assert.Equal(("default", "q", 3), (m.Tags["namespace"], m.Tags["task_queue"], m.Tags.Count)));
     }
 
     [Fact]
-    public void Set_Gauge_LastValuePerTagSet()
+    public void Set_Gauge_RecordsEachValueWithItsTagSet()
     {
         var gauge = _bridge.CreateGauge<long>("temporal_worker_task_slots_available", null, null);
         var workflowSlots = _bridge.CreateTags(null, [new("task_queue", "q"), new("worker_type", "WorkflowWorker")]);
         var activitySlots = _bridge.CreateTags(null, [new("task_queue", "q"), new("worker_type", "ActivityWorker")]);
 
         gauge.Set(100, workflowSlots);
-        gauge.Set(99, workflowSlots);
         gauge.Set(7, activitySlots);
 
-        var observed = Observe<long>("temporal_worker_task_slots_available");
-        Assert.Equal(99, observed.Single(m => m.Tags["worker_type"] == "WorkflowWorker").Value);
-        Assert.Equal(7, observed.Single(m => m.Tags["worker_type"] == "ActivityWorker").Value);
+        Assert.Equal(
+            new (long, string?)[] { (100, "WorkflowWorker"), (7, "ActivityWorker") },
+            _measured.Select(m => ((long)m.Value, m.Tags["worker_type"])));
     }
 
     [Fact]
@@ -63,7 +66,7 @@ public sealed class TemporalSdkMetricsTests : IDisposable
 
         gauge.Set(1.5, _bridge.CreateTags(_bridge.CreateTags(null, [new("task_queue", "old")]), [new("task_queue", "new")]));
 
-        var tags = Assert.Single(Observe<double>("temporal_sticky_cache_size")).Tags;
+        var tags = Assert.Single(_measured).Tags;
         Assert.Equal("new", Assert.Single(tags).Value);
     }
 
@@ -71,48 +74,19 @@ public sealed class TemporalSdkMetricsTests : IDisposable
     public void Record_DurationHistogram_RecordedInSecondsWithTheSetsTags()
     {
         var histogram = _bridge.CreateHistogram<double>("temporal_activity_schedule_to_start_latency", "duration", null);
-        var recorded = new List<(double Value, Dictionary<string, string?> Tags, string? Unit)>();
-        using var listener = Listen<double>((instrument, value, tags) => recorded.Add((value, tags, instrument.Unit)));
 
         histogram.Record(0.25, _bridge.CreateTags(null, [new("task_queue", "q")]));
 
-        var (value, tags, unit) = Assert.Single(recorded);
-        Assert.Equal((0.25, "q", "s"), (value, tags["task_queue"], unit));
+        var (_, value, unit, tags) = Assert.Single(_measured);
+        Assert.Equal((0.25, "q", "s"), ((double)value, tags["task_queue"], unit));
     }
 
-    public void Dispose() => _meter.Dispose();
-
-    private List<(T Value, Dictionary<string, string?> Tags)> Observe<T>(string name)
-        where T : struct
+    public void Dispose()
     {
-        var observed = new List<(T, Dictionary<string, string?>)>();
-        using var listener = Listen<T>((instrument, value, tags) =>
-        {
-            if (instrument.Name == name)
-            {
-                observed.Add((value, tags));
-            }
-        });
-        listener.RecordObservableInstruments();
-        return observed;
+        _listener.Dispose();
+        _meter.Dispose();
     }
 
-    private MeterListener Listen<T>(Action<Instrument, T, Dictionary<string, string?>> onMeasurement)
-        where T : struct
-    {
-        var listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Meter == _meter)
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<T>((instrument, value, tags, _) =>
-            onMeasurement(instrument, value, tags.ToArray().ToDictionary(t => t.Key, t => t.Value?.ToString(), StringComparer.Ordinal)));
-        listener.Start();
-        return listener;
-    }
+    private void Measured(Instrument instrument, object value, ReadOnlySpan<KeyValuePair<string, object?>> tags) =>
+        _measured.Add((instrument.Name, value, instrument.Unit, tags.ToArray().ToDictionary(t => t.Key, t => t.Value?.ToString(), StringComparer.Ordinal)));
 }

@@ -1,6 +1,7 @@
 using Estuary.Temporal.Configuration;
 using Estuary.Temporal.Domains;
 using Estuary.Temporal.Workflows;
+using Microsoft.Extensions.Logging;
 using Temporalio.Activities;
 using Temporalio.Exceptions;
 using Temporalio.Workflows;
@@ -15,7 +16,7 @@ internal sealed class TracedDomain : EstuaryDomain
     public override string Description => "Tracing fixtures";
 
     public override IEnumerable<Type> Types =>
-        [typeof(RetriedWorkflow), typeof(FailingWorkflow), typeof(PausingWorkflow), typeof(SignaledWorkflow), typeof(ContinuingWorkflow), typeof(ParentWorkflow), typeof(UpdatedWorkflow), typeof(TracedActivities)];
+        [typeof(RetriedWorkflow), typeof(FailingWorkflow), typeof(PausingWorkflow), typeof(SignaledWorkflow), typeof(ContinuingWorkflow), typeof(ParentWorkflow), typeof(UpdatedWorkflow), typeof(LoggingWorkflow), typeof(TracedActivities)];
 
     // Retries fast, so a test sees a second attempt within milliseconds.
     public override void ConfigureActivityDefaults(ActivityDefaultsOptions defaults)
@@ -135,6 +136,29 @@ public sealed class UpdatedWorkflow : EstuaryWorkflow
         {
             throw new ApplicationFailureException("an item must not be empty");
         }
+    }
+}
+
+/// <summary>Logs a line, waits for a signal whose handler logs a line, then echoes the word signalled.</summary>
+[Workflow]
+public sealed class LoggingWorkflow : EstuaryWorkflow
+{
+    private string? _word;
+
+    [WorkflowRun]
+    public async Task<string> RunAsync(string text)
+    {
+        Workflow.Logger.LogInformation("Waiting to say {Text}", text);
+        await Workflow.WaitConditionAsync(() => _word is not null);
+        return await ExecuteActivityAsync((TracedActivities a) => a.EchoAsync($"{text} {_word}"));
+    }
+
+    [WorkflowSignal]
+    public Task ProceedAsync(string word)
+    {
+        Workflow.Logger.LogInformation("Told to say {Word}", word);
+        _word = word;
+        return Task.CompletedTask;
     }
 }
 

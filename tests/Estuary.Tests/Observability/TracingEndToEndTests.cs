@@ -325,6 +325,61 @@ public sealed class TracingEndToEndTests(EndToEndFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task Run_WorkflowLogsInItsRunAndInASignalHandler_RecordsCarryTheIdsOfTheirWorkflowSpanAndTheWorkflowScope()
+    {
+        var taskQueue = $"traced-workflow-logs-{Guid.NewGuid():N}";
+        using var host = await StartWorkerAsync(taskQueue, new TracedDomain());
+        var workflowId = $"traced-workflow-logs-{Guid.NewGuid():N}";
+        var handle = await (await ClientAsync()).StartWorkflowAsync((LoggingWorkflow wf) => wf.RunAsync("hello"), new(workflowId, taskQueue));
+
+        await handle.SignalAsync(wf => wf.ProceedAsync("world"));
+
+        Assert.Equal("hello world", await handle.GetResultAsync());
+        var trace = _capture.TraceOf(workflowId);
+        var run = Single(trace, "RunWorkflow:LoggingWorkflow");
+        var handled = Single(trace, "HandleSignal:Proceed");
+        var logs = WorkflowLogs(workflowId);
+        foreach (var message in new[] { "Workflow LoggingWorkflow started (attempt 1)", "Waiting to say hello", "Workflow LoggingWorkflow completed in" })
+        {
+            var line = Assert.Single(logs, l => l.Message.StartsWith(message, StringComparison.Ordinal));
+            Assert.Equal((run.TraceId, run.SpanId), (line.TraceId, line.SpanId));
+        }
+
+        var told = Assert.Single(logs, l => l.Message == "Told to say world");
+        Assert.Equal((run.TraceId, handled.SpanId), (told.TraceId, told.SpanId));
+        Assert.All(logs, l =>
+        {
+            Assert.Equal("traced", l.Scopes["Domain"]);
+            Assert.Equal(handle.ResultRunId, l.Scopes["RunId"]);
+            Assert.Equal(("LoggingWorkflow", taskQueue), (l.Scopes["WorkflowType"], l.Scopes["TaskQueue"]));
+        });
+    }
+
+    [Fact]
+    public async Task Run_WorkerWithoutWorkflowCache_EachWorkflowLogLineIsWrittenOnceWithItsTrace()
+    {
+        var taskQueue = $"traced-nocache-logs-{Guid.NewGuid():N}";
+        using var host = await StartWorkerAsync(
+            taskQueue, new TracedDomain(), configure: b => b.Services.ConfigureAll<TemporalWorkerServiceOptions>(o => o.MaxCachedWorkflows = 0));
+        var workflowId = $"traced-nocache-logs-{Guid.NewGuid():N}";
+        var handle = await (await ClientAsync()).StartWorkflowAsync((LoggingWorkflow wf) => wf.RunAsync("again"), new(workflowId, taskQueue));
+
+        await handle.SignalAsync(wf => wf.ProceedAsync("once"));
+
+        await handle.GetResultAsync();
+        var run = Single(_capture.TraceOf(workflowId), "RunWorkflow:LoggingWorkflow");
+        var logs = WorkflowLogs(workflowId);
+        Assert.Equal(4, logs.Count);
+        foreach (var message in new[] { "Workflow LoggingWorkflow started (attempt 1)", "Waiting to say again", "Told to say once", "Workflow LoggingWorkflow completed in" })
+        {
+            Assert.Equal(run.TraceId, Assert.Single(logs, l => l.Message.StartsWith(message, StringComparison.Ordinal)).TraceId);
+        }
+    }
+
+    private List<CapturedLog> WorkflowLogs(string workflowId) =>
+        _capture.Logs.Where(l => l.Category.StartsWith("Temporalio.Workflow:", StringComparison.Ordinal) && Equals(l.Scopes.GetValueOrDefault("WorkflowId"), workflowId)).ToList();
+
     private static Activity Single(IEnumerable<Activity> trace, string operationName) =>
         Assert.Single(trace, s => s.OperationName == operationName);
 

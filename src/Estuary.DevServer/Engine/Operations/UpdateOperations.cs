@@ -15,9 +15,19 @@ internal sealed class UpdateOperations(DevServerEngine engine, WorkflowOperation
 {
     private const string WorkflowCompletedMessage = "workflow execution already completed";
 
+    /// <summary>Temporal's long poll for an update's stage (history.longPollExpirationInterval).</summary>
+    private static readonly TimeSpan UpdateLongPoll = TimeSpan.FromSeconds(20);
+
+    /// <summary>An answer with the stage so far is sent this long before the caller's deadline at the latest, so it arrives in time.</summary>
+    private static readonly TimeSpan AnswerMargin = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long before the caller's deadline its DEADLINE_EXCEEDED is sent: a tenth of its time, at most a second.</summary>
+    private static TimeSpan DeadlineLead(TimeSpan callTime) =>
+        callTime <= TimeSpan.Zero ? TimeSpan.Zero : TimeSpan.FromTicks(Math.Min(callTime.Ticks / 10, AnswerMargin.Ticks));
+
     /// <summary>
-    /// Admits an update (or finds the one with the same update id) and waits until it reaches the requested stage,
-    /// or answers with the stage reached so far shortly before the caller's deadline (the SDK then asks again).
+    /// Admits an update (or finds the one with the same update id) and waits until it reaches the requested stage
+    /// (see <see cref="WaitForStageAsync"/>).
     /// </summary>
     public async Task<UpdateWorkflowExecutionResponse> UpdateWorkflowExecutionAsync(UpdateWorkflowExecutionRequest request, DateTime deadline, CancellationToken cancellationToken)
     {
@@ -98,11 +108,23 @@ internal sealed class UpdateOperations(DevServerEngine engine, WorkflowOperation
         };
     }
 
+    /// <summary>
+    /// Waits until the update reaches <paramref name="wanted"/>. As in Temporal, the wait is a long poll of at most
+    /// <see cref="UpdateLongPoll"/>: when it ends first the answer carries the stage reached so far (the SDK asks again);
+    /// when the caller's deadline comes first the call fails with DEADLINE_EXCEEDED at that deadline, so a client that
+    /// gives up (an RPC timeout) gets the deadline error instead of being answered again and again.
+    /// </summary>
     private async Task<(UpdateWorkflowExecutionLifecycleStage Stage, Outcome? Outcome, Temporalio.Api.Common.V1.WorkflowExecution Execution)> WaitForStageAsync(
         UpdateLifecycle update, UpdateWorkflowExecutionLifecycleStage wanted, DateTime deadline, CancellationToken cancellationToken)
     {
         using var linked = engine.LinkToStopping(cancellationToken);
-        var giveUpAt = DateTime.UtcNow + engine.HoldTime(deadline);
+        var now = DateTime.UtcNow;
+        var longPoll = engine.Options.LongPollTimeout < UpdateLongPoll ? engine.Options.LongPollTimeout : UpdateLongPoll;
+        var pollEnds = now + longPoll;
+        var deadlineFirst = deadline != DateTime.MaxValue && deadline - AnswerMargin < pollEnds;
+        // The deadline error goes out a little early: one sent at the deadline races the client's own timer, which reports
+        // a plain cancellation instead.
+        var giveUpAt = deadlineFirst ? deadline - DeadlineLead(deadline - now) : pollEnds;
         while (true)
         {
             Task changed;
@@ -113,10 +135,17 @@ internal sealed class UpdateOperations(DevServerEngine engine, WorkflowOperation
                     // Every waiter gets its own exception: one instance thrown on several threads would share a stack trace.
                     throw new RpcException(error.Status, error.Trailers);
                 }
-                var remaining = giveUpAt - DateTime.UtcNow;
                 // Unspecified and Admitted ask for the current stage; a completed update answers every stage.
-                if (update.Stage >= wanted || update.Outcome is not null || remaining <= TimeSpan.Zero || linked.IsCancellationRequested)
+                if (update.Stage >= wanted || update.Outcome is not null)
                 {
+                    return (update.Stage, update.Outcome, update.Run.ToExecution());
+                }
+                if (DateTime.UtcNow >= giveUpAt || linked.IsCancellationRequested)
+                {
+                    if (deadlineFirst && !engine.Stopping.IsCancellationRequested)
+                    {
+                        throw new RpcException(new Status(StatusCode.DeadlineExceeded, "context deadline exceeded"));
+                    }
                     return (update.Stage, update.Outcome, update.Run.ToExecution());
                 }
                 changed = update.WaitForChange();
@@ -127,7 +156,7 @@ internal sealed class UpdateOperations(DevServerEngine engine, WorkflowOperation
             }
             catch (Exception e) when (e is TimeoutException or OperationCanceledException)
             {
-                // Answer with the stage reached so far: the next loop sees the time is up.
+                // The next loop sees the time is up (or the caller gone) and answers.
             }
         }
     }

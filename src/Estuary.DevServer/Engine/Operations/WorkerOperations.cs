@@ -4,13 +4,14 @@ using Estuary.DevServer.Runs.Lifecycles;
 using Estuary.DevServer.TaskQueues;
 using Google.Protobuf;
 using Temporalio.Api.Common.V1;
+using Temporalio.Api.Enums.V1;
 using Temporalio.Api.Failure.V1;
 using Temporalio.Api.WorkflowService.V1;
 
 namespace Estuary.DevServer.Engine.Operations;
 
 /// <summary>Worker calls: task polls, workflow and activity task answers, heartbeats, worker shutdown.</summary>
-internal sealed class WorkerOperations(DevServerEngine engine)
+internal sealed class WorkerOperations(DevServerEngine engine, PollerHistory pollers)
 {
     public async Task<PollWorkflowTaskQueueResponse> PollWorkflowTaskQueueAsync(PollWorkflowTaskQueueRequest request, DateTime deadline, CancellationToken cancellationToken)
     {
@@ -20,6 +21,7 @@ internal sealed class WorkerOperations(DevServerEngine engine)
         }
         var ns = engine.Namespaces.Get(request.Namespace).Name;
         var queueName = request.TaskQueue.Name;
+        pollers.Record(ns, queueName, TaskQueueType.Workflow, request.Identity, null, request.DeploymentOptions, engine.Now);
         return await PollAsync(engine.WorkflowQueue(ns, queueName), () => engine.WorkflowQueue(ns, queueName), ns, request.Identity, deadline, cancellationToken)
             ?? new PollWorkflowTaskQueueResponse();
     }
@@ -32,6 +34,8 @@ internal sealed class WorkerOperations(DevServerEngine engine)
         }
         var ns = engine.Namespaces.Get(request.Namespace).Name;
         var queueName = request.TaskQueue.Name;
+        pollers.Record(ns, queueName, TaskQueueType.Activity, request.Identity, request.TaskQueueMetadata?.MaxTasksPerSecond,
+            request.DeploymentOptions, engine.Now);
         return await PollAsync(engine.ActivityQueue(ns, queueName), () => engine.ActivityQueue(ns, queueName), ns, request.Identity, deadline, cancellationToken)
             ?? new PollActivityTaskQueueResponse();
     }
@@ -230,15 +234,26 @@ internal sealed class WorkerOperations(DevServerEngine engine)
 
     public Task<RecordActivityTaskHeartbeatResponse> RecordActivityTaskHeartbeatAsync(RecordActivityTaskHeartbeatRequest request) =>
         ChangeActivity(request.TaskToken, request.Namespace, activity => Heartbeat(activity, request.Details,
-            cancel => new RecordActivityTaskHeartbeatResponse { CancelRequested = cancel }));
+            activity => new RecordActivityTaskHeartbeatResponse
+            {
+                CancelRequested = activity.CancelRequested,
+                ActivityPaused = activity.Paused,
+                ActivityReset = activity.ResetRequested,
+            }));
 
     public Task<RecordActivityTaskHeartbeatByIdResponse> RecordActivityTaskHeartbeatByIdAsync(RecordActivityTaskHeartbeatByIdRequest request) =>
         ChangeActivityById(request.Namespace, request.WorkflowId, request.RunId, request.ActivityId, activity => Heartbeat(activity, request.Details,
-            cancel => new RecordActivityTaskHeartbeatByIdResponse { CancelRequested = cancel }));
+            activity => new RecordActivityTaskHeartbeatByIdResponse
+            {
+                CancelRequested = activity.CancelRequested,
+                ActivityPaused = activity.Paused,
+                ActivityReset = activity.ResetRequested,
+            }));
 
-    private static T Heartbeat<T>(ActivityLifecycle activity, Payloads? details, Func<bool, T> response)
+    /// <summary>Records a heartbeat; the answer tells the attempt whether it was cancelled, paused or reset meanwhile.</summary>
+    private static T Heartbeat<T>(ActivityLifecycle activity, Payloads? details, Func<ActivityLifecycle, T> response)
     {
         activity.Heartbeat(details);
-        return response(activity.CancelRequested);
+        return response(activity);
     }
 }

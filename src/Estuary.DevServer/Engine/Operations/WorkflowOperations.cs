@@ -130,6 +130,7 @@ internal sealed class WorkflowOperations(DevServerEngine engine)
             FirstWorkflowTaskBackoff = Duration.FromTimeSpan(firstTaskBackoff),
             CronSchedule = request.CronSchedule,
             Initiator = ContinueAsNewInitiator.Unspecified,
+            Priority = request.Priority,
         };
         if (request.WorkflowExecutionTimeout?.ToTimeSpan() is { } executionTimeout && executionTimeout > TimeSpan.Zero)
         {
@@ -137,7 +138,7 @@ internal sealed class WorkflowOperations(DevServerEngine engine)
             var cronBackoff = cron is null ? TimeSpan.Zero : firstTaskBackoff;
             started.WorkflowExecutionExpirationTime = Timestamp.FromDateTime(now + cronBackoff + executionTimeout);
         }
-        var run = engine.CreateRun(entry, Guid.NewGuid().ToString(), request.RequestId, started, null, dispatchFirstTask: !eager);
+        var run = engine.CreateRun(entry, Guid.NewGuid().ToString(), request.RequestId, started, null, dispatchFirstTask: !eager, userMetadata: request.UserMetadata);
         var response = new StartWorkflowExecutionResponse { RunId = run.RunId, Started = true, Status = WorkflowExecutionStatus.Running };
         if (eager)
         {
@@ -206,6 +207,9 @@ internal sealed class WorkflowOperations(DevServerEngine engine)
             SearchAttributes = request.SearchAttributes,
             Header = request.Header,
             WorkflowStartDelay = request.WorkflowStartDelay,
+            UserMetadata = request.UserMetadata,
+            Priority = request.Priority,
+            VersioningOverride = request.VersioningOverride,
         };
         return engine.ChangeAsync(() =>
         {
@@ -316,9 +320,11 @@ internal sealed class WorkflowOperations(DevServerEngine engine)
                     WorkflowExecutionTimeout = run.Started.WorkflowExecutionTimeout,
                     WorkflowRunTimeout = run.Started.WorkflowRunTimeout,
                     DefaultWorkflowTaskTimeout = run.Started.WorkflowTaskTimeout,
+                    UserMetadata = run.UserMetadata,
                 },
                 WorkflowExecutionInfo = info,
             };
+            WorkerVersioning.Describe(run.History, info);
             foreach (var activity in run.Activities.Values)
             {
                 response.PendingActivities.Add(activity.Describe());

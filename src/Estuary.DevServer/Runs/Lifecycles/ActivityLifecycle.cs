@@ -38,6 +38,7 @@ internal sealed class ActivityLifecycle
         Run = run;
         ScheduledEventId = scheduledEventId;
         Attributes = attributes;
+        Options = attributes;
         ScheduledTime = scheduledTime;
         CurrentAttemptScheduledTime = scheduledTime;
     }
@@ -48,7 +49,16 @@ internal sealed class ActivityLifecycle
 
     public ActivityTaskScheduledEventAttributes Attributes { get; }
 
-    public RetryPolicy RetryPolicy => Attributes.RetryPolicy;
+    /// <summary>
+    /// The options in force: those of the scheduled event until an operator changes them (UpdateActivityOptions); the
+    /// event itself never changes.
+    /// </summary>
+    public ActivityTaskScheduledEventAttributes Options { get; set; }
+
+    public RetryPolicy RetryPolicy => Options.RetryPolicy;
+
+    /// <summary>The priority the activity runs with: its command's, unset fields inherited from its workflow.</summary>
+    public Priority? Priority => Priorities.Merge(Run.Started.Priority, Options.Priority);
 
     public DateTime ScheduledTime { get; }
 
@@ -79,6 +89,21 @@ internal sealed class ActivityLifecycle
     public DateTime BackoffUntil { get; set; }
 
     public bool CancelRequested { get; set; }
+
+    /// <summary>Paused by an operator (PauseActivity): no attempt is dispatched until it is unpaused.</summary>
+    public bool Paused { get; set; }
+
+    /// <summary>When and by whom it was paused, and why.</summary>
+    public (DateTime Time, string Identity, string Reason) PauseInfo { get; set; }
+
+    /// <summary>Reset by an operator while an attempt ran: the attempt learns it from its heartbeat, and its retry starts at attempt 1.</summary>
+    public bool ResetRequested { get; set; }
+
+    /// <summary>When the last attempt ended (a failure or timeout that is retried).</summary>
+    public DateTime? LastAttemptCompleteTime { get; set; }
+
+    /// <summary>The backoff before the next attempt, while it waits for it.</summary>
+    public TimeSpan CurrentRetryInterval { get; set; }
 
     public long CancelRequestedEventId { get; set; }
 
@@ -119,6 +144,7 @@ internal sealed class ActivityLifecycle
             HeartbeatTimeout = ToDuration(heartbeat),
             WorkflowTaskCompletedEventId = completedEventId,
             RetryPolicy = RetryPolicies.WithDefaults(command.RetryPolicy),
+            Priority = command.Priority,
         };
         var scheduled = run.History.Append(new HistoryEvent { EventType = EventType.ActivityTaskScheduled, ActivityTaskScheduledEventAttributes = attributes }, run.Now);
         var activity = FromScheduled(run, scheduled);
@@ -140,7 +166,7 @@ internal sealed class ActivityLifecycle
 
     private void ArmScheduleToClose()
     {
-        var scheduleToClose = Timeout(Attributes.ScheduleToCloseTimeout);
+        var scheduleToClose = Timeout(Options.ScheduleToCloseTimeout);
         if (scheduleToClose > TimeSpan.Zero)
         {
             _scheduleToClose = Run.Arm(ScheduledTime + scheduleToClose, () => OnTimeout(TimeoutType.ScheduleToClose));
@@ -169,8 +195,8 @@ internal sealed class ActivityLifecycle
 
     private void ArmScheduleToStart()
     {
-        var scheduleToStart = Timeout(Attributes.ScheduleToStartTimeout);
-        var scheduleToClose = Timeout(Attributes.ScheduleToCloseTimeout);
+        var scheduleToStart = Timeout(Options.ScheduleToStartTimeout);
+        var scheduleToClose = Timeout(Options.ScheduleToCloseTimeout);
         if (scheduleToStart > TimeSpan.Zero && (scheduleToClose <= TimeSpan.Zero || scheduleToStart < scheduleToClose))
         {
             var version = DispatchVersion;
@@ -190,7 +216,7 @@ internal sealed class ActivityLifecycle
     /// <summary>Scheduled → Started for a poll: arms start-to-close and heartbeat and builds the worker's task; null when stale.</summary>
     public PollActivityTaskQueueResponse? Start(string identity)
     {
-        if (Status != ActivityStatus.Scheduled || !IsLive)
+        if (Status != ActivityStatus.Scheduled || Paused || !IsLive)
         {
             return null;
         }
@@ -217,10 +243,11 @@ internal sealed class ActivityLifecycle
             CurrentAttemptScheduledTime = Timestamp.FromDateTime(CurrentAttemptScheduledTime),
             StartedTime = Timestamp.FromDateTime(StartedTime),
             Attempt = Attempt,
-            ScheduleToCloseTimeout = Attributes.ScheduleToCloseTimeout,
-            StartToCloseTimeout = Attributes.StartToCloseTimeout,
-            HeartbeatTimeout = Attributes.HeartbeatTimeout,
+            ScheduleToCloseTimeout = Options.ScheduleToCloseTimeout,
+            StartToCloseTimeout = Options.StartToCloseTimeout,
+            HeartbeatTimeout = Options.HeartbeatTimeout,
             RetryPolicy = RetryPolicy,
+            Priority = Priority,
         };
     }
 
@@ -228,7 +255,7 @@ internal sealed class ActivityLifecycle
 
     private void ArmStartToClose()
     {
-        var startToClose = Timeout(Attributes.StartToCloseTimeout);
+        var startToClose = Timeout(Options.StartToCloseTimeout);
         if (startToClose > TimeSpan.Zero)
         {
             var version = DispatchVersion;
@@ -245,7 +272,7 @@ internal sealed class ActivityLifecycle
     private void ArmHeartbeat()
     {
         _heartbeatTimer?.Cancel();
-        var heartbeat = Timeout(Attributes.HeartbeatTimeout);
+        var heartbeat = Timeout(Options.HeartbeatTimeout);
         if (heartbeat <= TimeSpan.Zero)
         {
             return;
@@ -293,7 +320,7 @@ internal sealed class ActivityLifecycle
             HeartbeatDetails = lastHeartbeatDetails;
         }
         LastWorkerIdentity = identity;
-        var decision = RetryPolicies.Decide(RetryPolicy, Attempt, failure, RemainingScheduleToClose());
+        var decision = RetryPolicies.Decide(RetryPolicy, ResetRequested ? 1 : Attempt, failure, RemainingScheduleToClose());
         if (decision.Backoff is { } backoff)
         {
             Retry(failure, backoff);
@@ -355,25 +382,43 @@ internal sealed class ActivityLifecycle
 
     private TimeSpan? RemainingScheduleToClose()
     {
-        var scheduleToClose = Timeout(Attributes.ScheduleToCloseTimeout);
+        var scheduleToClose = Timeout(Options.ScheduleToCloseTimeout);
         return scheduleToClose > TimeSpan.Zero ? ScheduledTime + scheduleToClose - Run.Now : null;
     }
 
     /// <summary>→ Backoff: the next attempt is dispatched when the backoff ends.</summary>
     private void Retry(Failure failure, TimeSpan backoff)
     {
+        var now = Run.Now;
         LastFailure = failure;
-        Attempt++;
+        LastAttemptCompleteTime = now;
+        if (ResetRequested)
+        {
+            // A reset attempt is retried at once, counting from the first attempt again.
+            ResetRequested = false;
+            Attempt = 1;
+            backoff = TimeSpan.Zero;
+        }
+        else
+        {
+            Attempt++;
+        }
         Status = ActivityStatus.Backoff;
         DispatchVersion++;
         _heartbeatTimer?.Cancel();
-        BackoffUntil = Run.Now + backoff;
+        CurrentRetryInterval = backoff;
+        BackoffUntil = now + backoff;
         ArmBackoff();
     }
 
     private void ArmBackoff()
     {
         _phaseTimer?.Cancel();
+        if (Paused)
+        {
+            // A paused activity waits for UnpauseActivity (or ResetActivity) instead.
+            return;
+        }
         var version = DispatchVersion;
         _phaseTimer = Run.Arm(BackoffUntil, () =>
         {
@@ -399,7 +444,7 @@ internal sealed class ActivityLifecycle
         };
         var retryable = timeoutType is TimeoutType.StartToClose or TimeoutType.Heartbeat;
         var decision = retryable
-            ? RetryPolicies.Decide(RetryPolicy, Attempt, failure, RemainingScheduleToClose())
+            ? RetryPolicies.Decide(RetryPolicy, ResetRequested ? 1 : Attempt, failure, RemainingScheduleToClose())
             : (RetryState.Timeout, null);
         if (decision.Backoff is { } backoff)
         {
@@ -525,7 +570,7 @@ internal sealed class ActivityLifecycle
         ArmScheduleToClose();
         switch (Status)
         {
-            case ActivityStatus.Scheduled:
+            case ActivityStatus.Scheduled when !Paused:
                 DispatchVersion++;
                 ArmScheduleToStart();
                 Run.Services.Enqueue(this);
@@ -542,6 +587,190 @@ internal sealed class ActivityLifecycle
         }
     }
 
+    /// <summary>
+    /// PauseActivity: no further attempt is dispatched until it is unpaused. A queued attempt is taken back (its backlog
+    /// entry goes stale), a backoff stops; a running attempt goes on and learns it from its heartbeat response, and if it
+    /// fails its retry waits. Schedule-to-close keeps counting.
+    /// </summary>
+    public void Pause(string identity, string reason)
+    {
+        if (Paused)
+        {
+            return;
+        }
+        Paused = true;
+        PauseInfo = (Run.Now, identity, reason);
+        if (Status is ActivityStatus.Scheduled or ActivityStatus.Backoff)
+        {
+            DispatchVersion++;
+            _phaseTimer?.Cancel();
+            _phaseTimer = null;
+        }
+    }
+
+    /// <summary>
+    /// UnpauseActivity: an activity waiting for its next attempt is dispatched (after a random part of
+    /// <paramref name="jitter"/>); optionally from attempt 1 again and without its heartbeat details.
+    /// </summary>
+    public void Unpause(bool resetAttempts, bool resetHeartbeat, TimeSpan jitter)
+    {
+        if (!Paused)
+        {
+            return;
+        }
+        Paused = false;
+        if (resetAttempts)
+        {
+            Attempt = 1;
+        }
+        if (resetHeartbeat)
+        {
+            HeartbeatDetails = null;
+        }
+        if (Status != ActivityStatus.Started)
+        {
+            DispatchAfter(jitter);
+        }
+    }
+
+    /// <summary>
+    /// ResetActivity: back to attempt 1 with its original options when asked. One waiting for an attempt is dispatched
+    /// at once (after a random part of <paramref name="jitter"/>) and unpaused unless <paramref name="keepPaused"/>; a
+    /// running attempt learns it from its heartbeat response and its retry starts at attempt 1 without backoff.
+    /// </summary>
+    public void Reset(bool resetHeartbeat, bool keepPaused, TimeSpan jitter, bool restoreOriginalOptions)
+    {
+        if (restoreOriginalOptions)
+        {
+            Options = Attributes;
+        }
+        if (resetHeartbeat)
+        {
+            HeartbeatDetails = null;
+        }
+        if (!keepPaused)
+        {
+            Paused = false;
+        }
+        if (Status == ActivityStatus.Started)
+        {
+            ResetRequested = true;
+            return;
+        }
+        Attempt = 1;
+        if (!Paused)
+        {
+            DispatchAfter(jitter);
+        }
+    }
+
+    /// <summary>
+    /// UpdateActivityOptions, first half: the options the activity would have with the fields named by
+    /// <paramref name="paths"/> (the request's update mask) taken from <paramref name="update"/>, or the scheduled
+    /// event's with <paramref name="restoreOriginal"/>; or the message for a bad request. Changes nothing.
+    /// </summary>
+    public (ActivityTaskScheduledEventAttributes? Options, string? Error) WithOptions(
+        Temporalio.Api.Activity.V1.ActivityOptions? update, IReadOnlyCollection<string> paths, bool restoreOriginal)
+    {
+        var options = restoreOriginal ? Attributes.Clone() : Options.Clone();
+        if (!restoreOriginal)
+        {
+            update ??= new Temporalio.Api.Activity.V1.ActivityOptions();
+            foreach (var path in paths)
+            {
+                switch (path)
+                {
+                    case "schedule_to_close_timeout" or "scheduleToCloseTimeout":
+                        options.ScheduleToCloseTimeout = update.ScheduleToCloseTimeout;
+                        break;
+                    case "schedule_to_start_timeout" or "scheduleToStartTimeout":
+                        options.ScheduleToStartTimeout = update.ScheduleToStartTimeout;
+                        break;
+                    case "start_to_close_timeout" or "startToCloseTimeout":
+                        options.StartToCloseTimeout = update.StartToCloseTimeout;
+                        break;
+                    case "heartbeat_timeout" or "heartbeatTimeout":
+                        options.HeartbeatTimeout = update.HeartbeatTimeout;
+                        break;
+                    case "retry_policy" or "retryPolicy":
+                        options.RetryPolicy = RetryPolicies.WithDefaults(update.RetryPolicy);
+                        break;
+                    case "retry_policy.initial_interval" or "retryPolicy.initialInterval":
+                        options.RetryPolicy.InitialInterval = update.RetryPolicy?.InitialInterval ?? options.RetryPolicy.InitialInterval;
+                        break;
+                    case "retry_policy.backoff_coefficient" or "retryPolicy.backoffCoefficient":
+                        options.RetryPolicy.BackoffCoefficient = update.RetryPolicy?.BackoffCoefficient ?? options.RetryPolicy.BackoffCoefficient;
+                        break;
+                    case "retry_policy.maximum_interval" or "retryPolicy.maximumInterval":
+                        options.RetryPolicy.MaximumInterval = update.RetryPolicy?.MaximumInterval ?? options.RetryPolicy.MaximumInterval;
+                        break;
+                    case "retry_policy.maximum_attempts" or "retryPolicy.maximumAttempts":
+                        options.RetryPolicy.MaximumAttempts = update.RetryPolicy?.MaximumAttempts ?? 0;
+                        break;
+                    case "priority":
+                        options.Priority = update.Priority;
+                        break;
+                    default:
+                        return (null, $"invalid update mask path '{path}': supported are schedule_to_close_timeout, schedule_to_start_timeout, "
+                            + "start_to_close_timeout, heartbeat_timeout, retry_policy (and its fields) and priority.");
+                }
+            }
+            if (RunChain.IsUnset(options.ScheduleToCloseTimeout) && RunChain.IsUnset(options.StartToCloseTimeout))
+            {
+                return (null, "A valid StartToClose or ScheduleToCloseTimeout is not set on the activity options.");
+            }
+        }
+        return (options, null);
+    }
+
+    /// <summary>UpdateActivityOptions, second half: the options take effect and the running phase's deadlines are armed again under them.</summary>
+    public void ApplyOptions(ActivityTaskScheduledEventAttributes options)
+    {
+        Options = options;
+        _scheduleToClose?.Cancel();
+        ArmScheduleToClose();
+        switch (Status)
+        {
+            case ActivityStatus.Scheduled when !Paused:
+                _phaseTimer?.Cancel();
+                ArmScheduleToStart();
+                break;
+            case ActivityStatus.Started:
+                _phaseTimer?.Cancel();
+                ArmStartToClose();
+                ArmHeartbeat();
+                break;
+            default:
+                break;
+        }
+    }
+
+    /// <summary>The options in force as the API reports them (UpdateActivityOptions, pending activity info).</summary>
+    public Temporalio.Api.Activity.V1.ActivityOptions CurrentOptions() => new()
+    {
+        ScheduleToCloseTimeout = Options.ScheduleToCloseTimeout,
+        ScheduleToStartTimeout = Options.ScheduleToStartTimeout,
+        StartToCloseTimeout = Options.StartToCloseTimeout,
+        HeartbeatTimeout = Options.HeartbeatTimeout,
+        RetryPolicy = Options.RetryPolicy,
+        Priority = Options.Priority,
+    };
+
+    /// <summary>Dispatches the next attempt now, or after a random part of <paramref name="jitter"/> (a backoff that long).</summary>
+    private void DispatchAfter(TimeSpan jitter)
+    {
+        if (jitter <= TimeSpan.Zero)
+        {
+            Dispatch();
+            return;
+        }
+        Status = ActivityStatus.Backoff;
+        DispatchVersion++;
+        CurrentRetryInterval = TimeSpan.FromTicks((long)(Random.Shared.NextDouble() * jitter.Ticks));
+        BackoffUntil = Run.Now + CurrentRetryInterval;
+        ArmBackoff();
+    }
+
     /// <summary>What DescribeWorkflowExecution reports about the activity.</summary>
     public PendingActivityInfo Describe()
     {
@@ -551,15 +780,19 @@ internal sealed class ActivityLifecycle
             ActivityType = Attributes.ActivityType,
             State = Status switch
             {
-                ActivityStatus.Started => CancelRequested ? PendingActivityState.CancelRequested : PendingActivityState.Started,
-                _ => PendingActivityState.Scheduled,
+                ActivityStatus.Started when CancelRequested => PendingActivityState.CancelRequested,
+                ActivityStatus.Started => Paused ? PendingActivityState.PauseRequested : PendingActivityState.Started,
+                _ => Paused ? PendingActivityState.Paused : PendingActivityState.Scheduled,
             },
+            Paused = Paused,
+            ActivityOptions = CurrentOptions(),
             HeartbeatDetails = HeartbeatDetails,
             Attempt = Attempt,
             MaximumAttempts = RetryPolicy.MaximumAttempts,
             ScheduledTime = Timestamp.FromDateTime(CurrentAttemptScheduledTime),
             LastFailure = LastFailure,
             LastWorkerIdentity = LastWorkerIdentity,
+            Priority = Priority,
         };
         if (LastHeartbeatTime is { } heartbeat)
         {
@@ -568,6 +801,26 @@ internal sealed class ActivityLifecycle
         if (Status == ActivityStatus.Started)
         {
             info.LastStartedTime = Timestamp.FromDateTime(StartedTime);
+        }
+        if (Status == ActivityStatus.Backoff)
+        {
+            info.CurrentRetryInterval = Duration.FromTimeSpan(CurrentRetryInterval);
+            if (!Paused)
+            {
+                info.NextAttemptScheduleTime = Timestamp.FromDateTime(BackoffUntil);
+            }
+        }
+        if (LastAttemptCompleteTime is { } ended)
+        {
+            info.LastAttemptCompleteTime = Timestamp.FromDateTime(ended);
+        }
+        if (Paused)
+        {
+            info.PauseInfo = new PendingActivityInfo.Types.PauseInfo
+            {
+                PauseTime = Timestamp.FromDateTime(PauseInfo.Time),
+                Manual = new PendingActivityInfo.Types.PauseInfo.Types.Manual { Identity = PauseInfo.Identity, Reason = PauseInfo.Reason },
+            };
         }
         return info;
     }

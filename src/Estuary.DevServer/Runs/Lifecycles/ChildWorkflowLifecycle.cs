@@ -16,10 +16,13 @@ namespace Estuary.DevServer.Runs.Lifecycles;
 /// </summary>
 internal sealed class ChildWorkflowLifecycle
 {
-    private ChildWorkflowLifecycle(long initiatedEventId, StartChildWorkflowExecutionInitiatedEventAttributes initiated)
+    private readonly HistoryEvent _initiatedEvent;
+
+    private ChildWorkflowLifecycle(HistoryEvent initiated)
     {
-        InitiatedEventId = initiatedEventId;
-        Initiated = initiated;
+        _initiatedEvent = initiated;
+        InitiatedEventId = initiated.EventId;
+        Initiated = initiated.StartChildWorkflowExecutionInitiatedEventAttributes;
     }
 
     public long InitiatedEventId { get; }
@@ -27,6 +30,9 @@ internal sealed class ChildWorkflowLifecycle
     public StartChildWorkflowExecutionInitiatedEventAttributes Initiated { get; }
 
     public string WorkflowId => Initiated.WorkflowId;
+
+    /// <summary>The command's static summary and details (on the initiated event), which become the child's own.</summary>
+    public Temporalio.Api.Sdk.V1.UserMetadata? UserMetadata => _initiatedEvent.UserMetadata;
 
     /// <summary>The child's first run once started; the parent's events name it even after the child continues as new.</summary>
     public string? FirstRunId { get; private set; }
@@ -66,6 +72,7 @@ internal sealed class ChildWorkflowLifecycle
             Memo = command.Memo,
             SearchAttributes = command.SearchAttributes,
             CronSchedule = command.CronSchedule,
+            Priority = command.Priority,
         };
         var evt = parent.History.Append(new HistoryEvent
         {
@@ -76,8 +83,7 @@ internal sealed class ChildWorkflowLifecycle
     }
 
     /// <summary>The child a StartChildWorkflowExecutionInitiated event stands for (replay).</summary>
-    public static ChildWorkflowLifecycle FromInitiated(HistoryEvent initiated) =>
-        new(initiated.EventId, initiated.StartChildWorkflowExecutionInitiatedEventAttributes);
+    public static ChildWorkflowLifecycle FromInitiated(HistoryEvent initiated) => new(initiated);
 
     /// <summary>The initiated event id a child event of the parent refers to.</summary>
     public static long InitiatedEventIdOf(HistoryEvent evt) => evt.EventType switch

@@ -155,12 +155,14 @@ internal static class RunChain
             LastCompletionResult = command.LastCompletionResult,
             Initiator = initiator,
             FirstWorkflowTaskBackoff = command.BackoffStartInterval,
+            Priority = old.Priority,
 
             // As in Temporal, the new run's schedule comes from the command only, and its first task waits only for the
             // command's backoff; the schedule applies when the new run closes.
             CronSchedule = command.CronSchedule,
         };
-        run.Services.StartNextRun(run, newRunId, started);
+        // The new run is started by the command, which carries no static summary: as in Temporal it has none.
+        run.Services.StartNextRun(run, newRunId, started, null);
     }
 
     public static bool IsUnset(Duration? duration) => duration is null || duration.ToTimeSpan() <= TimeSpan.Zero;
@@ -228,8 +230,9 @@ internal static class RunChain
             ContinuedFailure = failure,
             Initiator = initiator,
             FirstWorkflowTaskBackoff = Duration.FromTimeSpan(backoff),
+            Priority = old.Priority,
         };
-        previous.Services.StartNextRun(previous, runId, started);
+        previous.Services.StartNextRun(previous, runId, started, previous.UserMetadata);
     }
 
     /// <summary>Parses a request's cron schedule; an invalid one answers InvalidArgument naming the problem.</summary>

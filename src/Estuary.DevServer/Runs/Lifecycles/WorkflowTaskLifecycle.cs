@@ -286,17 +286,19 @@ internal sealed class WorkflowTaskLifecycle(WorkflowRun run)
         {
             PersistHeldEvents(task);
         }
+        var attributes = new WorkflowTaskCompletedEventAttributes
+        {
+            ScheduledEventId = task.ScheduledEventId,
+            StartedEventId = task.StartedEventId,
+            Identity = request.Identity,
+            SdkMetadata = request.SdkMetadata,
+            MeteringMetadata = request.MeteringMetadata,
+        };
+        WorkerVersioning.Stamp(attributes, request);
         var completed = run.History.Append(new HistoryEvent
         {
             EventType = EventType.WorkflowTaskCompleted,
-            WorkflowTaskCompletedEventAttributes = new WorkflowTaskCompletedEventAttributes
-            {
-                ScheduledEventId = task.ScheduledEventId,
-                StartedEventId = task.StartedEventId,
-                Identity = request.Identity,
-                SdkMetadata = request.SdkMetadata,
-                MeteringMetadata = request.MeteringMetadata,
-            },
+            WorkflowTaskCompletedEventAttributes = attributes,
         }, run.Now);
         Current = null;
         PreviousStartedEventId = task.StartedEventId;
