@@ -11,7 +11,7 @@ namespace Estuary.Cli;
 /// <summary>The <c>estuary</c> executable: every domain of the solution behind one command line.</summary>
 public static class CliHost
 {
-    /// <summary>Gets the domains this executable knows; adding a domain is one line here.</summary>
+    /// <summary>Gets the domains this executable knows (<c>estuary new domain</c> adds a new one at the end).</summary>
     public static IReadOnlyList<EstuaryDomain> Domains { get; } =
         [new ExampleDomain(), new BookingsDomain(), new PaymentsDomain()];
 
@@ -22,9 +22,13 @@ public static class CliHost
     public static async Task<int> RunAsync(string[] args)
     {
         IConfiguration configuration;
+        TemporalConnectionSources temporalSources;
         try
         {
-            configuration = BuildConfiguration(LocalEndpoints.PathFrom(new ConfigurationBuilder().AddEnvironmentVariables().Build()));
+            var endpointsFile = LocalEndpoints.PathFrom(new ConfigurationBuilder().AddEnvironmentVariables().Build());
+            var local = LocalEndpoints.Read(endpointsFile);
+            configuration = BuildConfiguration(local);
+            temporalSources = TemporalSources(local, endpointsFile);
         }
         catch (InvalidOperationException e)
         {
@@ -39,30 +43,52 @@ public static class CliHost
             cancellation.Cancel();
         };
 
-        var commandLine = new EstuaryCommandLine(Domains, configuration, Console.Out, Console.Error);
+        // Temporal is found from the flags, then configuration, then Temporal's own environment (TEMPORAL_*, profile
+        // file), then a running local AppHost's endpoints file.
+        var commandLine = new EstuaryCommandLine(Domains, configuration, Console.Out, Console.Error, temporalSources);
         return await commandLine.RunAsync(args, cancellation.Token);
     }
 
     /// <summary>
-    /// Builds the command line's configuration: environment variables over <c>appsettings.json</c> over what a running
-    /// local AppHost published in <paramref name="localEndpointsFile"/> (<see cref="LocalEndpoints"/>): its Temporal
-    /// address and namespace, and its OTLP endpoint, protocol and API key unless an OTLP endpoint is configured.
+    /// Builds the command line's configuration: environment variables over <c>appsettings.json</c>, and, unless an OTLP
+    /// endpoint is configured, the OTLP endpoint, protocol and API key a running local AppHost published in
+    /// <paramref name="localEndpointsFile"/> (<see cref="LocalEndpoints"/>).
     /// </summary>
     /// <param name="localEndpointsFile">The AppHost's endpoints file; missing, or left by an AppHost that no longer runs, it adds nothing.</param>
     /// <returns>The configuration.</returns>
     /// <exception cref="InvalidOperationException">The endpoints file exists but cannot be read as one; the message names it.</exception>
-    public static IConfigurationRoot BuildConfiguration(string localEndpointsFile)
+    public static IConfigurationRoot BuildConfiguration(string localEndpointsFile) => BuildConfiguration(LocalEndpoints.Read(localEndpointsFile));
+
+    private static IConfigurationRoot BuildConfiguration(LocalEndpoints? local)
     {
         var own = new ConfigurationBuilder()
             .SetBasePath(AppContext.BaseDirectory)
             .AddJsonFile("appsettings.json", optional: true)
             .AddEnvironmentVariables()
             .Build();
-        var local = LocalEndpoints.Read(localEndpointsFile);
         return new ConfigurationBuilder()
-            .AddInMemoryCollection(local?.TemporalConfiguration() ?? [])
             .AddInMemoryCollection(string.IsNullOrWhiteSpace(own[LocalOtlp.EndpointKey]) ? local?.OtlpConfiguration() ?? [] : [])
             .AddConfiguration(own)
             .Build();
     }
+
+    /// <summary>
+    /// Where the command line finds Temporal besides its flags and configuration: Temporal's own environment
+    /// (<c>TEMPORAL_*</c>, profile file), then the Temporal address and namespace a running local AppHost published in
+    /// <paramref name="localEndpointsFile"/>, below everything else.
+    /// </summary>
+    /// <param name="localEndpointsFile">The AppHost's endpoints file; missing, or left by an AppHost that no longer runs, it adds nothing.</param>
+    /// <returns>The sources.</returns>
+    /// <exception cref="InvalidOperationException">The endpoints file exists but cannot be read as one; the message names it.</exception>
+    public static TemporalConnectionSources TemporalSources(string localEndpointsFile) =>
+        TemporalSources(LocalEndpoints.Read(localEndpointsFile), localEndpointsFile);
+
+    private static TemporalConnectionSources TemporalSources(LocalEndpoints? local, string localEndpointsFile) =>
+        local is not null
+            ? TemporalConnectionSources.Default with
+            {
+                Fallback = new ConfigurationBuilder().AddInMemoryCollection(local.TemporalConfiguration()).Build(),
+                FallbackName = $"The Temporal address in the AppHost's endpoints file '{localEndpointsFile}'",
+            }
+            : TemporalConnectionSources.Default;
 }

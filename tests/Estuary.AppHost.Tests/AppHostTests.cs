@@ -118,7 +118,8 @@ public sealed class AppHostTests(AppHostFixture fixture)
         var workflowId = $"apphost-cli-{Guid.NewGuid():N}";
         var output = new StringWriter();
         var error = new StringWriter();
-        var exitCode = await new EstuaryCommandLine(CliHost.Domains, CliHost.BuildConfiguration(fixture.LocalEndpointsFile), output, error).RunAsync(
+        var exitCode = await new EstuaryCommandLine(CliHost.Domains, CliHost.BuildConfiguration(fixture.LocalEndpointsFile), output, error,
+            CliHost.TemporalSources(fixture.LocalEndpointsFile)).RunAsync(
             ["trigger", "payments", "recordpayment", $$"""{"reference":"{{workflowId}}","amountMinor":1250,"currency":"EUR"}""", "--id", workflowId, "--wait", "--json"]);
 
         Assert.True(exitCode == 0, $"exit code {exitCode}: {output}{error}");
@@ -144,7 +145,8 @@ public sealed class AppHostTests(AppHostFixture fixture)
         // The command the README and the ready block give, as typed, on a fresh cluster: nothing created by hand first.
         var output = new StringWriter();
         var error = new StringWriter();
-        var exitCode = await new EstuaryCommandLine(CliHost.Domains, CliHost.BuildConfiguration(fixture.LocalEndpointsFile), output, error).RunAsync(
+        var exitCode = await new EstuaryCommandLine(CliHost.Domains, CliHost.BuildConfiguration(fixture.LocalEndpointsFile), output, error,
+            CliHost.TemporalSources(fixture.LocalEndpointsFile)).RunAsync(
             ["trigger", "example", "example", "1", "--wait", "--json"]);
 
         Assert.True(exitCode == 0, $"exit code {exitCode}: {output}{error}");

@@ -11,7 +11,7 @@ namespace Estuary.DevServer.Tests;
 
 /// <summary>
 /// The server executable killed (SIGKILL) while a worker runs a steady load, then started again on the same file: no
-/// acknowledged start or activity completion is lost, every acknowledged workflow finishes with a history the SDK
+/// acknowledged start, signal, update or activity completion is lost, every acknowledged workflow finishes with a history the SDK
 /// replays, and an activity runs again only if its completion had not been acknowledged.
 /// </summary>
 public sealed class CrashTests : IDisposable
@@ -115,21 +115,130 @@ public sealed class CrashTests : IDisposable
             {
                 histories.Add(await client.GetWorkflowHandle(run.Id, runId: run.RunId).FetchHistoryAsync());
             }
-            var replayer = new WorkflowReplayer(new WorkflowReplayerOptions().AddWorkflow<TwoStepWorkflow>());
-            foreach (var replayed in await replayer.ReplayWorkflowsAsync(histories))
-            {
-                Assert.Null(replayed.ReplayFailure);
-            }
+            await AssertReplayAsync<TwoStepWorkflow>(histories);
         }
         finally
         {
-            if (!server.HasExited)
-            {
-                server.Kill();
-                await server.WaitForExitAsync();
-            }
-            server.Dispose();
+            await StopAsync(server);
         }
+    }
+
+    [DevServerOnlyFact]
+    public async Task KillServer_WhileSignalsAndUpdatesArrive_EveryAcknowledgedOneIsInItsWorkflowAfterRestart()
+    {
+        var database = Path.Combine(_directory, "state.db");
+        var port = FreePort();
+        var server = StartServer(port, database);
+        try
+        {
+            await WaitUntilListeningAsync(server);
+            var client = await TemporalClient.ConnectAsync(new($"127.0.0.1:{port}"));
+            var taskQueue = TestIds.New("tq");
+            using var worker = new TemporalWorker(client, new TemporalWorkerOptions(taskQueue).AddWorkflow<UpdatableWorkflow>());
+            using var stopWorker = new CancellationTokenSource();
+            var workerRun = worker.ExecuteAsync(stopWorker.Token);
+            var handles = new List<WorkflowHandle<UpdatableWorkflow, string>>();
+            for (var i = 0; i < 3; i++)
+            {
+                handles.Add(await client.StartWorkflowAsync((UpdatableWorkflow wf) => wf.RunAsync(), new(TestIds.New("mailbox"), taskQueue) { TaskTimeout = TimeSpan.FromSeconds(2) }));
+            }
+
+            var signals = new ConcurrentQueue<(string WorkflowId, string Item)>();
+            var updates = new ConcurrentQueue<(string WorkflowId, string Item)>();
+            var restarted = false;
+            var ackedAfterRestart = 0;
+            using var stopLoad = new CancellationTokenSource();
+            var rpc = new RpcOptions { Timeout = TimeSpan.FromSeconds(2) };
+            async Task SendAsync(string kind, int sender, ConcurrentQueue<(string, string)> acked)
+            {
+                for (var n = 0; !stopLoad.IsCancellationRequested; n++)
+                {
+                    var handle = handles[n % handles.Count];
+                    var item = $"{kind}{sender}-{n}";
+                    try
+                    {
+                        if (kind == "signal")
+                        {
+                            await handle.SignalAsync(wf => wf.PostAsync(item), new() { Rpc = rpc });
+                        }
+                        else
+                        {
+                            await handle.ExecuteUpdateAsync(wf => wf.AddAsync(item), new() { Rpc = rpc });
+                        }
+
+                        acked.Enqueue((handle.Id, item));
+                        if (Volatile.Read(ref restarted))
+                        {
+                            Interlocked.Increment(ref ackedAfterRestart);
+                        }
+                    }
+                    catch (Exception e) when (e is RpcException or WorkflowUpdateRpcTimeoutOrCanceledException or OperationCanceledException)
+                    {
+                        // The server is down: not acknowledged.
+                    }
+                }
+            }
+
+            var senders = new[] { SendAsync("signal", 1, signals), SendAsync("signal", 2, signals), SendAsync("update", 1, updates), SendAsync("update", 2, updates) };
+
+            // Kill while both kinds arrive, then go on sending to the restarted server for a while.
+            await WaitUntilAsync(() => signals.Count >= 20 && updates.Count >= 10);
+            server.Kill();
+            await server.WaitForExitAsync();
+            server.Dispose();
+            server = StartServer(port, database);
+            await WaitUntilListeningAsync(server);
+            Volatile.Write(ref restarted, true);
+            await WaitUntilAsync(() => Volatile.Read(ref ackedAfterRestart) >= 10);
+            await stopLoad.CancelAsync();
+            await Task.WhenAll(senders);
+
+            using var hangGuard = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            foreach (var handle in handles)
+            {
+                await handle.SignalAsync(wf => wf.FinishAsync(), new() { Rpc = new() { CancellationToken = hangGuard.Token } });
+                var items = (await handle.GetResultAsync(rpcOptions: new() { CancellationToken = hangGuard.Token })).Split(',');
+                // Exactly once, even where the client sent it again because the killed server never answered.
+                foreach (var (_, item) in signals.Concat(updates).Where(s => s.WorkflowId == handle.Id))
+                {
+                    Assert.Single(items, i => i == item);
+                }
+            }
+
+            await stopWorker.CancelAsync();
+            await IgnoreCancellationAsync(workerRun);
+            var histories = new List<Temporalio.Common.WorkflowHistory>();
+            foreach (var handle in handles)
+            {
+                histories.Add(await handle.FetchHistoryAsync());
+            }
+
+            await AssertReplayAsync<UpdatableWorkflow>(histories);
+        }
+        finally
+        {
+            await StopAsync(server);
+        }
+    }
+
+    /// <summary>Replays each history with the SDK: what the restarted server wrote is a history the workflow code accepts.</summary>
+    private static async Task AssertReplayAsync<TWorkflow>(IEnumerable<Temporalio.Common.WorkflowHistory> histories)
+    {
+        var replayer = new WorkflowReplayer(new WorkflowReplayerOptions().AddWorkflow<TWorkflow>());
+        foreach (var replayed in await replayer.ReplayWorkflowsAsync(histories))
+        {
+            Assert.Null(replayed.ReplayFailure);
+        }
+    }
+
+    private static async Task StopAsync(Process server)
+    {
+        if (!server.HasExited)
+        {
+            server.Kill();
+            await server.WaitForExitAsync();
+        }
+        server.Dispose();
     }
 
     /// <summary>Starts workflows back to back; a start the server answered is acknowledged (one it did not answer may or may not exist).</summary>

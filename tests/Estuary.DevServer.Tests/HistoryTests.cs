@@ -95,6 +95,31 @@ public sealed class HistoryTests(ServerFixture fixture)
         });
         Assert.Equal("first", result);
     }
+
+    [Fact]
+    public async Task SignalWorkflowExecution_SameRequestIdTwice_RecordedOnce()
+    {
+        // No worker: the run stays open, and only the server's answer is looked at.
+        var handle = await fixture.Client.StartWorkflowAsync((WaitForSignalWorkflow wf) => wf.RunAsync(2), new(TestIds.New("wf"), TestIds.New("tq")));
+        var requestId = Guid.NewGuid().ToString();
+        var input = new Temporalio.Api.Common.V1.Payloads();
+        input.Payloads_.Add(Temporalio.Converters.DataConverter.Default.PayloadConverter.ToPayload("once"));
+        for (var i = 0; i < 2; i++)
+        {
+            await fixture.Client.WorkflowService.SignalWorkflowExecutionAsync(new()
+            {
+                Namespace = fixture.Client.Options.Namespace,
+                WorkflowExecution = new() { WorkflowId = handle.Id },
+                SignalName = "Add",
+                Input = input,
+                RequestId = requestId,
+            });
+        }
+
+        var signaled = (await handle.FetchHistoryAsync()).Events.Where(e => e.EventType == EventType.WorkflowExecutionSignaled).ToList();
+        Assert.Equal(requestId, Assert.Single(signaled).WorkflowExecutionSignaledEventAttributes.RequestId);
+        await handle.TerminateAsync();
+    }
 }
 
 public sealed class RetentionTests

@@ -114,7 +114,7 @@ internal sealed class LocalEndpointsPublisher(
             summary.AppendLine($"  Dashboard:  {dashboard}");
         }
 
-        summary.Append($"  estuary finds them in {target.Path}: dotnet run --project src/Estuary.Cli -- trigger example example 1 --wait");
+        summary.Append($"  estuary finds them in {target.Path}: estuary trigger example example 1 --wait");
         return summary.ToString();
     }
 

@@ -135,19 +135,8 @@ public static class TemporalHostingExtensions
         }
 
         return builder.AddResource(new TemporalExecutableResource(name, ContainerRuntimeProbe.FindOnPath("temporal") ?? "temporal", builder.AppHostDirectory))
-            .WithEndpoint(port: port, scheme: "tcp", name: EstuaryEndpoints.TemporalGrpc, isProxied: false)
-            .WithHttpEndpoint(port: uiPort, name: EstuaryEndpoints.TemporalUi, isProxied: false)
-            .WithUrlForEndpoint(EstuaryEndpoints.TemporalUi, url => url.DisplayText = "Temporal UI")
-            .WithArgs(
-            [
-                "server", "start-dev",
-                "--ip", "127.0.0.1",
-                "--port", Invariant(port),
-                "--ui-port", Invariant(uiPort),
-                "--namespace", EstuaryEndpoints.TemporalNamespace,
-                "--log-level", "warn",
-                .. persistent ? ["--db-filename", databaseFile] : Array.Empty<string>(),
-            ]);
+            .WithStartDevEndpoints(port, uiPort)
+            .WithArgs(StartDevArguments(port, uiPort, persistent ? databaseFile : null));
     }
 
     private static IResourceBuilder<TemporalProjectResource> AddTemporalEmbedded(this IDistributedApplicationBuilder builder, string name, int port, string? databaseFile)
@@ -159,9 +148,7 @@ public static class TemporalHostingExtensions
             .WithAnnotation(new Projects.Estuary_DevServer())
             .WithProjectDefaults(new ProjectResourceOptions { ExcludeLaunchProfile = true })
 #pragma warning restore ASPIREPROJECTS001
-            .WithEndpoint(port: port, scheme: "tcp", name: EstuaryEndpoints.TemporalGrpc, isProxied: false)
-            .WithHttpEndpoint(port: uiPort, name: EstuaryEndpoints.TemporalUi, isProxied: false)
-            .WithUrlForEndpoint(EstuaryEndpoints.TemporalUi, url => url.DisplayText = "Temporal UI")
+            .WithStartDevEndpoints(port, uiPort)
             // Made when the server starts, not while the model is built: an AppHost that stops on a missing prerequisite leaves nothing behind.
             .OnBeforeResourceStarted((_, _, _) =>
             {
@@ -174,17 +161,28 @@ public static class TemporalHostingExtensions
             })
             // The same argv as the CLI's dev server: the DevServer itself listens on the fixed ports (gRPC and web UI).
             // The dashboard shows it, --db-filename included, and the server's first log line says where its state is.
-            .WithArgs(
-            [
-                "server", "start-dev",
-                "--ip", "127.0.0.1",
-                "--port", Invariant(port),
-                "--ui-port", Invariant(uiPort),
-                "--namespace", EstuaryEndpoints.TemporalNamespace,
-                "--log-level", "warn",
-                .. databaseFile is null ? Array.Empty<string>() : ["--db-filename", databaseFile],
-            ]);
+            .WithArgs(StartDevArguments(port, uiPort, databaseFile));
     }
+
+    // The temporal CLI and the embedded server both serve gRPC and the web UI themselves on the fixed ports.
+    private static IResourceBuilder<T> WithStartDevEndpoints<T>(this IResourceBuilder<T> builder, int port, int uiPort)
+        where T : IResourceWithEndpoints =>
+        builder
+            .WithEndpoint(port: port, scheme: "tcp", name: EstuaryEndpoints.TemporalGrpc, isProxied: false)
+            .WithHttpEndpoint(port: uiPort, name: EstuaryEndpoints.TemporalUi, isProxied: false)
+            .WithUrlForEndpoint(EstuaryEndpoints.TemporalUi, url => url.DisplayText = "Temporal UI");
+
+    // `temporal server start-dev`'s argv, which the embedded server takes too; a database file makes it persistent.
+    private static string[] StartDevArguments(int port, int uiPort, string? databaseFile) =>
+    [
+        "server", "start-dev",
+        "--ip", "127.0.0.1",
+        "--port", Invariant(port),
+        "--ui-port", Invariant(uiPort),
+        "--namespace", EstuaryEndpoints.TemporalNamespace,
+        "--log-level", "warn",
+        .. databaseFile is null ? Array.Empty<string>() : ["--db-filename", databaseFile],
+    ];
 
     private static string Invariant(int number) => number.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

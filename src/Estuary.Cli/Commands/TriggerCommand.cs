@@ -1,11 +1,11 @@
 using System.CommandLine;
 using System.Text.Json;
+using Estuary.Temporal.Commands;
 using Estuary.Temporal.Configuration;
 using Estuary.Temporal.Domains;
-using Microsoft.Extensions.Configuration;
 using Temporalio.Client;
-using Temporalio.Exceptions;
 using TemporalConnectionOptions = Estuary.Temporal.Configuration.TemporalConnectionOptions;
+using Temporalio.Exceptions;
 
 namespace Estuary.Cli.Commands;
 
@@ -16,11 +16,13 @@ namespace Estuary.Cli.Commands;
 /// </summary>
 internal sealed class TriggerCommand
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    /// <summary>The query a workflow answers to report how far it has got (e.g. PayoutBatchWorkflow).</summary>
+    public const string ProgressQuery = "Progress";
 
-    private readonly DomainCatalog _catalog;
-    private readonly IConfiguration _configuration;
-    private readonly TextWriter _output;
+    private static readonly JsonSerializerOptions CompactJson = new(CliJson.Options) { WriteIndented = false };
+
+    private readonly CommandContext _context;
+    private readonly TemporalCommandOptions _temporal;
 
     private readonly Argument<string> _domain = new("domain") { Description = "The domain (see 'estuary list')." };
     private readonly Argument<string> _workflow = new("workflow") { Description = "The workflow: its name (ExampleWorkflow) or short name (example)." };
@@ -28,27 +30,22 @@ internal sealed class TriggerCommand
     private readonly Option<string?> _taskQueue = new("--task-queue", "-q") { Description = "Task queue to start the workflow on (default: the domain's)." };
     private readonly Option<string?> _id = new("--id") { Description = "Workflow id (default: <domain>-<workflow>-<random>)." };
     private readonly Option<bool> _wait = new("--wait", "-w") { Description = "Wait for the workflow to complete and print its result." };
-    private readonly Option<bool> _json = new("--json") { Description = "Print machine-readable JSON only." };
-    private readonly Option<string?> _address = new("--address") { Description = "Temporal address host:port (default: configuration 'Temporal:Address')." };
-    private readonly Option<string?> _namespace = new("--namespace", "-n") { Description = "Temporal namespace (default: configuration 'Temporal:Namespace')." };
+    private readonly Option<bool> _json = new("--json") { Description = "Print one JSON document, for success and failure alike." };
     private readonly Option<double> _progress = new("--progress")
     {
         Description = $"With --wait, for a workflow answering the query '{ProgressQuery}': ask it every this many seconds and print each new answer (0: never).",
         DefaultValueFactory = _ => 2,
     };
 
-    /// <summary>The query a workflow answers to report how far it has got (e.g. PayoutBatchWorkflow).</summary>
-    public const string ProgressQuery = "Progress";
-
-    public TriggerCommand(DomainCatalog catalog, IConfiguration configuration, TextWriter output)
+    public TriggerCommand(CommandContext context)
     {
-        _catalog = catalog;
-        _configuration = configuration;
-        _output = output;
+        _context = context;
+        _temporal = new TemporalCommandOptions(context);
         Command = new Command("trigger", "Start a domain's workflow with typed arguments; --wait prints its result.")
         {
-            _domain, _workflow, _arguments, _taskQueue, _id, _wait, _json, _address, _namespace, _progress,
+            _domain, _workflow, _arguments, _taskQueue, _id, _wait, _json, _progress,
         };
+        _temporal.AddTo(Command);
         Command.SetAction(RunAsync);
     }
 
@@ -57,9 +54,8 @@ internal sealed class TriggerCommand
     private async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
     {
         var domainName = parse.GetRequiredValue(_domain);
-        var domain = _catalog.Find(domainName)
-            ?? throw new UsageException(
-                $"Unknown domain '{domainName}' (known: {string.Join(", ", _catalog.Domains.Select(d => d.Domain.Name))}).");
+        var domain = _context.Catalog.Find(domainName)
+            ?? throw new UsageException($"Unknown domain '{domainName}' (known: {_context.DomainNames}).");
         var workflowName = parse.GetRequiredValue(_workflow);
         var workflow = domain.FindWorkflow(workflowName)
             ?? throw new UsageException(
@@ -79,10 +75,15 @@ internal sealed class TriggerCommand
 
         var workflowId = parse.GetValue(_id)
             ?? $"{domain.Domain.Name}-{DomainDescriptor.ShortName(workflow.Name).ToLowerInvariant()}-{Guid.NewGuid():N}"[..^20];
-        var connection = ConnectionOptions(parse);
+        if (string.IsNullOrWhiteSpace(workflowId))
+        {
+            throw new UsageException("Option '--id' must not be empty.");
+        }
 
-        using var tracing = CliTracing.Start(_configuration);
-        var client = await ConnectAsync(connection);
+        var connection = _temporal.Resolve(parse);
+
+        using var tracing = CliTracing.Start(_context.Configuration);
+        var client = await _temporal.ConnectAsync(connection, cancellationToken);
         WorkflowHandle handle;
         try
         {
@@ -107,29 +108,17 @@ internal sealed class TriggerCommand
 
         if (!json)
         {
-            await _output.WriteLineAsync($"Started {workflow.Name} (workflow id {handle.Id}, run id {handle.ResultRunId}); waiting for the result…");
+            await _context.Output.WriteLineAsync($"Started {workflow.Name} (workflow id {handle.Id}, run id {handle.ResultRunId}); waiting for the result…");
         }
 
         using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var watcher = !json && progressSeconds > 0 && AnswersProgress(workflow)
+        var watcher = !json && progressSeconds > 0 && workflow.FindHandler(WorkflowHandlerKind.Query, ProgressQuery) is not null
             ? WatchProgressAsync(client.GetWorkflowHandle(handle.Id), TimeSpan.FromSeconds(progressSeconds), watching.Token)
             : Task.CompletedTask;
-        JsonElement? result = null;
+        JsonElement? result;
         try
         {
-            var rpc = new RpcOptions { CancellationToken = cancellationToken };
-            if (workflow.ResultType == typeof(void))
-            {
-                await handle.GetResultAsync(rpcOptions: rpc);
-            }
-            else
-            {
-                result = await handle.GetResultAsync<JsonElement>(rpcOptions: rpc);
-            }
-        }
-        catch (WorkflowFailedException e)
-        {
-            throw new CommandFailedException($"Workflow {workflow.Name} (id {handle.Id}) failed: {Describe(e.InnerException ?? e)}", e);
+            result = await WaitForResultAsync(handle, workflow.ResultType, connection, workflow.Name, cancellationToken);
         }
         finally
         {
@@ -141,8 +130,41 @@ internal sealed class TriggerCommand
         return EstuaryCommandLine.Success;
     }
 
-    private static bool AnswersProgress(WorkflowDescriptor workflow) =>
-        Temporalio.Workflows.WorkflowDefinition.Create(workflow.Type).Queries.ContainsKey(ProgressQuery);
+    /// <summary>Waits for a workflow's result, following its runs; every way it can end without a result is one line.</summary>
+    /// <param name="handle">The workflow.</param>
+    /// <param name="resultType">The workflow's result type (<c>void</c>: none).</param>
+    /// <param name="connection">Where Temporal is, for messages.</param>
+    /// <param name="workflowType">The workflow type, for messages.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>The result, or <c>null</c> for a workflow without one.</returns>
+    /// <exception cref="CommandFailedException">The workflow did not complete, or Temporal failed while waiting.</exception>
+    internal static async Task<JsonElement?> WaitForResultAsync(
+        WorkflowHandle handle, Type resultType, TemporalConnectionOptions connection, string workflowType, CancellationToken cancellationToken)
+    {
+        var rpc = new RpcOptions { CancellationToken = cancellationToken };
+        try
+        {
+            if (resultType == typeof(void))
+            {
+                await handle.GetResultAsync(rpcOptions: rpc);
+                return null;
+            }
+
+            var result = await handle.GetResultAsync<JsonElement>(rpcOptions: rpc);
+            return result.ValueKind == JsonValueKind.Undefined ? null : result;
+        }
+        catch (WorkflowFailedException e)
+        {
+            throw WorkflowFailures.Failed(workflowType, handle.Id, handle.RunId ?? handle.ResultRunId, e);
+        }
+        catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new CommandFailedException(
+                $"Lost Temporal at {connection.Address} while waiting for {workflowType} (id {handle.Id}): {WorkflowFailures.Describe(e)}",
+                e,
+                new Dictionary<string, object?> { ["workflowType"] = workflowType, ["workflowId"] = handle.Id, ["runId"] = handle.RunId ?? handle.ResultRunId });
+        }
+    }
 
     // Asks the latest run (a batch continues as new) and prints an answer only when it changed. A query that fails —
     // the run is between runs, closing, or its worker is busy — is asked again at the next tick.
@@ -158,11 +180,11 @@ internal sealed class TriggerCommand
                 {
                     var answer = await latestRun.QueryAsync<JsonElement>(
                         ProgressQuery, [], new WorkflowQueryOptions { Rpc = new() { CancellationToken = cancellationToken } });
-                    var text = JsonSerializer.Serialize(answer);
+                    var text = JsonSerializer.Serialize(answer, CompactJson);
                     if (text != last)
                     {
                         last = text;
-                        await _output.WriteLineAsync($"Progress: {text}");
+                        await _context.Output.WriteLineAsync($"Progress: {text}");
                     }
                 }
                 catch (Exception e) when (e is RpcException or WorkflowQueryFailedException or WorkflowQueryRejectedException)
@@ -174,44 +196,6 @@ internal sealed class TriggerCommand
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The result arrived (or the command was canceled).
-        }
-    }
-
-    private TemporalConnectionOptions ConnectionOptions(ParseResult parse)
-    {
-        var overrides = new Dictionary<string, string?>();
-        if (parse.GetValue(_address) is { } address)
-        {
-            overrides[$"{TemporalConnectionOptions.SectionName}:Address"] = address;
-            overrides[$"ConnectionStrings:{TemporalConnectionOptions.ConnectionStringName}"] = null;
-        }
-
-        if (parse.GetValue(_namespace) is { } ns)
-        {
-            overrides[$"{TemporalConnectionOptions.SectionName}:Namespace"] = ns;
-        }
-
-        var configuration = new ConfigurationBuilder().AddConfiguration(_configuration).AddInMemoryCollection(overrides).Build();
-        try
-        {
-            return TemporalConnectionOptions.FromConfiguration(configuration);
-        }
-        catch (InvalidOperationException e)
-        {
-            throw new UsageException(e.Message);
-        }
-    }
-
-    private static async Task<TemporalClient> ConnectAsync(TemporalConnectionOptions connection)
-    {
-        try
-        {
-            return await TemporalClient.ConnectAsync(connection.ToConnectOptions());
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            throw new CommandFailedException(
-                $"Cannot reach Temporal at {connection.Address} (namespace '{connection.Namespace}'): {e.Message}", e);
         }
     }
 
@@ -231,35 +215,17 @@ internal sealed class TriggerCommand
                 document["result"] = result;
             }
 
-            await _output.WriteLineAsync(JsonSerializer.Serialize(document, Indented));
+            await _context.Output.WriteLineAsync(CliJson.Serialize(document));
             return;
         }
 
         if (!waited)
         {
-            await _output.WriteLineAsync($"Started {workflowName} (workflow id {handle.Id}, run id {handle.ResultRunId}).");
+            await _context.Output.WriteLineAsync($"Started {workflowName} (workflow id {handle.Id}, run id {handle.ResultRunId}).");
             return;
         }
 
-        await _output.WriteLineAsync($"{workflowName} completed with result:");
-        await _output.WriteLineAsync(result is null ? "(none)" : JsonSerializer.Serialize(result.Value, Indented));
-    }
-
-    // "activity get_entity_details failed: Entity 42 not found" rather than the SDK's generic wrappers.
-    private static string Describe(Exception exception)
-    {
-        var parts = new List<string>();
-        for (var e = exception; e is not null; e = e.InnerException)
-        {
-            parts.Add(e switch
-            {
-                ActivityFailureException a => $"activity {a.ActivityType} failed",
-                ChildWorkflowFailureException c => $"child workflow {c.WorkflowType} failed",
-                TimeoutFailureException t => $"timed out ({t.TimeoutType})",
-                _ => e.Message,
-            });
-        }
-
-        return string.Join(": ", parts);
+        await _context.Output.WriteLineAsync($"{workflowName} completed with result:");
+        await _context.Output.WriteLineAsync(result is null ? "(none)" : CliJson.Serialize(result.Value));
     }
 }

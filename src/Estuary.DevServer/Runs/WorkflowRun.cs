@@ -20,6 +20,7 @@ namespace Estuary.DevServer.Runs;
 internal sealed class WorkflowRun
 {
     private readonly List<HistoryEvent> _buffered = [];
+    private HashSet<string>? _signalRequestIds;
 
     public WorkflowRun(IRunServices services, WorkflowIdEntry entry, string runId, string requestId,
         WorkflowExecutionStartedEventAttributes started, DateTime startTime, UserMetadata? userMetadata = null)
@@ -293,8 +294,12 @@ internal sealed class WorkflowRun
     public void WorkflowTaskNeeded(bool speculative = false) => WorkflowTasks.ScheduleIfIdle(speculative);
 
     /// <summary>A signal from a client or another run.</summary>
-    public void Signal(string name, Payloads? input, string identity, Header? header, WorkflowExecution? sender = null)
+    public void Signal(string name, Payloads? input, string identity, Header? header, WorkflowExecution? sender = null, string? requestId = null)
     {
+        if (!string.IsNullOrEmpty(requestId) && !RecordSignalRequest(requestId))
+        {
+            return;
+        }
         AddExternalEvent(new HistoryEvent
         {
             EventType = EventType.WorkflowExecutionSignaled,
@@ -305,9 +310,31 @@ internal sealed class WorkflowRun
                 Identity = identity,
                 Header = header,
                 ExternalWorkflowExecution = sender,
+                RequestId = requestId ?? "",
             },
         });
         WorkflowTaskNeeded();
+    }
+
+    /// <summary>
+    /// Records a signal's request id; false when the run already has a signal with that id (a client retrying a signal
+    /// whose answer it lost, for example to a server that was killed after storing it), which Temporal applies once.
+    /// The ids are found again in the run's signal events when the run is first asked after a restart.
+    /// </summary>
+    private bool RecordSignalRequest(string requestId)
+    {
+        if (_signalRequestIds is null)
+        {
+            _signalRequestIds = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var evt in History.Events.Concat(_buffered))
+            {
+                if (evt.EventType == EventType.WorkflowExecutionSignaled && evt.WorkflowExecutionSignaledEventAttributes.RequestId is { Length: > 0 } id)
+                {
+                    _signalRequestIds.Add(id);
+                }
+            }
+        }
+        return _signalRequestIds.Add(requestId);
     }
 
     /// <summary>Writes WorkflowExecutionCancelRequested once and lets the workflow see it.</summary>

@@ -24,6 +24,11 @@ public sealed class EstuaryWorkerOptions
     /// the workers start polling (default <c>true</c>).</summary>
     public bool ApplyMigrations { get; set; } = true;
 
+    /// <summary>Gets or sets how long the worker waits for each thing it needs at start-up (each served domain's
+    /// database, then Temporal), retrying with back-off, before it gives up and the process exits with code 1
+    /// (default 15 seconds).</summary>
+    public TimeSpan StartupTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>Gets or sets a value indicating whether the worker makes the served domains' schedules in Temporal
     /// match what their workflows declare when it starts (default <c>true</c>).</summary>
     public bool ReconcileSchedules { get; set; } = true;
@@ -40,6 +45,7 @@ public sealed class EstuaryWorkerOptions
         {
             TaskQueue = section[nameof(TaskQueue)],
             ApplyMigrations = ReadBool(section, nameof(ApplyMigrations), defaultValue: true),
+            StartupTimeout = ReadTimeSpan(section, nameof(StartupTimeout), TimeSpan.FromSeconds(15)),
             ReconcileSchedules = ReadBool(section, nameof(ReconcileSchedules), defaultValue: true),
         };
 
@@ -74,6 +80,12 @@ public sealed class EstuaryWorkerOptions
         if (TaskQueue is not null && string.IsNullOrWhiteSpace(TaskQueue))
         {
             throw new InvalidOperationException($"Configuration key '{SectionName}:{nameof(TaskQueue)}' must not be empty when set.");
+        }
+
+        if (StartupTimeout <= TimeSpan.Zero)
+        {
+            throw new InvalidOperationException(
+                $"Configuration key '{SectionName}:{nameof(StartupTimeout)}' must be positive, got '{StartupTimeout}'.");
         }
 
         if (catalog.Domains.Count == 0)
@@ -111,5 +123,18 @@ public sealed class EstuaryWorkerOptions
         return bool.TryParse(value, out var parsed)
             ? parsed
             : throw new InvalidOperationException($"Configuration key '{SectionName}:{key}' must be true or false, got '{value}'.");
+    }
+
+    private static TimeSpan ReadTimeSpan(IConfigurationSection section, string key, TimeSpan defaultValue)
+    {
+        var value = section[key];
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return defaultValue;
+        }
+
+        return TimeSpan.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var parsed)
+            ? parsed
+            : throw new InvalidOperationException($"Configuration key '{SectionName}:{key}' must be a duration (e.g. 00:00:15), got '{value}'.");
     }
 }

@@ -4,13 +4,18 @@ using Estuary.Temporal.Domains;
 using Estuary.Temporal.Tracing;
 using Microsoft.Extensions.Configuration;
 using Temporalio.Client;
+using Temporalio.Common.EnvConfig;
 
 namespace Estuary.Temporal.Configuration;
 
 /// <summary>
-/// Where and how to reach Temporal. Bound from the <c>Temporal</c> configuration section; the Aspire connection
-/// string <c>ConnectionStrings:temporal</c> (<c>host:port</c>, or <c>Endpoint=…;Namespace=…;ApiKey=…;Tls=true</c>)
-/// overrides the section's values it names.
+/// Where and how to reach Temporal. Each value comes from the first of these that sets it: the Aspire connection
+/// string <c>ConnectionStrings:temporal</c> (<c>host:port</c>, or <c>Endpoint=…;Namespace=…;ApiKey=…;Tls=true</c>); the
+/// <c>Temporal</c> configuration section; Temporal's own client environment, as the SDK's <see cref="ClientEnvConfig"/>
+/// reads it (<c>TEMPORAL_ADDRESS</c>, <c>TEMPORAL_NAMESPACE</c>, <c>TEMPORAL_API_KEY</c>, <c>TEMPORAL_TLS*</c>,
+/// <c>TEMPORAL_GRPC_META_*</c>, over the profile <c>TEMPORAL_PROFILE</c> of the file <c>TEMPORAL_CONFIG_FILE</c>, by default
+/// <c>~/.config/temporalio/temporal.toml</c>); a caller's fallback (<see cref="TemporalConnectionSources.Fallback"/>); the
+/// defaults <c>localhost:7233</c> and <c>default</c>.
 /// </summary>
 public sealed class TemporalConnectionOptions
 {
@@ -42,23 +47,36 @@ public sealed class TemporalConnectionOptions
     /// loopback address, gzip otherwise).</summary>
     public TemporalCompression Compression { get; set; } = TemporalCompression.Auto;
 
-    /// <summary>Reads the options from configuration (section, then connection string) and validates them.</summary>
+    /// <summary>Gets or sets gRPC metadata (headers) sent with every call, e.g. from <c>TEMPORAL_GRPC_META_*</c>.</summary>
+    public IReadOnlyDictionary<string, string> RpcMetadata { get; set; } = new Dictionary<string, string>();
+
+    // What set Address, for the message of an invalid one.
+    private string _addressSource = $"Configuration key '{SectionName}:Address'";
+
+    // TLS as Temporal's environment describes it (server CA, server name, client certificate as a path or inline
+    // data), used when Estuary's own keys name no client certificate.
+    private ClientEnvConfig.Tls? _environmentTls;
+
+    /// <summary>Reads the options from configuration and Temporal's client environment, and validates them.</summary>
     /// <param name="configuration">The configuration root.</param>
+    /// <param name="sources">Where else values come from (default: the process's Temporal environment, no fallback).</param>
     /// <returns>Valid options.</returns>
-    /// <exception cref="InvalidOperationException">A value is invalid; the message names the configuration key.</exception>
-    public static TemporalConnectionOptions FromConfiguration(IConfiguration configuration)
+    /// <exception cref="InvalidOperationException">A value is invalid; the message names where it came from.</exception>
+    public static TemporalConnectionOptions FromConfiguration(IConfiguration configuration, TemporalConnectionSources? sources = null)
     {
+        sources ??= TemporalConnectionSources.Default;
         var options = new TemporalConnectionOptions();
-        var section = configuration.GetSection(SectionName);
-        // Checked before binding, which would reject a wrong value without saying which values are right.
-        if (section[nameof(Compression)] is { } compression
-            && !Enum.GetNames<TemporalCompression>().Contains(compression.Trim(), StringComparer.OrdinalIgnoreCase))
+        if (sources.Fallback is { } fallback)
         {
-            throw new InvalidOperationException(
-                $"Configuration key '{SectionName}:{nameof(Compression)}' must be Auto, Gzip or None, got '{compression}'.");
+            options.ApplySection(fallback.GetSection(SectionName), sources.FallbackName);
         }
 
-        section.Bind(options);
+        if (sources.Environment is { } environment)
+        {
+            options.ApplyEnvironment(environment);
+        }
+
+        options.ApplySection(configuration.GetSection(SectionName), $"Configuration key '{SectionName}:Address'");
         var connectionString = configuration.GetConnectionString(ConnectionStringName);
         if (!string.IsNullOrWhiteSpace(connectionString))
         {
@@ -69,14 +87,31 @@ public sealed class TemporalConnectionOptions
         return options;
     }
 
+    /// <summary>Says what is wrong with a Temporal address, if anything.</summary>
+    /// <param name="address">The address as given.</param>
+    /// <returns><c>null</c> when it is <c>host:port</c>; otherwise what to write instead, e.g.
+    /// <c>must be host:port, got 'http://localhost:7233' (use localhost:7233)</c>.</returns>
+    public static string? AddressProblem(string address)
+    {
+        var scheme = address.IndexOf("://", StringComparison.Ordinal);
+        if (scheme >= 0)
+        {
+            var bare = address[(scheme + 3)..].TrimEnd('/');
+            return IsHostPort(bare)
+                ? $"must be host:port, without a scheme, got '{address}' (use {bare})"
+                : $"must be host:port, without a scheme, got '{address}'";
+        }
+
+        return IsHostPort(address) ? null : $"must be host:port, got '{address}'";
+    }
+
     /// <summary>Checks every value; the message of the exception names the offending key.</summary>
     /// <exception cref="InvalidOperationException">A value is invalid.</exception>
     public void Validate()
     {
-        if (!TryParseHostPort(Address))
+        if (AddressProblem(Address) is { } problem)
         {
-            throw new InvalidOperationException(
-                $"Configuration key '{SectionName}:Address' must be host:port, got '{Address}'.");
+            throw new InvalidOperationException($"{_addressSource} {problem}.");
         }
 
         if (string.IsNullOrWhiteSpace(Namespace))
@@ -111,16 +146,17 @@ public sealed class TemporalConnectionOptions
             ApiKey = ApiKey,
             Interceptors = [new TracingInterceptor(domains)],
             GrpcCompression = ResolveGrpcCompression(),
+            RpcMetadata = RpcMetadata,
         };
         if (Tls || ApiKey is not null || TlsClientCertPath is not null)
         {
-            connect.Tls = TlsClientCertPath is null
-                ? new TlsOptions()
-                : new TlsOptions
+            connect.Tls = TlsClientCertPath is not null
+                ? new TlsOptions
                 {
                     ClientCert = File.ReadAllBytes(TlsClientCertPath),
                     ClientPrivateKey = File.ReadAllBytes(TlsClientKeyPath!),
-                };
+                }
+                : _environmentTls?.ToTlsOptions() ?? new TlsOptions();
         }
 
         return connect;
@@ -148,6 +184,7 @@ public sealed class TemporalConnectionOptions
 
     private void ApplyConnectionString(string connectionString)
     {
+        _addressSource = $"Connection string 'ConnectionStrings:{ConnectionStringName}'";
         if (!connectionString.Contains('=', StringComparison.Ordinal))
         {
             Address = StripScheme(connectionString.Trim());
@@ -188,12 +225,89 @@ public sealed class TemporalConnectionOptions
         return (index >= 0 ? address[(index + 3)..] : address).TrimEnd('/');
     }
 
-    private static bool TryParseHostPort(string address)
+    private static bool IsHostPort(string address)
     {
         var colon = address.LastIndexOf(':');
         return colon > 0
             && colon < address.Length - 1
-            && int.TryParse(address.AsSpan(colon + 1), out var port)
+            && !address.AsSpan(0, colon).ContainsAny("/?#@ ")
+            && int.TryParse(address.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port)
             && port is > 0 and < 65536;
     }
+
+    private void ApplySection(IConfigurationSection section, string addressSource)
+    {
+        // Checked before binding, which would reject a wrong value without saying which values are right.
+        if (section[nameof(Compression)] is { } compression
+            && !Enum.GetNames<TemporalCompression>().Contains(compression.Trim(), StringComparer.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException(
+                $"Configuration key '{SectionName}:{nameof(Compression)}' must be Auto, Gzip or None, got '{compression}'.");
+        }
+
+        if (section[nameof(Address)] is not null)
+        {
+            _addressSource = addressSource;
+        }
+
+        section.Bind(this);
+    }
+
+    private void ApplyEnvironment(ClientEnvConfig.ProfileLoadOptions environment)
+    {
+        ClientEnvConfig.Profile profile;
+        try
+        {
+            profile = ClientEnvConfig.Profile.Load(environment);
+        }
+        catch (InvalidOperationException e)
+        {
+            // The SDK's message may carry a multi-line excerpt of the file; its first line names the problem.
+            var message = e.Message.Split('\n', 2)[0].Trim();
+            throw new InvalidOperationException(
+                $"Temporal's client configuration (TEMPORAL_* environment variables, TEMPORAL_PROFILE, the profile file) is invalid: {message}", e);
+        }
+
+        if (!string.IsNullOrWhiteSpace(profile.Address))
+        {
+            Address = profile.Address;
+            _addressSource = "TEMPORAL_ADDRESS (or the Temporal profile's address)";
+        }
+
+        if (!string.IsNullOrWhiteSpace(profile.Namespace))
+        {
+            Namespace = profile.Namespace;
+        }
+
+        if (!string.IsNullOrWhiteSpace(profile.ApiKey))
+        {
+            ApiKey = profile.ApiKey;
+        }
+
+        if (profile.Tls is { } tls)
+        {
+            _environmentTls = tls;
+            Tls = tls.Disabled != true;
+        }
+
+        if (profile.GrpcMeta is { Count: > 0 } metadata)
+        {
+            RpcMetadata = new Dictionary<string, string>(metadata);
+        }
+    }
+}
+
+/// <summary>Where <see cref="TemporalConnectionOptions.FromConfiguration"/> looks for values besides configuration.</summary>
+/// <param name="Environment">How Temporal's client environment (<c>TEMPORAL_*</c> variables, profile file) is read, as the SDK's
+/// <see cref="ClientEnvConfig.Profile.Load"/> does; <c>null</c> ignores it.</param>
+/// <param name="Fallback">Configuration whose <c>Temporal:*</c> keys apply below everything else (the command line's local
+/// endpoints), or <c>null</c>.</param>
+/// <param name="FallbackName">How messages name <paramref name="Fallback"/> when its address is invalid.</param>
+public sealed record TemporalConnectionSources(
+    ClientEnvConfig.ProfileLoadOptions? Environment,
+    IConfiguration? Fallback = null,
+    string FallbackName = "The fallback Temporal address")
+{
+    /// <summary>Gets the sources of a process: its own Temporal environment (variables and default profile file), no fallback.</summary>
+    public static TemporalConnectionSources Default { get; } = new(new ClientEnvConfig.ProfileLoadOptions());
 }

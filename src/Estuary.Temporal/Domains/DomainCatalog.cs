@@ -15,10 +15,110 @@ public sealed record WorkflowDescriptor(string Name, Type Type, MethodInfo RunMe
     public IReadOnlyList<ParameterInfo> Parameters => RunMethod.GetParameters();
 
     /// <summary>Gets the run method's result type (<c>void</c> for a plain <see cref="Task"/>).</summary>
-    public Type ResultType =>
-        RunMethod.ReturnType.IsGenericType && RunMethod.ReturnType.GetGenericTypeDefinition() == typeof(Task<>)
-            ? RunMethod.ReturnType.GetGenericArguments()[0]
-            : typeof(void);
+    public Type ResultType => WorkflowHandlerDescriptor.Unwrap(RunMethod.ReturnType);
+
+    /// <summary>Gets the workflow's named signals, queries and updates, ordered by kind then name (dynamic handlers,
+    /// which take any name, are not listed).</summary>
+    public IReadOnlyList<WorkflowHandlerDescriptor> Handlers { get; init; } = [];
+
+    /// <summary>Gets the handlers of one kind.</summary>
+    /// <param name="kind">Signals, queries or updates.</param>
+    /// <returns>Those handlers, ordered by name.</returns>
+    public IReadOnlyList<WorkflowHandlerDescriptor> HandlersOf(WorkflowHandlerKind kind) => Handlers.Where(h => h.Kind == kind).ToList();
+
+    /// <summary>Finds a handler by its exact name (Temporal's handler names are case-sensitive).</summary>
+    /// <param name="kind">Signal, query or update.</param>
+    /// <param name="name">The handler name.</param>
+    /// <returns>The handler, or <c>null</c> when the workflow defines none of that kind and name.</returns>
+    public WorkflowHandlerDescriptor? FindHandler(WorkflowHandlerKind kind, string name) =>
+        Handlers.FirstOrDefault(h => h.Kind == kind && string.Equals(h.Name, name, StringComparison.Ordinal));
+
+    /// <summary>Reads the named signals, queries and updates of a workflow class, as the SDK defines them.</summary>
+    /// <param name="definition">The SDK's definition of the workflow.</param>
+    /// <returns>The handlers, ordered by kind then name.</returns>
+    public static IReadOnlyList<WorkflowHandlerDescriptor> HandlersOf(WorkflowDefinition definition)
+    {
+        var workflowName = definition.Name ?? definition.Type.Name;
+        var handlers = new List<WorkflowHandlerDescriptor>();
+        foreach (var method in definition.Type.GetMethods(BindingFlags.Public | BindingFlags.Instance))
+        {
+            if (method.GetCustomAttribute<WorkflowSignalAttribute>() is { Dynamic: false } signal)
+            {
+                handlers.Add(new(WorkflowHandlerKind.Signal, WorkflowSignalDefinition.FromMethod(method).Name!, workflowName, method, signal.Description));
+            }
+            else if (method.GetCustomAttribute<WorkflowQueryAttribute>() is { Dynamic: false } query)
+            {
+                handlers.Add(new(WorkflowHandlerKind.Query, WorkflowQueryDefinition.FromMethod(method).Name!, workflowName, method, query.Description));
+            }
+            else if (method.GetCustomAttribute<WorkflowUpdateAttribute>() is { Dynamic: false } update)
+            {
+                handlers.Add(new(WorkflowHandlerKind.Update, WorkflowUpdateDefinition.FromMethod(method, null!).Name!, workflowName, method, update.Description));
+            }
+        }
+
+        foreach (var property in definition.Type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            if (property.GetCustomAttribute<WorkflowQueryAttribute>() is { Dynamic: false } query && property.GetMethod is { } getter)
+            {
+                handlers.Add(new(WorkflowHandlerKind.Query, WorkflowQueryDefinition.FromProperty(property).Name!, workflowName, getter, query.Description));
+            }
+        }
+
+        return [.. handlers.OrderBy(h => h.Kind).ThenBy(h => h.Name, StringComparer.Ordinal)];
+    }
+}
+
+/// <summary>What a handler of a running workflow does when called: receive a signal, answer a query, run an update.</summary>
+public enum WorkflowHandlerKind
+{
+    /// <summary>A signal (<see cref="WorkflowSignalAttribute"/>): delivered, no answer.</summary>
+    Signal,
+
+    /// <summary>A query (<see cref="WorkflowQueryAttribute"/>): answered from the workflow's state, changing nothing.</summary>
+    Query,
+
+    /// <summary>An update (<see cref="WorkflowUpdateAttribute"/>): validated, run, answered.</summary>
+    Update,
+}
+
+/// <summary>A named signal, query or update of a workflow: what a caller must supply and gets back.</summary>
+/// <param name="Kind">Signal, query or update.</param>
+/// <param name="Name">The handler name sent to Temporal.</param>
+/// <param name="WorkflowName">The workflow type defining it.</param>
+/// <param name="Method">The method (for a query property, its getter).</param>
+/// <param name="Description">The handler's description from its attribute, if any.</param>
+public sealed record WorkflowHandlerDescriptor(WorkflowHandlerKind Kind, string Name, string WorkflowName, MethodInfo Method, string? Description)
+{
+    /// <summary>Gets the handler's parameters, in order.</summary>
+    public IReadOnlyList<ParameterInfo> Parameters => Method.GetParameters();
+
+    /// <summary>Gets the type of the answer (<c>void</c> for a signal or an update returning a plain <see cref="Task"/>).</summary>
+    public Type ResultType => Kind == WorkflowHandlerKind.Signal ? typeof(void) : Unwrap(Method.ReturnType);
+
+    /// <summary>Gets the kind in lower case, as the command line and messages name it (<c>signal</c>, <c>query</c>, <c>update</c>).</summary>
+    public string KindName => KindNameOf(Kind);
+
+    /// <summary>Gets the handler as messages name it: <c>signal 'Cancel' of BookingWorkflow</c>.</summary>
+    public string DisplayName => $"{KindName} '{Name}' of {WorkflowName}";
+
+    /// <summary>Gets the lower-case name of a handler kind.</summary>
+    /// <param name="kind">The kind.</param>
+    /// <returns><c>signal</c>, <c>query</c> or <c>update</c>.</returns>
+    public static string KindNameOf(WorkflowHandlerKind kind) => kind.ToString().ToLowerInvariant();
+
+    /// <summary>Gets what an awaited method returns: <c>T</c> for <c>Task&lt;T&gt;</c> or <c>ValueTask&lt;T&gt;</c>, <c>void</c>
+    /// for <c>Task</c>, <c>ValueTask</c> or <c>void</c>, the type itself otherwise.</summary>
+    /// <param name="returnType">A method's return type.</param>
+    /// <returns>The result type.</returns>
+    public static Type Unwrap(Type returnType)
+    {
+        if (returnType.IsGenericType && (returnType.GetGenericTypeDefinition() == typeof(Task<>) || returnType.GetGenericTypeDefinition() == typeof(ValueTask<>)))
+        {
+            return returnType.GetGenericArguments()[0];
+        }
+
+        return returnType == typeof(Task) || returnType == typeof(ValueTask) ? typeof(void) : returnType;
+    }
 }
 
 /// <summary>A discovered activity: its Temporal type name and the method implementing it.</summary>
@@ -105,6 +205,22 @@ public sealed class DomainCatalog
     /// <returns>The domain, or <c>null</c>.</returns>
     public DomainDescriptor? Find(string name) => _byName.GetValueOrDefault(name);
 
+    /// <summary>Finds the domain and the workflow of a Temporal workflow type (the type a running execution reports).</summary>
+    /// <param name="workflowType">The workflow type name, exactly as registered with Temporal.</param>
+    /// <returns>The domain and its workflow, or <c>null</c> when no known domain defines that type.</returns>
+    public (DomainDescriptor Domain, WorkflowDescriptor Workflow)? FindWorkflowType(string workflowType)
+    {
+        foreach (var domain in _byName.Values)
+        {
+            if (domain.Workflows.FirstOrDefault(w => string.Equals(w.Name, workflowType, StringComparison.Ordinal)) is { } workflow)
+            {
+                return (domain, workflow);
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Scans one domain's assembly.</summary>
     /// <param name="domain">The domain.</param>
     /// <returns>What the domain declares.</returns>
@@ -119,7 +235,7 @@ public sealed class DomainCatalog
                 var definition = WorkflowDefinition.Create(t);
                 var run = t.GetMethods(BindingFlags.Public | BindingFlags.Instance)
                     .Single(m => m.GetCustomAttribute<WorkflowRunAttribute>() is not null);
-                return new WorkflowDescriptor(definition.Name ?? t.Name, t, run);
+                return new WorkflowDescriptor(definition.Name ?? t.Name, t, run) { Handlers = WorkflowDescriptor.HandlersOf(definition) };
             })
             .OrderBy(w => w.Name, StringComparer.Ordinal)
             .ToList();

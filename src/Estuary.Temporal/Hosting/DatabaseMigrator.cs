@@ -3,15 +3,14 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Estuary.Temporal.Hosting;
 
 /// <summary>
-/// Applies the EF Core migrations of every served domain with a database when the host starts. Registered before
-/// the Temporal workers, so no activity runs against an old schema; EF Core takes a migration lock, so replicas
-/// starting together do not race.
+/// Applies the EF Core migrations of every served domain with a database when the host starts (called by
+/// <see cref="WorkerStartup"/> before the Temporal workers poll, so no activity runs against an old schema); EF Core
+/// takes a migration lock, so replicas starting together do not race.
 /// </summary>
 /// <remarks>
 /// Most starts find every migration applied. EF Core's <c>Migrate</c> still builds the context's model and takes the
@@ -23,9 +22,11 @@ namespace Estuary.Temporal.Hosting;
 /// <param name="domains">The served domains.</param>
 /// <param name="logger">The logger.</param>
 internal sealed class DatabaseMigrator(IServiceProvider services, IReadOnlyList<DomainDescriptor> domains, ILogger<DatabaseMigrator> logger)
-    : IHostedService
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>Applies what is missing, domain by domain.</summary>
+    /// <param name="cancellationToken">Stops migrating.</param>
+    /// <returns>A task completing once every domain's schema is up to date.</returns>
+    public async Task MigrateAsync(CancellationToken cancellationToken)
     {
         foreach (var domain in domains.Select(d => d.Domain).Where(d => d.DbContextType is not null))
         {
@@ -53,6 +54,4 @@ internal sealed class DatabaseMigrator(IServiceProvider services, IReadOnlyList<
         var applied = (await history.GetAppliedMigrationsAsync(cancellationToken)).Select(row => row.MigrationId).ToHashSet(StringComparer.Ordinal);
         return db.GetService<IMigrationsAssembly>().Migrations.Keys.All(applied.Contains);
     }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

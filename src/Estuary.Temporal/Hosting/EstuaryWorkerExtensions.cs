@@ -12,6 +12,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ITemporalClient = Temporalio.Client.ITemporalClient;
 using TemporalClientConnectOptions = Temporalio.Client.TemporalClientConnectOptions;
+using Temporalio.Api.Enums.V1;
 using Temporalio.Extensions.Hosting;
 using Temporalio.Runtime;
 
@@ -30,11 +31,13 @@ public static class EstuaryWorkerExtensions
     /// Makes this process a worker for the given domains: discovers their workflows and activities; serves the domains
     /// and task queues configured under <c>Estuary:Worker</c> (see <see cref="EstuaryWorkerOptions"/>); registers each
     /// served domain (<see cref="AddEstuaryDomain{TBuilder}"/>); connects to Temporal as configured by
-    /// <see cref="TemporalConnectionOptions"/>; applies the domains' migrations before polling (unless
-    /// <c>Estuary:Worker:ApplyMigrations</c> is false); keeps the served domains' declared schedules in Temporal
-    /// (<see cref="ScheduleReconciler"/>, unless <c>Estuary:Worker:ReconcileSchedules</c> is false); runs one hosted
-    /// worker per task queue with one DI scope per activity execution and the tracing (from the client), heartbeat,
-    /// monitoring, activity-defaults and transactional interceptors, the
+    /// <see cref="TemporalConnectionOptions"/>; once the host has started, waits for the served domains' databases, applies
+    /// their migrations (unless <c>Estuary:Worker:ApplyMigrations</c> is false) and waits for Temporal, each for at most
+    /// <c>Estuary:Worker:StartupTimeout</c> (then the process exits with code 1), and reports it in
+    /// <see cref="EstuaryWorkerStatus"/>; then keeps the served domains' declared schedules in Temporal
+    /// (<see cref="ScheduleReconciler"/>, unless <c>Estuary:Worker:ReconcileSchedules</c> is false); runs one hosted worker per
+    /// task queue with one DI scope per activity execution and the tracing (from the client), heartbeat, monitoring,
+    /// activity-defaults and transactional interceptors, the
     /// SDK's metrics bridged to <see cref="EstuaryTelemetry.SdkMeterName"/>; adds the health checks
     /// <see cref="TemporalHealthCheckName"/> and <see cref="WorkerHealthCheckName"/>.
     /// </summary>
@@ -62,33 +65,43 @@ public static class EstuaryWorkerExtensions
         // The client's tracing interceptor is a worker interceptor too: the workers built on this client use it,
         // outermost, so the monitoring logs run inside the spans. Its runtime bridges the SDK's metrics.
         builder.Services.TryAddSingleton(_ => TemporalSdkMetrics.CreateRuntime());
+        // One identity, set on the client and on every worker, so the health check looks for the name the workers
+        // really poll with (the SDK's own default form, pid@host).
+        var identity = $"{Environment.ProcessId}@{System.Net.Dns.GetHostName()}";
         builder.Services.AddTemporalClient(client =>
         {
+            client.Identity = identity;
             var connect = temporal.ToConnectOptions(catalog);
             client.TargetHost = connect.TargetHost;
             client.Namespace = connect.Namespace;
             client.ApiKey = connect.ApiKey;
             client.Tls = connect.Tls;
+            client.RpcMetadata = connect.RpcMetadata;
+            client.GrpcCompression = connect.GrpcCompression;
             client.Interceptors = connect.Interceptors;
         });
         builder.Services.AddOptions<TemporalClientConnectOptions>().Configure<TemporalRuntime>((client, runtime) => client.Runtime = runtime);
 
-        // Hosted services start in registration order: the schema is up to date before any worker polls.
-        if (worker.ApplyMigrations)
-        {
-            builder.Services.AddHostedService(sp => new DatabaseMigrator(sp, served, sp.GetRequiredService<ILogger<DatabaseMigrator>>()));
-        }
+        // The workers wait for the start-up to find the databases, migrate them and reach Temporal.
+        var status = new EstuaryWorkerStatus();
+        var taskQueues = worker.TaskQueues(catalog);
+        builder.Services.AddSingleton(status);
+        builder.Services.AddSingleton<IHostedService>(sp => new WorkerStartup(
+            sp, served, worker, taskQueues, temporal, status, sp.GetRequiredService<ILogger<WorkerStartup>>()));
 
         if (worker.ReconcileSchedules)
         {
-            var scheduled = worker.TaskQueues(catalog).SelectMany(queue => queue.Value.Select(domain => (domain, queue.Key))).ToList();
-            builder.Services.AddSingleton(sp => new ScheduleReconciler(sp.GetRequiredService<ITemporalClient>(), scheduled, sp.GetRequiredService<ILogger<ScheduleReconciler>>()));
+            var scheduled = taskQueues.SelectMany(queue => queue.Value.Select(domain => (domain, queue.Key))).ToList();
+            builder.Services.AddSingleton(sp => new ScheduleReconciler(
+                sp.GetRequiredService<ITemporalClient>(), scheduled, status, sp.GetRequiredService<ILogger<ScheduleReconciler>>()));
             builder.Services.AddHostedService(sp => sp.GetRequiredService<ScheduleReconciler>());
         }
 
-        foreach (var (taskQueue, queueDomains) in worker.TaskQueues(catalog))
+        foreach (var (taskQueue, queueDomains) in taskQueues)
         {
-            var hosted = builder.Services.AddHostedTemporalWorker(taskQueue);
+            // What AddHostedTemporalWorker(taskQueue) registers, with the worker held back until the start-up is done.
+            builder.Services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<EstuaryWorkerService>(sp, new TemporalWorkerServiceIdentifier(taskQueue, null!, false)));
+            var hosted = new TemporalWorkerServiceOptionsBuilder(taskQueue, builder.Services).ConfigureOptions(options => options.TaskQueue = taskQueue);
             foreach (var domain in queueDomains)
             {
                 foreach (var workflow in domain.Workflows)
@@ -108,18 +121,31 @@ public static class EstuaryWorkerExtensions
                 }
             }
 
-            hosted.ConfigureOptions().Configure<IServiceProvider>((options, services) => options.Interceptors =
-            [
-                new HeartbeatInterceptor(),
-                new MonitoringInterceptor(services.GetRequiredService<ILoggerFactory>(), queueDomains),
-                new ActivityDefaultsInterceptor(services.GetRequiredService<IOptionsMonitor<ActivityDefaultsOptions>>(), queueDomains),
-                new TransactionalActivityInterceptor(services, queueDomains),
-            ]);
+            hosted.ConfigureOptions().Configure<IServiceProvider>((options, services) =>
+            {
+                options.Identity = identity;
+                options.Interceptors =
+                [
+                    new HeartbeatInterceptor(),
+                    new MonitoringInterceptor(services.GetRequiredService<ILoggerFactory>(), queueDomains),
+                    new ActivityDefaultsInterceptor(services.GetRequiredService<IOptionsMonitor<ActivityDefaultsOptions>>(), queueDomains),
+                    new TransactionalActivityInterceptor(services, queueDomains),
+                ];
+            });
         }
 
+        var pollers = new WorkerPollers(identity, temporal.Namespace, taskQueues
+            .Select(q => new WorkerPollers.Queue(q.Key, [
+                .. q.Value.Any(d => d.Workflows.Count > 0) ? [TaskQueueType.Workflow] : Array.Empty<TaskQueueType>(),
+                .. q.Value.Any(d => d.Activities.Count > 0) ? [TaskQueueType.Activity] : Array.Empty<TaskQueueType>(),
+            ]))
+            .ToList());
+        builder.Services.AddSingleton(pollers);
+        builder.Services.AddSingleton(sp => new WorkerHealthCheck(
+            sp.GetServices<IHostedService>(), status, pollers, WorkerHealthCheck.Describe(sp.GetRequiredService<ITemporalClient>())));
         builder.Services.AddHealthChecks()
             .Add(new HealthCheckRegistration(TemporalHealthCheckName, sp => new TemporalHealthCheck(sp.GetRequiredService<ITemporalClient>()), failureStatus: null, tags: null))
-            .AddCheck<WorkerHealthCheck>(WorkerHealthCheckName);
+            .Add(new HealthCheckRegistration(WorkerHealthCheckName, sp => sp.GetRequiredService<WorkerHealthCheck>(), failureStatus: null, tags: null));
         return builder;
     }
 

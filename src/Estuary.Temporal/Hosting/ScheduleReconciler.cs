@@ -18,8 +18,13 @@ namespace Estuary.Temporal.Hosting;
 /// </summary>
 /// <param name="client">The worker's Temporal client.</param>
 /// <param name="domains">The served domains, each with the task queue it is served on.</param>
+/// <param name="startup">The worker's start-up: the schedules are reconciled once it has reached Temporal, not at all when it gave up.</param>
 /// <param name="logger">Where each change is logged.</param>
-public sealed class ScheduleReconciler(ITemporalClient client, IReadOnlyList<(DomainDescriptor Domain, string TaskQueue)> domains, ILogger<ScheduleReconciler> logger)
+public sealed class ScheduleReconciler(
+    ITemporalClient client,
+    IReadOnlyList<(DomainDescriptor Domain, string TaskQueue)> domains,
+    EstuaryWorkerStatus startup,
+    ILogger<ScheduleReconciler> logger)
     : BackgroundService
 {
     /// <summary>The memo key naming the domain that owns a schedule.</summary>
@@ -30,12 +35,20 @@ public sealed class ScheduleReconciler(ITemporalClient client, IReadOnlyList<(Do
 
     private readonly TaskCompletionSource _reconciled = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Gets a task that completes once the schedules are reconciled (and fails as the reconciliation failed).</summary>
+    /// <summary>Gets a task that completes once the schedules are reconciled (fails as the reconciliation failed; is canceled
+    /// when the worker's start-up gave up or was stopped).</summary>
     public Task Reconciled => _reconciled.Task;
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Temporal is waited for, with back-off, by the start-up; a start that gave up has said why in its own line.
+        if (!await startup.Started.WaitAsync(stoppingToken))
+        {
+            _reconciled.TrySetCanceled(CancellationToken.None);
+            return;
+        }
+
         try
         {
             await ReconcileAsync(stoppingToken);

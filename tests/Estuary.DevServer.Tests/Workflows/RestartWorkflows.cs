@@ -96,7 +96,7 @@ public sealed class HeldActivityWorkflow
         });
 }
 
-/// <summary>Collects items through updates until signalled to finish.</summary>
+/// <summary>Collects items through updates and signals until signalled to finish.</summary>
 [Workflow]
 public sealed class UpdatableWorkflow
 {
@@ -115,6 +115,13 @@ public sealed class UpdatableWorkflow
     {
         _items.Add(item);
         return Task.FromResult(_items.Count);
+    }
+
+    [WorkflowSignal]
+    public Task PostAsync(string item)
+    {
+        _items.Add(item);
+        return Task.CompletedTask;
     }
 
     [WorkflowSignal]
@@ -167,3 +174,4 @@ public sealed class ParentOfSignalledChildWorkflow
     public async Task<string> RunAsync(string childId) =>
         "child got " + await Workflow.ExecuteChildWorkflowAsync((WaitForSignalWorkflow wf) => wf.RunAsync(1), new() { Id = childId });
 }
+

@@ -1,5 +1,7 @@
 using Estuary.Cli;
 using Estuary.Temporal.Configuration;
+using Microsoft.Extensions.Configuration;
+using Temporalio.Common.EnvConfig;
 
 namespace Estuary.Tests.Commands;
 
@@ -19,10 +21,11 @@ public sealed class LocalEndpointsFileTests : IDisposable
             dashboard: null).Write(FilePath);
 
         var configuration = CliHost.BuildConfiguration(FilePath);
+        var sources = CliHost.TemporalSources(FilePath) with { Environment = null };
 
-        Assert.Equal("localhost:17233", configuration["Temporal:Address"]);
-        Assert.Equal("estuary-local", configuration["Temporal:Namespace"]);
-        Assert.Equal("localhost:17233", TemporalConnectionOptions.FromConfiguration(configuration).Address);
+        var temporal = TemporalConnectionOptions.FromConfiguration(configuration, sources);
+        Assert.Equal("localhost:17233", temporal.Address);
+        Assert.Equal("estuary-local", temporal.Namespace);
         if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(LocalOtlp.EndpointKey)))
         {
             Assert.Equal("http://localhost:19081", configuration[LocalOtlp.EndpointKey]);
@@ -38,24 +41,42 @@ public sealed class LocalEndpointsFileTests : IDisposable
     }
 
     [Fact]
+    public void TemporalSources_FileAndTemporalsOwnEnvironmentAndAnEstuaryKey_FileIsTheLastResort()
+    {
+        LocalEndpoints.OfCurrentProcess(new LocalTemporal("localhost:17233", "estuary-local", null), null, null).Write(FilePath);
+        var temporalEnvironment = new ClientEnvConfig.ProfileLoadOptions
+        {
+            DisableFile = true,
+            OverrideEnvVars = new Dictionary<string, string> { ["TEMPORAL_ADDRESS"] = "temporal-env:7233" },
+        };
+        var sources = CliHost.TemporalSources(FilePath) with { Environment = temporalEnvironment };
+        var none = new ConfigurationBuilder().Build();
+        var estuaryKey = new ConfigurationBuilder().AddInMemoryCollection([new("Temporal:Address", "estuary-key:7233")]).Build();
+
+        Assert.Equal("temporal-env:7233", TemporalConnectionOptions.FromConfiguration(none, sources).Address);
+        Assert.Equal("estuary-key:7233", TemporalConnectionOptions.FromConfiguration(estuaryKey, sources).Address);
+        Assert.Equal("localhost:17233", TemporalConnectionOptions.FromConfiguration(none, sources with { Environment = null }).Address);
+    }
+
+    [Fact]
     public void BuildConfiguration_FileOfAppHostThatNoLongerRuns_Ignored()
     {
         // The process id is in use, but by a process that started an hour later: the id was reused.
         var current = LocalEndpoints.OfCurrentProcess(new LocalTemporal("localhost:17233", "default", null), null, null);
         (current with { ProcessStartTime = current.ProcessStartTime.AddHours(-1) }).Write(FilePath);
 
-        var configuration = CliHost.BuildConfiguration(FilePath);
+        var sources = CliHost.TemporalSources(FilePath);
 
         Assert.Null(LocalEndpoints.Read(FilePath));
-        Assert.NotEqual("localhost:17233", configuration["Temporal:Address"]);
+        Assert.Null(sources.Fallback);
     }
 
     [Fact]
     public void BuildConfiguration_NoFile_NothingAdded()
     {
-        var configuration = CliHost.BuildConfiguration(FilePath);
+        var sources = CliHost.TemporalSources(FilePath);
 
-        Assert.NotEqual("localhost:17233", configuration["Temporal:Address"]);
+        Assert.Null(sources.Fallback);
         Assert.False(File.Exists(FilePath));
     }
 

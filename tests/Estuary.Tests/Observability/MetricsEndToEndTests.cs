@@ -44,8 +44,13 @@ public sealed class MetricsEndToEndTests(EndToEndFixture fixture)
 
         await (await ClientAsync()).ExecuteWorkflowAsync((RetriedWorkflow wf) => wf.RunAsync("sdk"), new($"sdk-metrics-{Guid.NewGuid():N}", taskQueue));
 
-        var metrics = _capture.CollectMetrics(host.Services);
-        var sdk = metrics.Values.Where(m => m.MeterName == EstuaryTelemetry.SdkMeterName).ToDictionary(m => m.Name, StringComparer.Ordinal);
+        // The worker's SDK counts the completion once the server has acknowledged the workflow task, which may be
+        // after the client has the result.
+        var sdk = await Eventually.PollAsync(
+            () => Task.FromResult(_capture.CollectMetrics(host.Services).Values
+                .Where(m => m.MeterName == EstuaryTelemetry.SdkMeterName).ToDictionary(m => m.Name, StringComparer.Ordinal)),
+            metrics => metrics.TryGetValue("temporal_workflow_completed", out var completed) && SumOnQueue(completed, taskQueue) > 0,
+            "the worker's SDK counting the workflow's completion");
         Assert.Equal(1, SumOnQueue(sdk["temporal_workflow_completed"], taskQueue));
         Assert.Equal(1, SumOnQueue(sdk["temporal_activity_execution_failed"], taskQueue));
         var latency = sdk["temporal_workflow_task_schedule_to_start_latency"];

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Estuary.Tests.Infrastructure;
 using Estuary.Worker.Example;
+using Estuary.Temporal.Hosting;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -11,8 +12,60 @@ using Npgsql;
 namespace Estuary.Tests.Temporal;
 
 [Collection(UsesPostgres.Name)]
-public sealed class WorkerHostTests(PostgresFixture postgres)
+public sealed class WorkerHostTests(PostgresFixture postgres) : IDisposable
 {
+    // The worker below cannot reach Temporal: it gives up at start-up and sets the process's (the test host's) exit code.
+    public void Dispose() => Environment.ExitCode = 0;
+
+    [Fact]
+    public async Task StartAsync_TemporalUnreachable_MigratesThenGivesUpInOneLineNamingTemporalAndStops()
+    {
+        var database = await postgres.CreateDatabaseAsync("worker_host_gives_up");
+        var logs = new RecordingLoggerProvider();
+        using var host = Build(database, applyMigrations: null, logs);
+
+        await host.StartAsync();
+        try
+        {
+            var status = host.Services.GetRequiredService<EstuaryWorkerStatus>();
+            Assert.False(await status.Started);
+            Assert.StartsWith($"Temporal at {UnusedAddress} (namespace 'default') is unreachable after 0.3 s: ", status.Failure, StringComparison.Ordinal);
+            Assert.True(host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested);
+            Assert.Contains("example_entities", await TablesAsync(database));
+            var startup = logs.Entries.Where(e => e.Category == EstuaryWorkerStatus.LogCategory && e.Level >= LogLevel.Warning).ToList();
+            Assert.Equal([LogLevel.Warning, LogLevel.Critical], startup.Select(e => e.Level));
+            Assert.StartsWith($"Temporal at {UnusedAddress} (namespace 'default') is unreachable (", startup[0].Message, StringComparison.Ordinal);
+            Assert.EndsWith("); retrying for up to 0.3 s", startup[0].Message, StringComparison.Ordinal);
+            Assert.Equal($"{status.Failure} The worker stops.", startup[1].Message);
+            var health = (await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync()).Entries[EstuaryWorkerExtensions.WorkerHealthCheckName];
+            Assert.Equal((HealthStatus.Unhealthy, status.Failure), (health.Status, health.Description));
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    [Fact]
+    public async Task StartAsync_DatabaseUnreachable_GivesUpBeforeMigratingAndNamesTheDatabase()
+    {
+        var closed = $"Host=127.0.0.1;Port={UnusedPort()};Database=nowhere;Username=estuary;Timeout=2";
+        using var host = Build(closed, applyMigrations: null);
+
+        await host.StartAsync();
+        try
+        {
+            var status = host.Services.GetRequiredService<EstuaryWorkerStatus>();
+            Assert.False(await status.Started);
+            Assert.StartsWith("PostgreSQL database 'nowhere' of domain example at tcp://127.0.0.1:", status.Failure, StringComparison.Ordinal);
+            Assert.Contains("(ConnectionStrings:example-db) is unreachable after 0.3 s: ", status.Failure, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
     [Fact]
     public async Task StartAsync_EmptyDatabase_AppliesMigrationsBeforeTheWorkersStart()
     {
@@ -110,7 +163,7 @@ public sealed class WorkerHostTests(PostgresFixture postgres)
         }
     }
 
-    // The worker cannot reach Temporal here; the host stays up so what happened before can be observed.
+    // The worker cannot reach Temporal here: it migrates, gives up soon, and the host stays so the test can look.
     private static IHost Build(string database, string? applyMigrations, RecordingLoggerProvider? logs = null) =>
         WorkerHost.Build(
             UnusedAddress,
@@ -118,6 +171,7 @@ public sealed class WorkerHostTests(PostgresFixture postgres)
             {
                 ["ConnectionStrings:example-db"] = database,
                 ["Estuary:Worker:ApplyMigrations"] = applyMigrations,
+                ["Estuary:Worker:StartupTimeout"] = "00:00:00.3",
             },
             builder =>
             {

@@ -228,7 +228,7 @@ internal sealed class WorkflowOperations(DevServerEngine engine)
                 }
                 using (engine.Track(run))
                 {
-                    run.Signal(request.SignalName, request.SignalInput, request.Identity, request.Header);
+                    run.Signal(request.SignalName, request.SignalInput, request.Identity, request.Header, requestId: request.RequestId);
                 }
                 return new SignalWithStartWorkflowExecutionResponse { RunId = run.RunId, Started = started };
             });
@@ -247,7 +247,7 @@ internal sealed class WorkflowOperations(DevServerEngine engine)
             return engine.Change(run, () =>
             {
                 ThrowIfClosed(run);
-                run.Signal(request.SignalName, request.Input, request.Identity, request.Header);
+                run.Signal(request.SignalName, request.Input, request.Identity, request.Header, requestId: request.RequestId);
                 return new SignalWorkflowExecutionResponse();
             });
         });

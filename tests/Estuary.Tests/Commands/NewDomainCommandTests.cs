@@ -1,26 +1,31 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Estuary.Cli;
+using Estuary.Cli.Commands;
 
-namespace Estuary.Tests.Templates;
+namespace Estuary.Tests.Commands;
 
 /// <summary>
-/// <c>dotnet templates/new-domain.cs Shipping</c>, the README's way to add a domain, run in a copy of this repository (its
-/// working tree without <c>bin</c>, <c>obj</c> and <c>.git</c>): the new worker, the CLI and the AppHost build with every
-/// warning an error, and the new domain's own tests pass.
+/// <c>estuary new domain Shipping</c>, the README's way to add a domain, run by the built executable inside a copy of this
+/// repository (its working tree without <c>bin</c>, <c>obj</c> and <c>.git</c>): the new worker, the CLI and the AppHost
+/// build with every warning an error, and the new domain's own tests pass.
 /// </summary>
 [Collection(BuildsARepositoryCopy.Name)]
-public sealed class NewDomainTests(RepositoryCopy copy) : IClassFixture<RepositoryCopy>
+public sealed class NewDomainCommandTests(RepositoryCopy copy) : IClassFixture<RepositoryCopy>
 {
     // What a new domain touches; the new worker is built as their reference.
     private static readonly string[] TouchedProjects =
         ["src/Estuary.Cli/Estuary.Cli.csproj", "src/Estuary.AppHost/Estuary.AppHost.csproj", "tests/Estuary.Worker.Shipping.Tests/Estuary.Worker.Shipping.Tests.csproj"];
 
     [Fact]
-    public async Task NewDomain_Shipping_AddsAWorkerThatBuildsWithTheCliAndAppHostAndWhoseTestsPass()
+    public async Task NewDomain_ShippingFromASubdirectory_AddsAWorkerThatBuildsWithTheCliAndAppHostAndWhoseTestsPass()
     {
-        var (exitCode, output, error) = await copy.RunAsync("dotnet", "templates/new-domain.cs", "Shipping");
+        // The estuary built with these tests, run where a user stands: somewhere inside the repository.
+        var (exitCode, output, error) = await copy.RunInAsync(
+            "src", "dotnet", Path.Combine(AppContext.BaseDirectory, "estuary.dll"), "new", "domain", "Shipping");
 
         Assert.True(exitCode == 0, $"{output}{error}");
+        Assert.StartsWith("Created src/Estuary.Worker.Shipping: ShippingDomain, ShippingItem, ShippingDbContext", output, StringComparison.Ordinal);
         Assert.Contains("new ShippingDomain()", Read("src/Estuary.Cli/CliHost.cs"), StringComparison.Ordinal);
         var appHost = Read("src/Estuary.AppHost/AppHost.cs");
         Assert.Contains("postgres.AddDatabase(\"shipping-db\", \"shipping\");", appHost, StringComparison.Ordinal);
@@ -44,25 +49,49 @@ public sealed class NewDomainTests(RepositoryCopy copy) : IClassFixture<Reposito
     }
 
     [Theory]
-    [InlineData("shipping-fees", 2, "usage: dotnet templates/new-domain.cs <Name>")]
-    [InlineData("Example", 1, "Domain 'example' exists already (src/Estuary.Worker.Example).")]
+    [InlineData("shipping-fees", EstuaryCommandLine.Usage, "A domain name is 1 to 40 letters and digits starting with a letter (e.g. Shipping), got 'shipping-fees'.")]
+    [InlineData("Example", EstuaryCommandLine.Failed, "Domain 'example' exists already (src/Estuary.Worker.Example).")]
+    [InlineData("example", EstuaryCommandLine.Failed, "Domain 'example' exists already (src/Estuary.Worker.Example).")]
     public async Task NewDomain_InvalidOrTakenName_ExitsNonZeroWithOneLineAndChangesNothing(string name, int expectedExitCode, string expectedError)
     {
         var before = copy.Snapshot();
 
-        var (exitCode, output, error) = await copy.RunAsync("dotnet", "templates/new-domain.cs", name);
+        var (exitCode, output, error) = await RunInAsync(copy.Root, "new", "domain", name);
 
         Assert.Equal(expectedExitCode, exitCode);
         Assert.Empty(output);
-        Assert.StartsWith($"error: {expectedError}", error, StringComparison.Ordinal);
-        Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.Equal($"error: {expectedError}{Environment.NewLine}", error);
         Assert.Equal(before, copy.Snapshot());
     }
 
+    [Fact]
+    public async Task NewDomain_OutsideARepository_ExitsOneWithOneLineAndWritesNothing()
+    {
+        var outside = Directory.CreateTempSubdirectory("estuary-outside-");
+        try
+        {
+            var (exitCode, output, error) = await RunInAsync(outside.FullName, "new", "domain", "Shipping");
+
+            Assert.Equal(EstuaryCommandLine.Failed, exitCode);
+            Assert.Empty(output);
+            Assert.Equal(
+                $"error: {outside.FullName} is not in an Estuary repository (no Estuary.sln in it or any directory above): run this inside your clone.{Environment.NewLine}",
+                error);
+            Assert.Empty(outside.EnumerateFileSystemInfos());
+        }
+        finally
+        {
+            outside.Delete(recursive: true);
+        }
+    }
+
     private string Read(string path) => File.ReadAllText(copy.PathOf(path));
+
+    internal static Task<(int ExitCode, string Output, string Error)> RunInAsync(string directory, params string[] args) =>
+        CommandLineRunner.RunAsync(CliHost.Domains, new CommandLineSettings(WorkingDirectory: directory), args);
 }
 
-/// <summary>A step of <c>new-domain.cs</c> that fails after others succeeded puts back everything they changed.</summary>
+/// <summary>A step of <c>estuary new domain</c> that fails after others succeeded puts back everything they changed.</summary>
 [Collection(BuildsARepositoryCopy.Name)]
 public sealed class NewDomainRollbackTests(RepositoryCopy copy) : IClassFixture<RepositoryCopy>
 {
@@ -74,13 +103,30 @@ public sealed class NewDomainRollbackTests(RepositoryCopy copy) : IClassFixture<
         File.WriteAllText(appHostProject, "<Project Sdk=\"Microsoft.NET.Sdk\"><ItemGroup>");
         var before = copy.Snapshot();
 
-        var (exitCode, output, error) = await copy.RunAsync("dotnet", "templates/new-domain.cs", "Fleet");
+        var (exitCode, output, error) = await NewDomainCommandTests.RunInAsync(copy.Root, "new", "domain", "Fleet");
 
-        Assert.Equal(1, exitCode);
+        Assert.Equal(EstuaryCommandLine.Failed, exitCode);
         Assert.Empty(output);
         Assert.Matches(@"^error: 'dotnet add src/Estuary.AppHost/Estuary.AppHost.csproj reference src/Estuary.Worker.Fleet/Estuary.Worker.Fleet.csproj' failed: .* Nothing was changed\.\s*$", error);
         Assert.Equal(before, copy.Snapshot());
         Assert.False(Directory.Exists(copy.PathOf("src/Estuary.Worker.Fleet")));
+    }
+
+    [Fact]
+    public async Task NewDomain_CtrlC_PutsEverythingBack()
+    {
+        var before = copy.Snapshot();
+        using var ctrlC = new CancellationTokenSource();
+        await ctrlC.CancelAsync();
+
+        // Pressed before the first `dotnet sln add` ends: the template is already copied by then.
+        var (exitCode, output, error) = await CommandLineRunner.RunAsync(
+            CliHost.Domains, new CommandLineSettings(WorkingDirectory: copy.Root, Cancellation: ctrlC.Token), "new", "domain", "Harbour");
+
+        Assert.Equal(EstuaryCommandLine.Failed, exitCode);
+        Assert.Empty(output);
+        Assert.Equal($"error: canceled.{Environment.NewLine}", error);
+        Assert.Equal(before, copy.Snapshot());
     }
 }
 
@@ -127,11 +173,20 @@ public sealed class RepositoryCopy : IDisposable
     /// <param name="arguments">Its arguments.</param>
     /// <returns>Its exit code, standard output and standard error.</returns>
     /// <exception cref="TimeoutException">It ran for more than ten minutes (and was killed).</exception>
-    public async Task<(int ExitCode, string Output, string Error)> RunAsync(string fileName, params string[] arguments)
+    public Task<(int ExitCode, string Output, string Error)> RunAsync(string fileName, params string[] arguments) =>
+        RunInAsync(".", fileName, arguments);
+
+    /// <summary>Runs a command in a directory of the copy to its end.</summary>
+    /// <param name="directory">The directory, relative to the root.</param>
+    /// <param name="fileName">The executable.</param>
+    /// <param name="arguments">Its arguments.</param>
+    /// <returns>Its exit code, standard output and standard error.</returns>
+    /// <exception cref="TimeoutException">It ran for more than ten minutes (and was killed).</exception>
+    public async Task<(int ExitCode, string Output, string Error)> RunInAsync(string directory, string fileName, params string[] arguments)
     {
         using var process = Process.Start(new ProcessStartInfo(fileName, arguments)
         {
-            WorkingDirectory = Root,
+            WorkingDirectory = PathOf(directory),
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         })!;
