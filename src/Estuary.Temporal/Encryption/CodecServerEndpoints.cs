@@ -19,6 +19,9 @@ public static class CodecServerEndpoints
 {
     private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(false));
 
+    /// <summary>The path a worker serves the codec endpoints under.</summary>
+    public const string DefaultPrefix = "/codec";
+
     /// <summary>Maps the codec endpoints under <paramref name="prefix"/>.</summary>
     /// <param name="endpoints">The application's endpoints.</param>
     /// <param name="codec">The codec holding the keys.</param>
@@ -26,7 +29,7 @@ public static class CodecServerEndpoints
     /// <param name="prefix">The path the endpoints start with.</param>
     /// <returns>The same endpoints.</returns>
     /// <exception cref="InvalidOperationException">No access token is configured: the keys are never served without one.</exception>
-    public static IEndpointRouteBuilder MapCodecServer(this IEndpointRouteBuilder endpoints, EncryptionPayloadCodec codec, CodecServerOptions options, string prefix = "/codec")
+    public static IEndpointRouteBuilder MapCodecServer(this IEndpointRouteBuilder endpoints, EncryptionPayloadCodec codec, CodecServerOptions options, string prefix = DefaultPrefix)
     {
         if (string.IsNullOrEmpty(options.AccessToken))
         {

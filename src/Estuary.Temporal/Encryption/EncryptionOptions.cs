@@ -21,11 +21,12 @@ public sealed class EncryptionOptions
     /// <summary>Gets the keys by id, each base64 of 32 bytes.</summary>
     public Dictionary<string, string> Keys { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Reads the options from configuration and validates them.</summary>
+    /// <summary>Reads the options from configuration and, unless told not to, validates them.</summary>
     /// <param name="configuration">The configuration root.</param>
-    /// <returns>Valid options.</returns>
+    /// <param name="validate">Whether to check the keys now (<see cref="Validate"/>); <see cref="CreateCodec"/> checks them anyway.</param>
+    /// <returns>The options.</returns>
     /// <exception cref="InvalidOperationException">A value is invalid; the message names the configuration key, never a key's value.</exception>
-    public static EncryptionOptions FromConfiguration(IConfiguration configuration)
+    public static EncryptionOptions FromConfiguration(IConfiguration configuration, bool validate = true)
     {
         var section = configuration.GetSection(SectionName);
         var options = new EncryptionOptions();
@@ -41,7 +42,11 @@ public sealed class EncryptionOptions
             options.Keys[key.Key] = key.Value ?? string.Empty;
         }
 
-        options.Validate();
+        if (validate)
+        {
+            options.Validate();
+        }
+
         return options;
     }
 
