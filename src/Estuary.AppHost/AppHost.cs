@@ -31,6 +31,9 @@ try
         .WithWorkflowCommand(temporal, "RecordPaymentWorkflow", taskQueue: "payments", argumentLabel: "Payment",
             example: """{"Reference": "P-1", "AmountMinor": 1250, "Currency": "EUR"}""");
 
+    // Every worker encrypts workflow data with the AppHost's secret keys.
+    builder.EncryptWorkerPayloads(temporal);
+
     // Once everything is healthy: one block saying where it all is, and the file `estuary` finds Temporal through.
     builder.PublishLocalEndpoints(temporal, postgres);
 

@@ -28,6 +28,16 @@ public sealed class AppHostFixture : IAsyncLifetime, IDisposable
     /// <summary>Gets the port Temporal is served on (<c>Temporal:Port</c>).</summary>
     public int TemporalPort { get; } = FreePortWithFreeUiPort();
 
+    /// <summary>Gets the payload encryption key the workers get (the secret parameter <c>payload-key-k1</c>).</summary>
+    public string PayloadKey { get; } = Estuary.Temporal.Encryption.PayloadKeyRing.NewKey();
+
+    /// <summary>Gets a data converter encrypting and decrypting as the workers do.</summary>
+    public Temporalio.Converters.DataConverter DataConverter => Temporalio.Converters.DataConverter.Default with
+    {
+        PayloadCodec = new Estuary.Temporal.Encryption.EncryptionPayloadCodec(new Estuary.Temporal.Encryption.PayloadKeyRing(
+            "k1", new Dictionary<string, byte[]> { ["k1"] = Convert.FromBase64String(PayloadKey) })),
+    };
+
     /// <summary>Gets the endpoints file the AppHost writes (<c>Estuary:LocalEndpointsFile</c>).</summary>
     public string LocalEndpointsFile => Path.Combine(_stateDirectory, "local.json");
 
@@ -58,6 +68,7 @@ public sealed class AppHostFixture : IAsyncLifetime, IDisposable
             $"DOTNET_DASHBOARD_OTLP_ENDPOINT_URL={Otlp.Endpoint}",
             $"AppHost:OtlpApiKey={OtlpApiKey}",
             "DcpPublisher:ContainerRuntimeInitializationTimeout=00:00:00",
+            $"Parameters:payload-key-k1={PayloadKey}",
         ]);
         builder.Services.AddLogging(logging => logging.AddProvider(Log));
         ResourceNames = builder.Resources

@@ -60,7 +60,7 @@ public sealed class AppHostTests(AppHostFixture fixture)
         Assert.True(result.Success, result.Message);
         var workflowId = result.Data!.Value;
 
-        var client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions((await app.GetConnectionStringAsync("temporal"))!));
+        var client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions((await app.GetConnectionStringAsync("temporal"))!) { DataConverter = fixture.DataConverter });
         using var timeout = new CancellationTokenSource(HealthyTimeout);
         var workflowResult = await client.GetWorkflowHandle(workflowId).GetResultAsync<JsonElement>(rpcOptions: new RpcOptions { CancellationToken = timeout.Token });
 
@@ -206,7 +206,7 @@ public sealed class AppHostTests(AppHostFixture fixture)
         await WaitForRestartAsync("example-worker", Kill("example-worker"));
         await transaction.RollbackAsync();
 
-        var client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions((await app.GetConnectionStringAsync("temporal"))!));
+        var client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions((await app.GetConnectionStringAsync("temporal"))!) { DataConverter = fixture.DataConverter });
         var handle = client.GetWorkflowHandle(started.Data!.Value);
         using var timeout = new CancellationTokenSource(HealthyTimeout);
         var workflowResult = await handle.GetResultAsync<JsonElement>(rpcOptions: new RpcOptions { CancellationToken = timeout.Token });
@@ -267,7 +267,7 @@ public sealed class AppHostTests(AppHostFixture fixture)
         await WaitForRestartAsync("temporal", killed);
         await fixture.WaitForAllHealthyAsync(HealthyTimeout);
 
-        var client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions((await app.GetConnectionStringAsync("temporal"))!));
+        var client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions((await app.GetConnectionStringAsync("temporal"))!) { DataConverter = fixture.DataConverter });
         var handle = client.GetWorkflowHandle(started.Data!.Value);
         using var timeout = new CancellationTokenSource(HealthyTimeout);
         var workflowResult = await handle.GetResultAsync<JsonElement>(rpcOptions: new RpcOptions { CancellationToken = timeout.Token });
