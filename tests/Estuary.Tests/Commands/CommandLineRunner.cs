@@ -18,7 +18,7 @@ internal static class CommandLineRunner
         using var error = new StringWriter();
         var writer = settings.Output ?? output;
         var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(TestEncryption.Settings)
+            .AddInMemoryCollection(settings.WithTestKey ? TestEncryption.Settings : [])
             .AddInMemoryCollection(settings.Configuration ?? new Dictionary<string, string?>())
             .Build();
         var exitCode = await new EstuaryCommandLine(
@@ -34,12 +34,14 @@ internal static class CommandLineRunner
 /// variables and profile file cannot steer a test).</param>
 /// <param name="Output">Where standard output goes, to watch it while the command runs (default: captured).</param>
 /// <param name="WorkingDirectory">The directory the command runs in (default: the test host's).</param>
+/// <param name="WithTestKey">Whether the command holds <see cref="TestEncryption"/>'s key, as the test's workers do (default: yes).</param>
 /// <param name="Cancellation">Ctrl+C.</param>
 internal sealed record CommandLineSettings(
     IReadOnlyDictionary<string, string?>? Configuration = null,
     TemporalConnectionSources? TemporalSources = null,
     LineWriter? Output = null,
     string? WorkingDirectory = null,
+    bool WithTestKey = true,
     CancellationToken Cancellation = default)
 {
     public static TemporalConnectionSources NoTemporalEnvironment { get; } = new(Environment: null);
