@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -30,6 +31,15 @@ public sealed class AppHostFixture : IAsyncLifetime, IDisposable
 
     /// <summary>Gets the payload encryption key the workers get (the secret parameter <c>payload-key-k1</c>).</summary>
     public string PayloadKey { get; } = Estuary.Temporal.Encryption.PayloadKeyRing.NewKey();
+
+    /// <summary>The configuration <c>estuary</c> reads (<see cref="Estuary.Cli.CliHost.BuildConfiguration(string)"/>), with
+    /// the workers' payload key set as the README tells a user to set it.</summary>
+    /// <returns>The configuration.</returns>
+    public IConfiguration CliConfiguration() =>
+        new ConfigurationBuilder()
+            .AddConfiguration(Estuary.Cli.CliHost.BuildConfiguration(LocalEndpointsFile))
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Estuary:Encryption:ActiveKey"] = "k1", ["Estuary:Encryption:Keys:k1"] = PayloadKey })
+            .Build();
 
     /// <summary>Gets a data converter encrypting and decrypting as the workers do.</summary>
     public Temporalio.Converters.DataConverter DataConverter => Temporalio.Converters.DataConverter.Default with

@@ -118,7 +118,7 @@ public sealed class AppHostTests(AppHostFixture fixture)
         var workflowId = $"apphost-cli-{Guid.NewGuid():N}";
         var output = new StringWriter();
         var error = new StringWriter();
-        var exitCode = await new EstuaryCommandLine(CliHost.Domains, CliHost.BuildConfiguration(fixture.LocalEndpointsFile), output, error,
+        var exitCode = await new EstuaryCommandLine(CliHost.Domains, fixture.CliConfiguration(), output, error,
             CliHost.TemporalSources(fixture.LocalEndpointsFile)).RunAsync(
             ["trigger", "payments", "recordpayment", $$"""{"reference":"{{workflowId}}","amountMinor":1250,"currency":"EUR"}""", "--id", workflowId, "--wait", "--json"]);
 
@@ -142,10 +142,11 @@ public sealed class AppHostTests(AppHostFixture fixture)
         using var timeout = new CancellationTokenSource(HealthyTimeout);
         await fixture.Log.WaitForAsync(line => line.StartsWith("Estuary is ready.", StringComparison.Ordinal), timeout.Token);
 
-        // The command the README and the ready block give, as typed, on a fresh cluster: nothing created by hand first.
+        // The command the README and the ready block give, as typed, on a fresh cluster: nothing created by hand first
+        // but the payload key given to estuary, as the README says.
         var output = new StringWriter();
         var error = new StringWriter();
-        var exitCode = await new EstuaryCommandLine(CliHost.Domains, CliHost.BuildConfiguration(fixture.LocalEndpointsFile), output, error,
+        var exitCode = await new EstuaryCommandLine(CliHost.Domains, fixture.CliConfiguration(), output, error,
             CliHost.TemporalSources(fixture.LocalEndpointsFile)).RunAsync(
             ["trigger", "example", "example", "1", "--wait", "--json"]);
 
