@@ -25,7 +25,9 @@ public sealed class EncryptionEndToEndTests(EndToEndFixture fixture)
         var customer = NewCustomer();
         var note = $"note-{Guid.NewGuid():N}";
 
-        var handle = await fixture.Client.StartWorkflowAsync((WelcomeWorkflow wf) => wf.RunAsync(customer), new($"welcome-{Guid.NewGuid():N}", taskQueue));
+        var handle = await fixture.Client.StartWorkflowAsync(
+            (WelcomeWorkflow wf) => wf.RunAsync(customer),
+            new($"welcome-{Guid.NewGuid():N}", taskQueue) { Memo = new Dictionary<string, object> { ["customer"] = customer.Email } });
         await handle.SignalAsync(wf => wf.ConfirmAsync(note));
         var result = await handle.GetResultAsync();
         var history = await RawHistoryAsync(handle.Id);
@@ -37,9 +39,9 @@ public sealed class EncryptionEndToEndTests(EndToEndFixture fixture)
             Assert.False(Contains(bytes, secret), $"the raw history holds '{secret}' in clear");
         }
 
-        // Workflow input, activity input and result, signal, workflow result: every payload of the run is ciphertext.
+        // Workflow input, memo, activity input and result, signal, workflow result: every payload of the run is ciphertext.
         var payloads = PayloadsOf(history).ToList();
-        Assert.True(payloads.Count >= 5, $"expected at least 5 payloads, found {payloads.Count}");
+        Assert.True(payloads.Count >= 6, $"expected at least 6 payloads, found {payloads.Count}");
         Assert.All(payloads, p => Assert.Equal(TestEncryption.KeyId, KeyIdOf(p)));
     }
 
