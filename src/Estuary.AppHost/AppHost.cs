@@ -13,23 +13,22 @@ try
     var bookingsDb = postgres.AddDatabase("bookings-db", "bookings");
     var paymentsDb = postgres.AddDatabase("payments-db", "payments");
 
-    // One worker per domain; each migrates its own database before it polls.
+    // One worker per domain; each migrates its own database before it polls. Its dashboard commands start, signal, query,
+    // update, cancel and terminate its workflows, typed from the catalog it serves.
     builder.AddWorker<Projects.Estuary_Worker_Example>("example-worker")
         .WithReference(temporal).WaitFor(temporal)
         .WithReference(exampleDb).WaitFor(exampleDb)
-        .WithWorkflowCommand(temporal, "ExampleWorkflow", taskQueue: "example", argumentLabel: "Entity id", example: "1");
+        .WithWorkflowCommands(temporal);
 
     builder.AddWorker<Projects.Estuary_Worker_Bookings>("bookings-worker")
         .WithReference(temporal).WaitFor(temporal)
         .WithReference(bookingsDb).WaitFor(bookingsDb)
-        .WithWorkflowCommand(temporal, "BookingWorkflow", taskQueue: "bookings", argumentLabel: "Booking",
-            example: """{"Reference": "B-1", "Client": "ada@example.com", "Practitioner": "dr-bob", "Service": "massage-60", "StartsAt": "2030-01-01T09:00:00Z", "Duration": "01:00:00", "PriceMinor": 6000, "Currency": "EUR"}""");
+        .WithWorkflowCommands(temporal);
 
     builder.AddWorker<Projects.Estuary_Worker_Payments>("payments-worker")
         .WithReference(temporal).WaitFor(temporal)
         .WithReference(paymentsDb).WaitFor(paymentsDb)
-        .WithWorkflowCommand(temporal, "RecordPaymentWorkflow", taskQueue: "payments", argumentLabel: "Payment",
-            example: """{"Reference": "P-1", "AmountMinor": 1250, "Currency": "EUR"}""");
+        .WithWorkflowCommands(temporal);
 
     // Every worker encrypts workflow data with the AppHost's secret keys.
     builder.EncryptWorkerPayloads(temporal);

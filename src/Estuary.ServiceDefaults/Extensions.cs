@@ -1,6 +1,7 @@
 using Estuary.Temporal.Monitoring;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -105,13 +106,26 @@ public static class Extensions
         return builder;
     }
 
-    /// <summary>Maps <c>/health</c> (ready: every check) and <c>/alive</c> (live: the <c>live</c> checks).</summary>
+    /// <summary>
+    /// Maps <c>/health</c> (ready: every check; 200 only when all are Healthy, 503 when one is Degraded or Unhealthy, so a
+    /// worker not yet polling is not ready), <c>/alive</c> (live: the <c>live</c> checks, 200 unless Unhealthy) and, in an
+    /// Estuary worker, its workflow catalog (<see cref="WorkflowCatalogEndpoints.MapWorkflowCatalog"/>).
+    /// </summary>
     /// <param name="app">The web application.</param>
     /// <returns>The same application.</returns>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks(HealthEndpointPath);
+        app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResultStatusCodes = ReadinessStatusCodes });
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") });
+        app.MapWorkflowCatalog();
         return app;
     }
+
+    // ASP.NET Core answers 200 for Degraded; readiness means every check is Healthy.
+    private static Dictionary<HealthStatus, int> ReadinessStatusCodes => new()
+    {
+        [HealthStatus.Healthy] = StatusCodes.Status200OK,
+        [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable,
+        [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
+    };
 }

@@ -57,6 +57,9 @@ public sealed class AppHostFixture : IAsyncLifetime, IDisposable
     /// <summary>Gets the stand-in for the dashboard's OTLP endpoint.</summary>
     public OtlpReceiver Otlp { get; private set; } = null!;
 
+    /// <summary>Gets the stand-in for the dashboard's user, answering the dialogs the commands open.</summary>
+    public DialogAnswers Dialogs { get; } = new();
+
     /// <summary>Gets the AppHost's own log lines.</summary>
     public AppHostLog Log { get; } = new();
 
@@ -81,6 +84,7 @@ public sealed class AppHostFixture : IAsyncLifetime, IDisposable
             $"Parameters:payload-key-k1={PayloadKey}",
         ]);
         builder.Services.AddLogging(logging => logging.AddProvider(Log));
+        builder.Services.AddSingleton<IInteractionService>(Dialogs);
         ResourceNames = builder.Resources
             .Where(r => r is not ParameterResource)
             .Where(r => !r.HasAnnotationOfType<ExplicitStartupAnnotation>())

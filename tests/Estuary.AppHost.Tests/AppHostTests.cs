@@ -43,33 +43,6 @@ public sealed class AppHostTests(AppHostFixture fixture)
     }
 
     [Fact]
-    public async Task RunExampleWorkflowCommand_NewEntity_WorkflowCompletesAndEntityProcessed()
-    {
-        await fixture.WaitForAllHealthyAsync(HealthyTimeout);
-        var app = fixture.App;
-        var database = $"{await app.GetConnectionStringAsync("example-db")};Pooling=false";
-        var entityId = await InsertEntityAsync(database, $"apphost-test-{Guid.NewGuid():N}");
-
-        // The dashboard's "Run ExampleWorkflow" command, with the entity id typed in.
-        var worker = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "example-worker");
-        var result = await app.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync(
-            worker,
-            WorkflowCommandExtensions.CommandName("ExampleWorkflow"),
-            new InteractionInputCollection([new InteractionInput { Name = WorkflowCommandExtensions.ArgumentName, InputType = InputType.Text, Value = entityId.ToString(System.Globalization.CultureInfo.InvariantCulture) }]),
-            CancellationToken.None);
-        Assert.True(result.Success, result.Message);
-        var workflowId = result.Data!.Value;
-
-        var client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions((await app.GetConnectionStringAsync("temporal"))!) { DataConverter = fixture.DataConverter });
-        using var timeout = new CancellationTokenSource(HealthyTimeout);
-        var workflowResult = await client.GetWorkflowHandle(workflowId).GetResultAsync<JsonElement>(rpcOptions: new RpcOptions { CancellationToken = timeout.Token });
-
-        Assert.Equal(entityId, workflowResult.GetProperty("EntityId").GetInt32());
-        Assert.Equal("completed", workflowResult.GetProperty("Status").GetString());
-        Assert.Equal("processed", await ReadStatusAsync(database, entityId));
-    }
-
-    [Fact]
     public async Task StartAsync_LocalMode_TemporalOnConfiguredPortAndOneReadyBlockWithoutPassword()
     {
         await fixture.WaitForAllHealthyAsync(HealthyTimeout);
@@ -181,8 +154,6 @@ public sealed class AppHostTests(AppHostFixture fixture)
     {
         await fixture.WaitForAllHealthyAsync(HealthyTimeout);
         var app = fixture.App;
-        var commands = app.Services.GetRequiredService<ResourceCommandService>();
-        var worker = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "example-worker");
         var database = $"{await app.GetConnectionStringAsync("example-db")};Pooling=false";
         var entityId = await InsertEntityAsync(database, $"apphost-restart-{Guid.NewGuid():N}");
 
@@ -195,12 +166,7 @@ public sealed class AppHostTests(AppHostFixture fixture)
             await lockRow.ExecuteScalarAsync();
         }
 
-        var started = await commands.ExecuteCommandAsync(
-            worker,
-            WorkflowCommandExtensions.CommandName("ExampleWorkflow"),
-            new InteractionInputCollection([new InteractionInput { Name = WorkflowCommandExtensions.ArgumentName, InputType = InputType.Text, Value = entityId.ToString(System.Globalization.CultureInfo.InvariantCulture) }]),
-            CancellationToken.None);
-        Assert.True(started.Success, started.Message);
+        var started = await WorkflowCommandTests.StartAsync(fixture, "example-worker", "ExampleWorkflow", new() { ["entityId"] = entityId.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         await WaitUntilAsync(() => CountLockWaitersAsync(database), HealthyTimeout, "process_entity never blocked on the row lock");
 
         // A crash mid-activity: SIGKILL to the process Aspire reports and its children. Nobody starts it again but the AppHost.
@@ -208,7 +174,7 @@ public sealed class AppHostTests(AppHostFixture fixture)
         await transaction.RollbackAsync();
 
         var client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions((await app.GetConnectionStringAsync("temporal"))!) { DataConverter = fixture.DataConverter });
-        var handle = client.GetWorkflowHandle(started.Data!.Value);
+        var handle = client.GetWorkflowHandle(started.Id);
         using var timeout = new CancellationTokenSource(HealthyTimeout);
         var workflowResult = await handle.GetResultAsync<JsonElement>(rpcOptions: new RpcOptions { CancellationToken = timeout.Token });
 
@@ -239,8 +205,6 @@ public sealed class AppHostTests(AppHostFixture fixture)
         var temporal = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "temporal");
         Assert.Contains("--db-filename", await ModelTests.ArgumentsAsync(temporal));
 
-        var commands = app.Services.GetRequiredService<ResourceCommandService>();
-        var worker = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "example-worker");
         var database = $"{await app.GetConnectionStringAsync("example-db")};Pooling=false";
         var entityId = await InsertEntityAsync(database, $"apphost-server-restart-{Guid.NewGuid():N}");
 
@@ -253,12 +217,7 @@ public sealed class AppHostTests(AppHostFixture fixture)
             await lockRow.ExecuteScalarAsync();
         }
 
-        var started = await commands.ExecuteCommandAsync(
-            worker,
-            WorkflowCommandExtensions.CommandName("ExampleWorkflow"),
-            new InteractionInputCollection([new InteractionInput { Name = WorkflowCommandExtensions.ArgumentName, InputType = InputType.Text, Value = entityId.ToString(System.Globalization.CultureInfo.InvariantCulture) }]),
-            CancellationToken.None);
-        Assert.True(started.Success, started.Message);
+        var started = await WorkflowCommandTests.StartAsync(fixture, "example-worker", "ExampleWorkflow", new() { ["entityId"] = entityId.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         await WaitUntilAsync(() => CountLockWaitersAsync(database), HealthyTimeout, "process_entity never blocked on the row lock");
 
         // The activity finishes while the server is down: the worker offers its result again until the server is back
@@ -269,7 +228,7 @@ public sealed class AppHostTests(AppHostFixture fixture)
         await fixture.WaitForAllHealthyAsync(HealthyTimeout);
 
         var client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions((await app.GetConnectionStringAsync("temporal"))!) { DataConverter = fixture.DataConverter });
-        var handle = client.GetWorkflowHandle(started.Data!.Value);
+        var handle = client.GetWorkflowHandle(started.Id);
         using var timeout = new CancellationTokenSource(HealthyTimeout);
         var workflowResult = await handle.GetResultAsync<JsonElement>(rpcOptions: new RpcOptions { CancellationToken = timeout.Token });
 
@@ -296,7 +255,6 @@ public sealed class AppHostTests(AppHostFixture fixture)
         Assert.True(stopped.Success, stopped.Message);
         await notifications.WaitForResourceAsync(worker.Name, KnownResourceStates.TerminalStates, timeout.Token);
         var started = await commands.ExecuteCommandAsync(worker, KnownResourceCommands.StartCommand, CancellationToken.None);
-        Assert.True(started.Success, started.Message);
         await notifications.WaitForResourceHealthyAsync(worker.Name, timeout.Token);
 
         Assert.DoesNotContain(fixture.Log.Lines, line => line.StartsWith($"{worker.Name} exited", StringComparison.Ordinal));
@@ -351,7 +309,7 @@ public sealed class AppHostTests(AppHostFixture fixture)
         }
     }
 
-    private static async Task<int> InsertEntityAsync(string connectionString, string name)
+    internal static async Task<int> InsertEntityAsync(string connectionString, string name)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
@@ -362,7 +320,7 @@ public sealed class AppHostTests(AppHostFixture fixture)
         return (int)(await insert.ExecuteScalarAsync())!;
     }
 
-    private static async Task<string?> ReadStatusAsync(string connectionString, int entityId)
+    internal static async Task<string?> ReadStatusAsync(string connectionString, int entityId)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();

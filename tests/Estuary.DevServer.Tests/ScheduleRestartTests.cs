@@ -100,12 +100,13 @@ public sealed class ScheduleRestartTests
         using var worker = Worker(client, taskQueue);
         await worker.ExecuteAsync(() => client.ExecuteWorkflowAsync((ScheduledCounterWorkflow wf) => wf.RunAsync(Array.Empty<int>()), new(workflowId, taskQueue)));
         await server.StopAsync();
-        // Schema version 1 is version 2 without the schedules table: this is the file a server of version 1 leaves.
+        // Schema version 1 is today's schema without the schedules and worker deployments tables: this is the file a
+        // server of version 1 leaves.
         using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = server.DatabasePath, Pooling = false }.ToString()))
         {
             connection.Open();
             using var downgrade = connection.CreateCommand();
-            downgrade.CommandText = "DROP TABLE schedules; PRAGMA user_version = 1;";
+            downgrade.CommandText = "DROP TABLE schedules; DROP TABLE worker_deployments; PRAGMA user_version = 1;";
             downgrade.ExecuteNonQuery();
         }
 

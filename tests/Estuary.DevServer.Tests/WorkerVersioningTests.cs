@@ -1,4 +1,5 @@
 using Estuary.DevServer.Tests.Workflows;
+using Estuary.Testing;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Client;
 using Temporalio.Common;
@@ -12,7 +13,7 @@ public sealed class WorkerVersioningTests(ServerFixture fixture)
 {
     private TemporalClient Client => fixture.Client;
 
-    [DevServerOnlyFact]
+    [Fact]
     public async Task ExecuteWorkflow_VersionedWorker_CompletionsAndDescribeNameItsDeploymentVersionAndBehavior()
     {
         var taskQueue = TestIds.New("tq");
@@ -23,6 +24,16 @@ public sealed class WorkerVersioningTests(ServerFixture fixture)
         }.AddWorkflow<PriorityWorkflow>().AddAllActivities(new PriorityActivities()));
         var handle = await worker.ExecuteAsync(async () =>
         {
+            // A versioned worker takes new workflows once its version is the deployment's current one.
+            await Eventually.PollAsync(() => Client.WorkflowService.ListWorkerDeploymentsAsync(new() { Namespace = Client.Options.Namespace }),
+                listed => listed.WorkerDeployments.Any(d => d.Name == deployment), $"deployment {deployment}");
+            await Client.WorkflowService.SetWorkerDeploymentCurrentVersionAsync(new()
+            {
+                Namespace = Client.Options.Namespace,
+                DeploymentName = deployment,
+                BuildId = "build-7",
+                IgnoreMissingTaskQueues = true,
+            });
             var handle = await Client.StartWorkflowAsync((PriorityWorkflow wf) => wf.RunAsync(true), new(TestIds.New("wf"), taskQueue));
             await handle.GetResultAsync();
             return handle;

@@ -3,7 +3,6 @@ using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Publishing;
 using Estuary.Temporal.Encryption;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Aspire.Hosting;
 
@@ -30,8 +29,8 @@ public static partial class PayloadEncryptionExtensions
     private const string Section = "Estuary:Encryption";
 
     /// <summary>Passes the encryption keys to every worker added so far (<see cref="WorkerHostingExtensions.AddWorker{TProject}"/>),
-    /// and the codec endpoint of the first to the embedded server's UI; registers <see cref="AppHostPayloadEncryption"/> so
-    /// that the AppHost's own Temporal clients (the dashboard commands) encrypt with the same keys.</summary>
+    /// and the codec endpoint of the first to the embedded server's UI; annotates Temporal with <see cref="AppHostPayloadEncryption"/>
+    /// so that the AppHost's own Temporal clients (the dashboard commands) encrypt with the same keys.</summary>
     /// <param name="builder">The application builder.</param>
     /// <param name="temporal">Temporal, whose embedded server's UI decodes payloads through a worker.</param>
     /// <returns>The same builder.</returns>
@@ -54,7 +53,7 @@ public static partial class PayloadEncryptionExtensions
                 worker.WithEnvironment("Estuary__Encryption__Enabled", "false");
             }
 
-            builder.Services.AddSingleton(new AppHostPayloadEncryption(null, []));
+            temporal.WithAnnotation(new AppHostPayloadEncryption(null, []));
             return builder;
         }
 
@@ -65,7 +64,7 @@ public static partial class PayloadEncryptionExtensions
             .Distinct(StringComparer.Ordinal)
             .ToList();
         var keys = retired.Prepend(active).Select(id => (Id: id, Parameter: KeyParameter(builder, id))).ToList();
-        builder.Services.AddSingleton(new AppHostPayloadEncryption(active, keys.Select(k => (k.Id, k.Parameter.Resource)).ToList()));
+        temporal.WithAnnotation(new AppHostPayloadEncryption(active, keys.Select(k => (k.Id, k.Parameter.Resource)).ToList()));
         var token = builder.AddParameter(CodecTokenParameter, new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
         foreach (var worker in workers)
         {
@@ -116,11 +115,11 @@ public static partial class PayloadEncryptionExtensions
     }
 }
 
-/// <summary>The AppHost's payload encryption, for the Temporal clients the AppHost itself makes (dashboard commands): the
-/// same keys as the workers', read from their secret parameters when a client is made.</summary>
+/// <summary>The AppHost's payload encryption, an annotation of the Temporal resource, for the Temporal clients the AppHost
+/// itself makes (dashboard commands): the same keys as the workers', read from their secret parameters when a client is made.</summary>
 /// <param name="activeKey">The id of the key new payloads use; null when encryption is off.</param>
 /// <param name="keys">Every key's id and secret parameter.</param>
-public sealed class AppHostPayloadEncryption(string? activeKey, IReadOnlyList<(string Id, ParameterResource Parameter)> keys)
+public sealed class AppHostPayloadEncryption(string? activeKey, IReadOnlyList<(string Id, ParameterResource Parameter)> keys) : IResourceAnnotation
 {
     /// <summary>Resolves the keys' parameters into the options a client's <see cref="Estuary.Temporal.Configuration.TemporalConnectionOptions.Encryption"/> takes.</summary>
     /// <param name="cancellationToken">Stops waiting for a parameter's value.</param>

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using Estuary.Temporal.Schedules;
+using Temporalio.Api.Enums.V1;
 using Temporalio.Client;
 using Temporalio.Client.Schedules;
 using Temporalio.Exceptions;
@@ -7,8 +9,8 @@ using Temporalio.Exceptions;
 namespace Estuary.Cli.Commands;
 
 /// <summary>
-/// <c>schedule list|describe|trigger|pause|unpause|delete</c>: look at and operate Temporal schedules, those the domains
-/// declare (kept by their workers) and those made by hand. An unknown schedule id is invalid input (exit code 2).
+/// <c>schedule list|describe|trigger|backfill|pause|unpause|delete</c>: look at and operate Temporal schedules, those the
+/// domains declare (kept by their workers) and those made by hand. An unknown schedule id is invalid input (exit code 2).
 /// </summary>
 internal sealed class ScheduleCommand
 {
@@ -17,11 +19,12 @@ internal sealed class ScheduleCommand
     public ScheduleCommand(CommandContext context)
     {
         _context = context;
-        Command = new Command("schedule", "Look at and operate schedules: list, describe, trigger, pause, unpause, delete.");
+        Command = new Command("schedule", "Look at and operate schedules: list, describe, trigger, backfill, pause, unpause, delete.");
         Command.Subcommands.Add(ListCommand());
         Command.Subcommands.Add(DescribeCommand());
         Command.Subcommands.Add(Operation("trigger", "Start the schedule's workflow now, as if its time had come.", "triggered",
             (handle, _, rpc) => handle.TriggerAsync(new ScheduleTriggerOptions { Rpc = rpc }), "Triggered schedule '{0}'."));
+        Command.Subcommands.Add(BackfillCommand());
         Command.Subcommands.Add(Operation("pause", "Pause the schedule: no workflow starts until it is unpaused.", "paused",
             (handle, note, rpc) => handle.PauseAsync(note, rpc), "Paused schedule '{0}'."));
         Command.Subcommands.Add(Operation("unpause", "Unpause the schedule.", "unpaused",
@@ -135,6 +138,59 @@ internal sealed class ScheduleCommand
             await output.WriteLineAsync($"  runs:        {description.Info.NumActions}");
             await output.WriteLineAsync($"  recent runs: {(recent.Count == 0 ? "-" : string.Join(", ", description.Info.RecentActions.Select(a => Time(a.ScheduledAt))))}");
             await output.WriteLineAsync($"  next runs:   {(description.Info.NextActionTimes.Count == 0 ? "-" : string.Join(", ", description.Info.NextActionTimes.Take(3).Select(t => Time(t))))}");
+            return EstuaryCommandLine.Success;
+        });
+        return command;
+    }
+
+    private Command BackfillCommand()
+    {
+        var target = new Target(_context);
+        var start = new Option<string>("--start") { Description = "The first time to run, ISO 8601 (e.g. 2030-01-01T00:00:00Z; UTC when no offset).", Required = true };
+        var end = new Option<string>("--end") { Description = "The end of the period (a run due at this very time is included), ISO 8601.", Required = true };
+        var overlap = new Option<string?>("--overlap")
+        {
+            Description = $"What to do when a run would overlap one still running: {string.Join(", ", ScheduleBackfillText.OverlapPolicies)} (default: the schedule's own policy).",
+        };
+        var command = target.Verb("backfill", "Run the schedule's workflow for every time it would have run in a past (or future) period.", start, end, overlap);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            // Checked before anything is sent.
+            DateTime from, to;
+            ScheduleOverlapPolicy policy;
+            try
+            {
+                from = ScheduleBackfillText.Instant(parse.GetRequiredValue(start), "Option '--start'");
+                to = ScheduleBackfillText.Instant(parse.GetRequiredValue(end), "Option '--end'");
+                ScheduleBackfillText.CheckPeriod(from, to, "Option '--end'", "'--start'");
+                policy = ScheduleBackfillText.Overlap(parse.GetValue(overlap), "Option '--overlap'");
+            }
+            catch (FormatException e)
+            {
+                throw new UsageException(e.Message);
+            }
+
+            var (handle, _) = await target.OpenAsync(parse, cancellationToken);
+            try
+            {
+                await handle.BackfillAsync([new ScheduleBackfill(from, to, policy)], new RpcOptions { CancellationToken = cancellationToken });
+            }
+            catch (RpcException e)
+            {
+                throw new CommandFailedException($"Temporal at {target.Connection?.Address} failed to backfill schedule '{handle.Id}': {e.Message}", e);
+            }
+
+            var overlapName = policy == ScheduleOverlapPolicy.Unspecified ? "the schedule's own" : policy.ToString();
+            await _context.Output.WriteLineAsync(parse.GetValue(target.Json)
+                ? CliJson.Serialize(new Dictionary<string, object?>
+                {
+                    ["scheduleId"] = handle.Id,
+                    ["status"] = "backfilled",
+                    ["start"] = Time(from),
+                    ["end"] = Time(to),
+                    ["overlap"] = policy == ScheduleOverlapPolicy.Unspecified ? null : policy.ToString(),
+                })
+                : $"Backfilled schedule '{handle.Id}' from {Time(from)} to {Time(to)} (overlap policy: {overlapName}).");
             return EstuaryCommandLine.Success;
         });
         return command;

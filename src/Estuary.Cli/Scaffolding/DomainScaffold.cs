@@ -201,7 +201,8 @@ internal sealed partial class DomainScaffold
 
             {indent}{worker.Groups["builder"].Value}.AddWorker<Projects.Estuary_Worker_{name.Pascal}>("{name.Lower}-worker")
             {indent}    .WithReference({t}).WaitFor({t})
-            {indent}    .WithReference({db}).WaitFor({db});
+            {indent}    .WithReference({db}).WaitFor({db})
+            {indent}    .WithWorkflowCommands({t});
 
             """;
         var afterWorker = worker.Index + workerEnd.Index + workerEnd.Length;

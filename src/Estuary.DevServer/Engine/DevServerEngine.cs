@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using Estuary.DevServer.Deployments;
 using Estuary.DevServer.Grpc;
 using Estuary.DevServer.Namespaces;
 using Estuary.DevServer.Runs;
@@ -46,7 +47,8 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
         Logger = logger;
         _wallClock = wallClock;
         Clock = new DevClock(wallClock, options.TimeSkipping, options.TimeSkippingStartsLocked, logger);
-        Changes = new ChangeLog(store, logger, Namespaces.Capture, () => new Dictionary<string, Temporalio.Api.Enums.V1.IndexedValueType>(Namespaces.SearchAttributes));
+        Changes = new ChangeLog(store, logger, Namespaces.Capture, () => new Dictionary<string, Temporalio.Api.Enums.V1.IndexedValueType>(Namespaces.SearchAttributes),
+            Deployments.Capture);
         Queries = new QueryRouter(this);
         _effects = new CrossRunEffects(this);
         Schedules = new ScheduleEngine(this);
@@ -65,6 +67,8 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
     public NamespaceRegistry Namespaces { get; } = new();
 
     public QueryRouter Queries { get; }
+
+    public WorkerDeploymentRegistry Deployments { get; } = new();
 
     public ScheduleEngine Schedules { get; }
 
@@ -86,6 +90,10 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
         var read = loading.Elapsed;
         var lastKey = Restore(stored);
         Schedules.Restore(stored.Schedules);
+        foreach (var deployment in stored.Deployments.Where(deployment => Namespaces.Find(deployment.Namespace) is not null))
+        {
+            Deployments.Restore(deployment);
+        }
         var rebuilt = loading.Elapsed;
         var open = _restored.Count(run => run.IsRunning);
         Changes.Start(lastKey);
@@ -152,7 +160,7 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
             run.StoreKey = storedRun.Key;
             run.StoredStatus = run.Status;
             run.StoredRecord = storedRun.Record;
-            ns.Runs[run.RunId] = run;
+            ns.AddRun(run);
             entry.RunCount++;
             // Runs are read in the order they were first stored, which is the order of their start.
             entry.Latest = run;
@@ -364,7 +372,7 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
 
         var ns = entry.Namespace;
         var run = new WorkflowRun(this, entry, runId, requestId, started, Now, userMetadata);
-        ns.Runs[runId] = run;
+        ns.AddRun(run);
         entry.Latest = run;
         entry.RunCount++;
         using (Track(run))
@@ -424,7 +432,7 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
         var entry = run.Entry;
         lock (entry)
         {
-            run.Namespace.Runs.TryRemove(run.RunId, out _);
+            run.Namespace.RemoveRun(run);
             entry.RunCount--;
             if (entry.Latest == run)
             {
@@ -444,10 +452,27 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
 
     public TaskQueue<WorkflowRun, PollWorkflowTaskQueueResponse> WorkflowQueue(string ns, string name) =>
         _workflowQueues.GetOrAdd((ns, name), key => new TaskQueue<WorkflowRun, PollWorkflowTaskQueueResponse>(key.Queue,
-            (run, identity) => StartWorkflowTask(run, key.Queue, identity)));
+            (run, identity) => StartWorkflowTask(run, key.Queue, identity), run => Deployments.Target(run, key.Namespace, key.Queue)));
 
     public TaskQueue<ActivityLifecycle, PollActivityTaskQueueResponse> ActivityQueue(string ns, string name) =>
-        _activityQueues.GetOrAdd((ns, name), key => new TaskQueue<ActivityLifecycle, PollActivityTaskQueueResponse>(key.Queue, StartActivityTask));
+        _activityQueues.GetOrAdd((ns, name), key => new TaskQueue<ActivityLifecycle, PollActivityTaskQueueResponse>(key.Queue, StartActivityTask,
+            activity => Deployments.Target(activity.Run, key.Namespace, key.Queue)));
+
+    /// <summary>Hands waiting tasks of <paramref name="queues"/> to the polls they may go to now (a routing or override change).</summary>
+    public void Rematch(string ns, IEnumerable<string> queues)
+    {
+        foreach (var queue in queues)
+        {
+            if (_workflowQueues.TryGetValue((ns, queue), out var workflowQueue))
+            {
+                workflowQueue.Rematch();
+            }
+            if (_activityQueues.TryGetValue((ns, queue), out var activityQueue))
+            {
+                activityQueue.Rematch();
+            }
+        }
+    }
 
     /// <summary>Drops a queue that nobody uses any more (see <see cref="TaskQueue{TTask, TResponse}.TryRetire"/>).</summary>
     public void RetireIfIdle<TTask, TResponse>(TaskQueue<TTask, TResponse> queue, string ns)
@@ -515,6 +540,8 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
         {
         }
     }
+
+    public bool MayStaySticky(WorkflowRun run) => Deployments.Target(run, run.Namespace.Name, run.TaskQueue) == run.Versioning.Version;
 
     public bool IsShutDown(string namespaceName, string stickyQueue) => _shutDownStickyQueues.ContainsKey((namespaceName, stickyQueue));
 

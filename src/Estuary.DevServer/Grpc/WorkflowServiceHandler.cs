@@ -21,6 +21,7 @@ internal sealed class WorkflowServiceHandler : ServiceHandler
         var visibility = new VisibilityOperations(engine);
         var activities = new ActivityOperations(engine);
         var schedules = new ScheduleOperations(engine);
+        var deployments = new DeploymentOperations(engine);
         On<GetSystemInfoRequest, GetSystemInfoResponse>("GetSystemInfo", _ => new GetSystemInfoResponse
         {
             ServerVersion = "1.27.0-estuary",
@@ -99,5 +100,11 @@ internal sealed class WorkflowServiceHandler : ServiceHandler
         On<ListSchedulesRequest, ListSchedulesResponse>("ListSchedules", schedules.ListSchedules);
         On<CountSchedulesRequest, CountSchedulesResponse>("CountSchedules", schedules.CountSchedules);
         On<ListScheduleMatchingTimesRequest, ListScheduleMatchingTimesResponse>("ListScheduleMatchingTimes", schedules.ListScheduleMatchingTimes);
+        On<DescribeWorkerDeploymentRequest, DescribeWorkerDeploymentResponse>("DescribeWorkerDeployment", deployments.DescribeWorkerDeployment);
+        On<ListWorkerDeploymentsRequest, ListWorkerDeploymentsResponse>("ListWorkerDeployments", deployments.ListWorkerDeployments);
+        On<DescribeWorkerDeploymentVersionRequest, DescribeWorkerDeploymentVersionResponse>("DescribeWorkerDeploymentVersion", deployments.DescribeWorkerDeploymentVersion);
+        OnAsync<SetWorkerDeploymentCurrentVersionRequest, SetWorkerDeploymentCurrentVersionResponse>("SetWorkerDeploymentCurrentVersion", deployments.SetWorkerDeploymentCurrentVersionAsync);
+        OnAsync<SetWorkerDeploymentRampingVersionRequest, SetWorkerDeploymentRampingVersionResponse>("SetWorkerDeploymentRampingVersion", deployments.SetWorkerDeploymentRampingVersionAsync);
+        OnAsync<UpdateWorkflowExecutionOptionsRequest, UpdateWorkflowExecutionOptionsResponse>("UpdateWorkflowExecutionOptions", workflows.UpdateWorkflowExecutionOptionsAsync);
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Estuary.DevServer.Runs;
+using Estuary.DevServer.Visibility;
 using Temporalio.Api.Namespace.V1;
 
 namespace Estuary.DevServer.Namespaces;
@@ -28,8 +29,27 @@ internal sealed class NamespaceEntry
 
     public Dictionary<string, string> Data { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Runs by run id.</summary>
+    /// <summary>Runs by run id (changed through <see cref="AddRun"/> and <see cref="RemoveRun"/>).</summary>
     public ConcurrentDictionary<string, WorkflowRun> Runs { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The same runs in list order, counted by status.</summary>
+    public VisibilityIndex Visibility { get; } = new();
+
+    /// <summary>Holds <paramref name="run"/> (new, or read back from the store); called under the run's lock.</summary>
+    public void AddRun(WorkflowRun run)
+    {
+        Runs[run.RunId] = run;
+        Visibility.Add(run);
+    }
+
+    /// <summary>Drops <paramref name="run"/>; called under the run's lock.</summary>
+    public void RemoveRun(WorkflowRun run)
+    {
+        if (Runs.TryRemove(run.RunId, out _))
+        {
+            Visibility.Remove(run);
+        }
+    }
 
     /// <summary>Workflow ids with at least one run held, each with its latest run and the lock its runs share.</summary>
     public ConcurrentDictionary<string, WorkflowIdEntry> Workflows { get; } = new(StringComparer.Ordinal);

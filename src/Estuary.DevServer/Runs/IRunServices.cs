@@ -29,6 +29,12 @@ internal interface IRunServices
     /// <summary>Offers a scheduled activity to pollers of its task queue.</summary>
     void Enqueue(ActivityLifecycle activity);
 
+    /// <summary>
+    /// Whether the run's next workflow task may go to the sticky queue of the worker that completed its last one: not
+    /// when worker versioning now routes the run to another version.
+    /// </summary>
+    bool MayStaySticky(WorkflowRun run);
+
     /// <summary>Whether the worker behind a sticky queue said it shut down.</summary>
     bool IsShutDown(string namespaceName, string stickyQueue);
 

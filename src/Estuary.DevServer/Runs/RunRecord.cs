@@ -4,6 +4,7 @@ using Temporalio.Api.Common.V1;
 using Temporalio.Api.Failure.V1;
 using Temporalio.Api.History.V1;
 using Temporalio.Api.Update.V1;
+using Temporalio.Api.Workflow.V1;
 
 namespace Estuary.DevServer.Runs;
 
@@ -11,12 +12,13 @@ namespace Estuary.DevServer.Runs;
 /// What a run's state holds beyond its history, stored beside it so a restart loses nothing: the start request id,
 /// stickiness, a transient or speculative workflow task (not in the history by design), events buffered behind a
 /// running workflow task, each activity's attempt, heartbeat and last failure, and admitted updates not yet accepted;
-/// from version 2 on, what operators did to activities (pause, reset, changed options). Encoded compactly with a
-/// version byte; a version 1 record reads as one without operator changes.
+/// from version 2 on, what operators did to activities (pause, reset, changed options); from version 3 on, a versioning
+/// override an operator set or removed after the start. Encoded compactly with a version byte; an older record reads
+/// as one without what later versions added.
 /// </summary>
 internal sealed class RunRecord
 {
-    private const byte Version = 2;
+    private const byte Version = 3;
 
     public string RequestId { get; private init; } = "";
 
@@ -26,6 +28,7 @@ internal sealed class RunRecord
     private readonly List<(string Id, Request Request)> _pendingUpdates = [];
     private readonly List<ActivityAttempt> _activities = [];
     private readonly List<ActivityOperatorState> _operatorStates = [];
+    private (bool Changed, VersioningOverride? Override) _versioningOverride;
 
     public List<HistoryEvent> BufferedEvents { get; } = [];
 
@@ -87,6 +90,12 @@ internal sealed class RunRecord
                 writer.Write(activity.LastAttemptCompleteTime?.Ticks ?? 0);
                 writer.Write(activity.CurrentRetryInterval.Ticks);
             }
+            var versioning = run.Versioning;
+            writer.Write(versioning.OverrideChanged);
+            if (versioning.OverrideChanged)
+            {
+                WriteOptionalMessage(writer, versioning.Override);
+            }
         }
         return stream.ToArray();
     }
@@ -98,7 +107,7 @@ internal sealed class RunRecord
         {
             using var reader = new BinaryReader(new MemoryStream(bytes));
             var version = reader.ReadByte();
-            if (version is not (1 or Version))
+            if (version is < 1 or > Version)
             {
                 throw new InvalidDataException("unknown run record version");
             }
@@ -145,6 +154,10 @@ internal sealed class RunRecord
                     Options: ReadOptionalMessage(reader, ActivityTaskScheduledEventAttributes.Parser),
                     LastAttemptCompleteTime: reader.ReadInt64() is var ended and > 0 ? new DateTime(ended, DateTimeKind.Utc) : null,
                     CurrentRetryInterval: TimeSpan.FromTicks(reader.ReadInt64())));
+            }
+            if (version >= 3 && reader.ReadBoolean())
+            {
+                record._versioningOverride = (true, ReadOptionalMessage(reader, VersioningOverride.Parser));
             }
             return record;
         }
@@ -198,6 +211,10 @@ internal sealed class RunRecord
         foreach (var (id, request) in _pendingUpdates)
         {
             UpdateLifecycle.Admitted(run, id, request);
+        }
+        if (_versioningOverride.Changed)
+        {
+            run.ChangeVersioningOverride(_versioningOverride.Override);
         }
     }
 

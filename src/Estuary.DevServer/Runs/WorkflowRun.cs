@@ -1,3 +1,4 @@
+using Estuary.DevServer.Deployments;
 using Estuary.DevServer.Namespaces;
 using Estuary.DevServer.Runs.Lifecycles;
 using Estuary.DevServer.Time;
@@ -6,6 +7,7 @@ using Temporalio.Api.Common.V1;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Api.History.V1;
 using Temporalio.Api.Sdk.V1;
+using Temporalio.Api.Workflow.V1;
 
 namespace Estuary.DevServer.Runs;
 
@@ -41,6 +43,7 @@ internal sealed class WorkflowRun
             Parent = new ParentReference(started.ParentWorkflowNamespace, started.ParentWorkflowNamespaceId, parent, started.ParentInitiatedEventId);
         }
         RootExecution = started.RootWorkflowExecution ?? ToExecution();
+        Versioning = RunVersioning.Of(started);
         WorkflowTasks = new WorkflowTaskLifecycle(this);
     }
 
@@ -83,6 +86,17 @@ internal sealed class WorkflowRun
     public DateTime Now => Services.Now;
 
     public WorkflowExecutionStatus Status { get; private set; } = WorkflowExecutionStatus.Running;
+
+    /// <summary>Which workers its tasks go to; replaced as a whole (task matching reads it without the run's lock).</summary>
+    public RunVersioning Versioning { get => Volatile.Read(ref _versioning); private set => Volatile.Write(ref _versioning, value); }
+
+    private RunVersioning _versioning = RunVersioning.None;
+
+    /// <summary>Takes what a just-written workflow task completion says about the run's versioning.</summary>
+    public void ApplyVersioning(HistoryEvent evt) => Versioning = Versioning.After(evt);
+
+    /// <summary>Sets (or, with null, removes) the run's versioning override (UpdateWorkflowExecutionOptions).</summary>
+    public void ChangeVersioningOverride(VersioningOverride? given) => Versioning = Versioning with { Override = given, OverrideChanged = true };
 
     public bool IsRunning => Status == WorkflowExecutionStatus.Running;
 
@@ -400,6 +414,7 @@ internal sealed class WorkflowRun
         var children = Children.Values.ToList();
         Children.Clear();
         Namespace.AddClosed(this);
+        Namespace.Visibility.Closed(this);
         Services.Closed(this, children);
     }
 
@@ -463,9 +478,12 @@ internal sealed class WorkflowRun
     {
         switch (evt.EventType)
         {
+            case EventType.WorkflowTaskCompleted:
+                WorkflowTasks.Apply(evt);
+                ApplyVersioning(evt);
+                break;
             case EventType.WorkflowTaskScheduled:
             case EventType.WorkflowTaskStarted:
-            case EventType.WorkflowTaskCompleted:
             case EventType.WorkflowTaskFailed:
             case EventType.WorkflowTaskTimedOut:
                 WorkflowTasks.Apply(evt);

@@ -24,6 +24,7 @@ internal sealed class ChangeLog : IDisposable
     private readonly ILogger _logger;
     private readonly Func<List<StoredNamespace>> _namespaces;
     private readonly Func<Dictionary<string, Temporalio.Api.Enums.V1.IndexedValueType>> _searchAttributes;
+    private readonly Func<List<StoredDeployment>> _deployments;
     private readonly object _sync = new();
     private readonly SemaphoreSlim _hasWork = new(0, int.MaxValue);
     private readonly CancellationTokenSource _stopping = new();
@@ -35,12 +36,13 @@ internal sealed class ChangeLog : IDisposable
     private Exception? _failure;
 
     public ChangeLog(IServerStore store, ILogger logger, Func<List<StoredNamespace>> namespaces,
-        Func<Dictionary<string, Temporalio.Api.Enums.V1.IndexedValueType>> searchAttributes)
+        Func<Dictionary<string, Temporalio.Api.Enums.V1.IndexedValueType>> searchAttributes, Func<List<StoredDeployment>> deployments)
     {
         _store = store;
         _logger = logger;
         _namespaces = namespaces;
         _searchAttributes = searchAttributes;
+        _deployments = deployments;
     }
 
     public bool IsDurable => _store.IsDurable;
@@ -173,6 +175,21 @@ internal sealed class ChangeLog : IDisposable
         }
     }
 
+    /// <summary>Records that a worker deployment changed in the current unit (every deployment goes into the unit's batch).</summary>
+    public void TouchDeployments()
+    {
+        var unit = t_unit ?? throw new InvalidOperationException("A worker deployment changed outside a unit of change.");
+        if (!_store.IsDurable)
+        {
+            return;
+        }
+        unit.Changed = true;
+        lock (_sync)
+        {
+            unit.Batch!.Deployments = true;
+        }
+    }
+
     private void End(Unit unit)
     {
         try
@@ -270,6 +287,10 @@ internal sealed class ChangeLog : IDisposable
         {
             data.SearchAttributes = _searchAttributes();
         }
+        if (batch.Deployments)
+        {
+            data.Deployments = _deployments();
+        }
         foreach (var run in batch.Deleted)
         {
             if (run.StoreKey != 0)
@@ -362,6 +383,8 @@ internal sealed class ChangeLog : IDisposable
         public bool Namespaces { get; set; }
 
         public bool SearchAttributes { get; set; }
+
+        public bool Deployments { get; set; }
 
         /// <summary>Whether a unit of this batch already told the writer there is work.</summary>
         public bool WriterWoken { get; set; }

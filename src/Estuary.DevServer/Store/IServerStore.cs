@@ -32,6 +32,9 @@ internal sealed record StoredRun(long Key, string Namespace, string RunId, strin
 /// <summary>A schedule as stored: its namespace, id and record (<see cref="Schedules.ScheduleLifecycle.Capture"/>).</summary>
 internal sealed record StoredSchedule(string Namespace, string ScheduleId, byte[] Record);
 
+/// <summary>A worker deployment as stored: its namespace, name and record (<see cref="Deployments.WorkerDeployment.Capture"/>).</summary>
+internal sealed record StoredDeployment(string Namespace, string Name, byte[] Record);
+
 /// <summary>Everything a store holds.</summary>
 internal sealed class StoredState
 {
@@ -42,6 +45,8 @@ internal sealed class StoredState
     public List<StoredRun> Runs { get; } = [];
 
     public List<StoredSchedule> Schedules { get; } = [];
+
+    public List<StoredDeployment> Deployments { get; } = [];
 }
 
 /// <summary>A run's changes in one batch: its state now and the events written since the last batch.</summary>
@@ -78,6 +83,9 @@ internal sealed class StoreBatch
     /// <summary>Schedules deleted.</summary>
     public List<(string Namespace, string ScheduleId)> DeletedSchedules { get; } = [];
 
+    /// <summary>Every worker deployment, when any changed; null otherwise.</summary>
+    public List<StoredDeployment>? Deployments { get; set; }
+
     public bool IsEmpty => Namespaces is null && SearchAttributes is null && Runs.Count == 0 && DeletedRuns.Count == 0
-        && Schedules.Count == 0 && DeletedSchedules.Count == 0;
+        && Schedules.Count == 0 && DeletedSchedules.Count == 0 && Deployments is null;
 }

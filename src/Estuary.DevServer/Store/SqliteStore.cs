@@ -19,7 +19,7 @@ internal sealed class SqliteStore : IServerStore
     public const int ApplicationId = 0x45535459;
 
     /// <summary>The schema this server writes; files of an older one are migrated on open.</summary>
-    public const int SchemaVersion = 2;
+    public const int SchemaVersion = 3;
 
     /// <summary>Migrations from version i to i + 1, in order (index 0 creates version 1 in an empty file).</summary>
     private static readonly string[] Migrations =
@@ -36,6 +36,10 @@ internal sealed class SqliteStore : IServerStore
         """
         CREATE TABLE schedules(namespace TEXT NOT NULL, schedule_id TEXT NOT NULL, record BLOB NOT NULL,
             PRIMARY KEY(namespace, schedule_id)) WITHOUT ROWID;
+        """,
+        """
+        CREATE TABLE worker_deployments(namespace TEXT NOT NULL, name TEXT NOT NULL, record BLOB NOT NULL,
+            PRIMARY KEY(namespace, name)) WITHOUT ROWID;
         """,
     ];
 
@@ -230,6 +234,14 @@ internal sealed class SqliteStore : IServerStore
                 state.Schedules.Add(new StoredSchedule(reader.GetString(0), reader.GetString(1), (byte[])reader.GetValue(2)));
             }
         }
+        using (var command = Command("SELECT namespace, name, record FROM worker_deployments;"))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                state.Deployments.Add(new StoredDeployment(reader.GetString(0), reader.GetString(1), (byte[])reader.GetValue(2)));
+            }
+        }
         return state;
     }
 
@@ -328,6 +340,20 @@ internal sealed class SqliteStore : IServerStore
                 ns.Value = schedule.Namespace;
                 id.Value = schedule.ScheduleId;
                 record.Value = schedule.Record;
+                upsert.ExecuteNonQuery();
+            }
+        }
+        if (batch.Deployments is { } deployments)
+        {
+            using var upsert = Command("INSERT OR REPLACE INTO worker_deployments VALUES ($namespace, $name, $record);", transaction);
+            var ns = upsert.Parameters.Add("$namespace", SqliteType.Text);
+            var name = upsert.Parameters.Add("$name", SqliteType.Text);
+            var record = upsert.Parameters.Add("$record", SqliteType.Blob);
+            foreach (var deployment in deployments)
+            {
+                ns.Value = deployment.Namespace;
+                name.Value = deployment.Name;
+                record.Value = deployment.Record;
                 upsert.ExecuteNonQuery();
             }
         }

@@ -1,9 +1,13 @@
+using Estuary.DevServer.Deployments;
+
 namespace Estuary.DevServer.TaskQueues;
 
 /// <summary>
 /// One task queue (workflow or activity) of one namespace: a backlog of tasks plus the long polls waiting for them,
 /// under the queue's own lock (never held while a task is started: starting one takes its run's lock). A poll's
-/// completion source runs its continuation asynchronously, so nothing runs under that lock either.
+/// completion source runs its continuation asynchronously, so nothing runs under that lock either. With worker
+/// versioning a task goes only to a poll of the version its route names (null: an unversioned worker); the route is
+/// asked each time the task is matched, so it follows routing changes, and reads nothing that needs a run's lock.
 /// </summary>
 /// <typeparam name="TTask">What sits in the backlog (a workflow run or an activity).</typeparam>
 /// <typeparam name="TResponse">What a poll answers.</typeparam>
@@ -12,17 +16,20 @@ internal sealed class TaskQueue<TTask, TResponse>
     where TResponse : class
 {
     private readonly object _lock = new();
-    private readonly Queue<TTask> _backlog = new();
+    private readonly LinkedList<TTask> _backlog = new();
     private readonly LinkedList<Poller> _pollers = new();
     private readonly Func<TTask, string, TResponse?> _start;
+    private readonly Func<TTask, WorkerVersion?> _route;
     private bool _retired;
 
     /// <param name="name">Queue name.</param>
     /// <param name="start">Turns a backlog entry into a poll answer, or returns null when the entry went stale.</param>
-    public TaskQueue(string name, Func<TTask, string, TResponse?> start)
+    /// <param name="route">The version whose workers may take a task (null: unversioned workers).</param>
+    public TaskQueue(string name, Func<TTask, string, TResponse?> start, Func<TTask, WorkerVersion?> route)
     {
         Name = name;
         _start = start;
+        _route = route;
     }
 
     public string Name { get; }
@@ -39,34 +46,80 @@ internal sealed class TaskQueue<TTask, TResponse>
             {
                 return false;
             }
-            if (_pollers.First is { } node)
+            if (PollerFor(task) is { } poller)
             {
-                _pollers.RemoveFirst();
-                node.Value.Completion.TrySetResult(task);
+                _pollers.Remove(poller);
+                poller.Value.Completion.TrySetResult(task);
                 return true;
             }
-            _backlog.Enqueue(task);
+            _backlog.AddLast(task);
             return true;
         }
+    }
+
+    /// <summary>Hands backlog tasks to waiting polls they may go to now (the routing changed).</summary>
+    public void Rematch()
+    {
+        lock (_lock)
+        {
+            for (var node = _backlog.First; node is not null && _pollers.Count > 0;)
+            {
+                var next = node.Next;
+                if (PollerFor(node.Value) is { } poller)
+                {
+                    _pollers.Remove(poller);
+                    _backlog.Remove(node);
+                    poller.Value.Completion.TrySetResult(node.Value);
+                }
+                node = next;
+            }
+        }
+    }
+
+    private LinkedListNode<Poller>? PollerFor(TTask task)
+    {
+        if (_pollers.First is null)
+        {
+            return null;
+        }
+        var target = _route(task);
+        for (var node = _pollers.First; node is not null; node = node.Next)
+        {
+            if (node.Value.Accepts(target))
+            {
+                return node;
+            }
+        }
+        return null;
     }
 
     /// <summary>Starts a task handed to a poll; null when it went stale meanwhile.</summary>
     public TResponse? Start(TTask task, string identity) => _start(task, identity);
 
-    /// <summary>Takes the first live task from the backlog, or registers a poll that waits for one.</summary>
-    public TResponse? TakeOrWait(string identity, out Poller? poller)
+    /// <summary>
+    /// Takes the first live task from the backlog that a worker of <paramref name="version"/> may take (any task when
+    /// <paramref name="anyVersion"/>: a worker's own sticky queue), or registers a poll that waits for one.
+    /// </summary>
+    public TResponse? TakeOrWait(string identity, WorkerVersion? version, bool anyVersion, out Poller? poller)
     {
         while (true)
         {
-            TTask? task;
+            TTask task;
             lock (_lock)
             {
-                if (!_backlog.TryDequeue(out task))
+                var node = _backlog.First;
+                while (node is not null && !(anyVersion || _route(node.Value) == version))
                 {
-                    poller = new Poller(identity, this);
+                    node = node.Next;
+                }
+                if (node is null)
+                {
+                    poller = new Poller(identity, this, version, anyVersion);
                     poller.Node = _pollers.AddLast(poller);
                     return null;
                 }
+                task = node.Value;
+                _backlog.Remove(node);
             }
             var response = _start(task, identity);
             if (response is not null)
@@ -126,9 +179,12 @@ internal sealed class TaskQueue<TTask, TResponse>
     }
 
     /// <summary>A waiting long poll; it completes with the task handed to it, or null when it should answer empty.</summary>
-    internal sealed class Poller(string identity, TaskQueue<TTask, TResponse> queue)
+    internal sealed class Poller(string identity, TaskQueue<TTask, TResponse> queue, WorkerVersion? version, bool anyVersion)
     {
         public string Identity { get; } = identity;
+
+        /// <summary>Whether a task routed to <paramref name="target"/> may go to this poll.</summary>
+        public bool Accepts(WorkerVersion? target) => anyVersion || target == version;
 
         public TaskQueue<TTask, TResponse> Queue { get; } = queue;
 

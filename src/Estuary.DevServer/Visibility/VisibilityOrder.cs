@@ -4,9 +4,9 @@ using System.Text.Json;
 namespace Estuary.DevServer.Visibility;
 
 /// <summary>
-/// The order runs are listed in, and paging through it. Without ORDER BY the order is Temporal's: open runs first,
-/// then by close time, newest first; ties by start time, newest first, then by run id. ORDER BY keys come first (runs
-/// without the attribute last) and that order breaks their ties.
+/// The order runs are listed in, and paging through it. Without ORDER BY the order is Temporal's default
+/// (<see cref="RunPosition"/>). ORDER BY keys come first (runs without the attribute last) and the default order breaks
+/// their ties.
 /// </summary>
 /// <remarks>
 /// A page cursor holds the sort keys of the last run listed and the next page starts after that position, as
@@ -55,14 +55,12 @@ internal sealed class VisibilityOrder(IReadOnlyList<OrderByItem> orderBy)
         return (page.ConvertAll(item => item.Record), more ? WriteCursor(page[^1].Key) : null);
     }
 
-    /// <summary>A record's position: the ORDER BY values, then close time (open = latest), start time and run id.</summary>
-    private readonly record struct SortKey(object?[] Values, DateTime CloseTime, DateTime StartTime, string RunId);
+    /// <summary>A record's position: the ORDER BY values, then its place in the default order.</summary>
+    private readonly record struct SortKey(object?[] Values, RunPosition Position);
 
     private SortKey Key(IVisibilityRecord record) => new(
         orderBy.Count == 0 ? [] : orderBy.Select(item => SortValue(record.Get(item.Attribute))).ToArray(),
-        record.Get(SystemSearchAttributes.CloseTime) as DateTime? ?? DateTime.MaxValue,
-        (DateTime)record.Get(SystemSearchAttributes.StartTime)!,
-        (string)record.Get(SystemSearchAttributes.RunId)!);
+        RunPosition.Of(record));
 
     /// <summary>A Keyword written as several values sorts by its smallest, as Elasticsearch sorts multi-valued fields.</summary>
     private static object? SortValue(object? value) =>
@@ -84,19 +82,21 @@ internal sealed class VisibilityOrder(IReadOnlyList<OrderByItem> orderBy)
                 return order;
             }
         }
-        var closed = y.CloseTime.CompareTo(x.CloseTime);
-        if (closed != 0)
-        {
-            return closed;
-        }
-        var started = y.StartTime.CompareTo(x.StartTime);
-        return started != 0 ? started : string.CompareOrdinal(x.RunId, y.RunId);
+        return x.Position.CompareTo(y.Position);
     }
+
+    /// <summary>The cursor of a page of the default order that ends at <paramref name="position"/>.</summary>
+    public static byte[] WriteDefaultCursor(RunPosition position) => WriteCursor(new SortKey([], position));
+
+    /// <summary>The position a cursor of the default order names.</summary>
+    /// <exception cref="FormatException"><paramref name="cursor"/> was not made by the default order.</exception>
+    public static RunPosition ReadDefaultCursor(byte[] cursor) => new VisibilityOrder([]).ReadCursor(cursor).Position;
 
     // A cursor is a JSON array of tagged strings: the ORDER BY values, close time, start time, run id.
     private static byte[] WriteCursor(SortKey key)
     {
-        var parts = key.Values.Select(Tag).Append(Tag(key.CloseTime)).Append(Tag(key.StartTime)).Append(Tag(key.RunId));
+        var parts = key.Values.Select(Tag)
+            .Append(Tag(key.Position.CloseTime)).Append(Tag(key.Position.StartTime)).Append(Tag(key.Position.RunId));
         return JsonSerializer.SerializeToUtf8Bytes(parts.ToArray());
     }
 
@@ -117,7 +117,7 @@ internal sealed class VisibilityOrder(IReadOnlyList<OrderByItem> orderBy)
         }
         var values = parts.Take(orderBy.Count).Select(Untag).ToArray();
         return Untag(parts[^3]) is DateTime close && Untag(parts[^2]) is DateTime start && Untag(parts[^1]) is string runId
-            ? new SortKey(values, close, start, runId)
+            ? new SortKey(values, new RunPosition(close, start, runId))
             : throw new FormatException("The page cursor does not name a run.");
     }
 

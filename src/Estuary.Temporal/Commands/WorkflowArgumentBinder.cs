@@ -104,6 +104,103 @@ public static class WorkflowArgumentBinder
         };
     }
 
+    /// <summary>Gets how a value of a parameter type is typed in: the kind of input a form offers for it.</summary>
+    /// <param name="type">The parameter type (<see cref="Nullable{T}"/> is seen through).</param>
+    /// <returns>The kind; <see cref="ArgumentKind.Json"/> for records, lists, dictionaries and anything else.</returns>
+    public static ArgumentKind KindOf(Type type)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        return Type.GetTypeCode(type) switch
+        {
+            _ when type.IsEnum => ArgumentKind.Enum,
+            TypeCode.Boolean => ArgumentKind.Boolean,
+            TypeCode.Byte or TypeCode.Int16 or TypeCode.Int32 or TypeCode.Int64
+                or TypeCode.UInt16 or TypeCode.UInt32 or TypeCode.UInt64 => ArgumentKind.WholeNumber,
+            TypeCode.Decimal or TypeCode.Double or TypeCode.Single => ArgumentKind.Number,
+            TypeCode.String => ArgumentKind.Text,
+            TypeCode.DateTime => ArgumentKind.DateTime,
+            _ when type == typeof(DateTimeOffset) => ArgumentKind.DateTime,
+            _ when type == typeof(DateOnly) => ArgumentKind.Date,
+            _ when type == typeof(TimeOnly) => ArgumentKind.Time,
+            _ when type == typeof(TimeSpan) => ArgumentKind.Duration,
+            _ when type == typeof(Guid) => ArgumentKind.Uuid,
+            _ => ArgumentKind.Json,
+        };
+    }
+
+    /// <summary>Gets an example of a value of a type, in the text form <see cref="Bind(string, IReadOnlyList{ParameterInfo}, IReadOnlyList{string})"/>
+    /// accepts: <c>2030-01-01T09:00:00Z</c> for a date and time, <c>01:00:00</c> for a duration, and for a record, list or
+    /// dictionary the JSON of its serialization contract with an example in every member (required ones and optional ones).</summary>
+    /// <param name="type">The type.</param>
+    /// <returns>The example.</returns>
+    public static string Example(Type type)
+    {
+        var example = ExampleNode(type, depth: 0);
+        return example is JsonValue value && value.TryGetValue<string>(out var text) ? text : example?.ToJsonString(JsonOptions) ?? "null";
+    }
+
+    // Nested records are followed a few levels deep: a type that contains itself ends in null.
+    private static JsonNode? ExampleNode(Type declared, int depth)
+    {
+        var type = Nullable.GetUnderlyingType(declared) ?? declared;
+        switch (KindOf(type))
+        {
+            case ArgumentKind.Enum:
+                return JsonValue.Create(Enum.GetNames(type).FirstOrDefault() ?? string.Empty);
+            case ArgumentKind.Boolean:
+                return JsonValue.Create(true);
+            case ArgumentKind.WholeNumber:
+                return JsonValue.Create(1);
+            case ArgumentKind.Number:
+                return JsonValue.Create(1.5m);
+            case ArgumentKind.Text:
+                return JsonValue.Create("text");
+            case ArgumentKind.DateTime:
+                return JsonValue.Create("2030-01-01T09:00:00Z");
+            case ArgumentKind.Date:
+                return JsonValue.Create("2030-01-01");
+            case ArgumentKind.Time:
+                return JsonValue.Create("09:00:00");
+            case ArgumentKind.Duration:
+                return JsonValue.Create("01:00:00");
+            case ArgumentKind.Uuid:
+                return JsonValue.Create("00000000-0000-0000-0000-000000000001");
+        }
+
+        if (depth > 4 || type == typeof(object) || type == typeof(JsonElement) || typeof(JsonNode).IsAssignableFrom(type))
+        {
+            return null;
+        }
+
+        JsonTypeInfo contract;
+        try
+        {
+            contract = JsonOptions.GetTypeInfo(type);
+        }
+        catch (NotSupportedException)
+        {
+            return null;
+        }
+
+        switch (contract.Kind)
+        {
+            case JsonTypeInfoKind.Object:
+                var members = new JsonObject();
+                foreach (var member in contract.Properties.Where(p => p.Set is not null || p.AssociatedParameter is not null))
+                {
+                    members[member.Name] = ExampleNode(member.PropertyType, depth + 1);
+                }
+
+                return members;
+            case JsonTypeInfoKind.Enumerable when contract.ElementType is { } item:
+                return new JsonArray(ExampleNode(item, depth + 1));
+            case JsonTypeInfoKind.Dictionary when contract.ElementType is { } value:
+                return new JsonObject { ["key"] = ExampleNode(value, depth + 1) };
+            default:
+                return null;
+        }
+    }
+
     private static JsonSerializerOptions CreateJsonOptions()
     {
         var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)

@@ -1,4 +1,5 @@
 using Estuary.Temporal.Activities;
+using Estuary.Temporal.Commands;
 using Estuary.Temporal.Configuration;
 using Estuary.Temporal.Domains;
 using Estuary.Temporal.Encryption;
@@ -42,7 +43,8 @@ public static class EstuaryWorkerExtensions
     /// task queue with one DI scope per activity execution and the tracing (from the client), heartbeat, monitoring,
     /// activity-defaults and transactional interceptors, the
     /// SDK's metrics bridged to <see cref="EstuaryTelemetry.SdkMeterName"/>; adds the health checks
-    /// <see cref="TemporalHealthCheckName"/> and <see cref="WorkerHealthCheckName"/>.
+    /// <see cref="TemporalHealthCheckName"/> and <see cref="WorkerHealthCheckName"/>; registers the served workflows' <see cref="WorkflowCatalog"/>, which
+    /// <c>MapWorkflowCatalog</c> serves.
     /// </summary>
     /// <typeparam name="TBuilder">The host builder type.</typeparam>
     /// <param name="builder">The host builder.</param>
@@ -90,6 +92,10 @@ public static class EstuaryWorkerExtensions
         // The workers wait for the start-up to find the databases, migrate them and reach Temporal.
         var status = new EstuaryWorkerStatus();
         var taskQueues = worker.TaskQueues(catalog);
+
+        // What MapWorkflowCatalog serves: the served workflows, for the AppHost's dashboard commands.
+        builder.Services.AddSingleton(WorkflowCatalog.Of(taskQueues));
+        builder.Services.AddSingleton(new WorkflowCatalogBinder(served));
         builder.Services.AddSingleton(status);
         builder.Services.AddSingleton<IHostedService>(sp => new WorkerStartup(
             sp, served, worker, taskQueues, temporal, status, sp.GetRequiredService<ILogger<WorkerStartup>>()));

@@ -99,6 +99,8 @@ internal sealed class LifecycleHarness : IRunServices
 
     public void Enqueue(ActivityLifecycle activity) => Enqueued.Add($"activity {activity.Attributes.ActivityId} on {activity.Attributes.TaskQueue.Name}");
 
+    public bool MayStaySticky(WorkflowRun run) => true;
+
     public bool IsShutDown(string namespaceName, string stickyQueue) => false;
 
     public IDisposable Track(WorkflowRun run) => new Untracked();

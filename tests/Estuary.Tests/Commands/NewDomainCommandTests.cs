@@ -30,6 +30,7 @@ public sealed class NewDomainCommandTests(RepositoryCopy copy) : IClassFixture<R
         var appHost = Read("src/Estuary.AppHost/AppHost.cs");
         Assert.Contains("postgres.AddDatabase(\"shipping-db\", \"shipping\");", appHost, StringComparison.Ordinal);
         Assert.Contains("AddWorker<Projects.Estuary_Worker_Shipping>(\"shipping-worker\")", appHost, StringComparison.Ordinal);
+        Assert.Contains(".WithReference(shippingDb).WaitFor(shippingDb)\n        .WithWorkflowCommands(temporal);", appHost.ReplaceLineEndings("\n"), StringComparison.Ordinal);
         var solution = Read("Estuary.sln");
         Assert.Contains(@"src\Estuary.Worker.Shipping\Estuary.Worker.Shipping.csproj", solution, StringComparison.Ordinal);
         Assert.Contains(@"tests\Estuary.Worker.Shipping.Tests\Estuary.Worker.Shipping.Tests.csproj", solution, StringComparison.Ordinal);

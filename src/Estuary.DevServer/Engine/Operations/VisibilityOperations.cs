@@ -38,20 +38,22 @@ internal sealed class VisibilityOperations(DevServerEngine engine)
     {
         var ns = engine.Namespaces.Get(request.Namespace);
         var query = ParseQuery(request.Query);
-        var matching = Records(ns).Where(query.Matches);
         var response = new CountWorkflowExecutionsResponse();
         if (query.GroupBy is null)
         {
-            response.Count = matching.LongCount();
+            response.Count = query.Filter is null ? ns.Visibility.Count : Records(ns).LongCount(query.Matches);
             return response;
         }
-        foreach (var group in matching.GroupBy(record => record.Status).OrderBy(group => group.Key))
+        // Without a filter the index's counts by status answer; with one, the matching runs are counted.
+        var groups = query.Filter is null
+            ? ns.Visibility.CountByStatus()
+            : [.. Records(ns).Where(query.Matches).CountBy(record => record.Status).Select(group => (group.Key, (long)group.Value)).OrderBy(group => group.Key)];
+        foreach (var (status, count) in groups)
         {
-            var count = group.LongCount();
             response.Count += count;
             response.Groups.Add(new CountWorkflowExecutionsResponse.Types.AggregationGroup
             {
-                GroupValues = { KeywordPayload(SystemSearchAttributes.StatusName(group.Key)) },
+                GroupValues = { KeywordPayload(SystemSearchAttributes.StatusName(status)) },
                 Count = count,
             });
         }
@@ -104,11 +106,14 @@ internal sealed class VisibilityOperations(DevServerEngine engine)
         int pageSize, ByteString pageToken, ICollection<WorkflowExecutionInfo> into)
     {
         var size = pageSize <= 0 || pageSize > MaxVisibilityPageSize ? MaxVisibilityPageSize : pageSize;
+        var cursor = pageToken.IsEmpty ? null : pageToken.ToByteArray();
         List<RunVisibilityRecord> page;
         byte[]? next;
         try
         {
-            (page, next) = new VisibilityOrder(orderBy).Page(Records(ns).Where(filter), size, pageToken.IsEmpty ? null : pageToken.ToByteArray());
+            (page, next) = orderBy.Count == 0
+                ? PageInDefaultOrder(ns, filter, size, cursor)
+                : new VisibilityOrder(orderBy).Page(Records(ns).Where(filter), size, cursor);
         }
         catch (FormatException)
         {
@@ -119,6 +124,33 @@ internal sealed class VisibilityOperations(DevServerEngine engine)
             into.Add(record.ToInfo());
         }
         return next is null ? ByteString.Empty : ByteString.CopyFrom(next);
+    }
+
+    /// <summary>
+    /// A page of the default order, read from the namespace's index from the cursor on until the page is full, so it
+    /// visits the runs before the page's end only (all of them only when few match).
+    /// </summary>
+    private static (List<RunVisibilityRecord> Page, byte[]? Next) PageInDefaultOrder(NamespaceEntry ns, Func<RunVisibilityRecord, bool> filter,
+        int size, byte[]? cursor)
+    {
+        var after = cursor is null ? (RunPosition?)null : VisibilityOrder.ReadDefaultCursor(cursor);
+        var page = new List<RunVisibilityRecord>(size);
+        RunPosition last = default;
+        foreach (var (position, run) in ns.Visibility.After(after))
+        {
+            var record = RunVisibilityRecord.Of(run);
+            if (!filter(record))
+            {
+                continue;
+            }
+            if (page.Count == size)
+            {
+                return (page, VisibilityOrder.WriteDefaultCursor(last));
+            }
+            page.Add(record);
+            last = position;
+        }
+        return (page, null);
     }
 
     private VisibilityQuery ParseQuery(string query)

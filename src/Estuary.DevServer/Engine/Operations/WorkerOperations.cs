@@ -1,9 +1,11 @@
+using Estuary.DevServer.Deployments;
 using Estuary.DevServer.Grpc;
 using Estuary.DevServer.Runs;
 using Estuary.DevServer.Runs.Lifecycles;
 using Estuary.DevServer.TaskQueues;
 using Google.Protobuf;
 using Temporalio.Api.Common.V1;
+using Temporalio.Api.Deployment.V1;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Api.Failure.V1;
 using Temporalio.Api.WorkflowService.V1;
@@ -22,7 +24,14 @@ internal sealed class WorkerOperations(DevServerEngine engine, PollerHistory pol
         var ns = engine.Namespaces.Get(request.Namespace).Name;
         var queueName = request.TaskQueue.Name;
         pollers.Record(ns, queueName, TaskQueueType.Workflow, request.Identity, null, request.DeploymentOptions, engine.Now);
-        return await PollAsync(engine.WorkflowQueue(ns, queueName), () => engine.WorkflowQueue(ns, queueName), ns, request.Identity, deadline, cancellationToken)
+        // A worker's sticky queue is its own: every task there is meant for it.
+        var sticky = request.TaskQueue.Kind == TaskQueueKind.Sticky;
+        if (!sticky)
+        {
+            await RecordDeploymentAsync(ns, queueName, TaskQueueType.Workflow, request.DeploymentOptions);
+        }
+        return await PollAsync(engine.WorkflowQueue(ns, queueName), () => engine.WorkflowQueue(ns, queueName), ns, request.Identity,
+            WorkerVersion.Of(request.DeploymentOptions), sticky, deadline, cancellationToken)
             ?? new PollWorkflowTaskQueueResponse();
     }
 
@@ -36,8 +45,27 @@ internal sealed class WorkerOperations(DevServerEngine engine, PollerHistory pol
         var queueName = request.TaskQueue.Name;
         pollers.Record(ns, queueName, TaskQueueType.Activity, request.Identity, request.TaskQueueMetadata?.MaxTasksPerSecond,
             request.DeploymentOptions, engine.Now);
-        return await PollAsync(engine.ActivityQueue(ns, queueName), () => engine.ActivityQueue(ns, queueName), ns, request.Identity, deadline, cancellationToken)
+        await RecordDeploymentAsync(ns, queueName, TaskQueueType.Activity, request.DeploymentOptions);
+        return await PollAsync(engine.ActivityQueue(ns, queueName), () => engine.ActivityQueue(ns, queueName), ns, request.Identity,
+            WorkerVersion.Of(request.DeploymentOptions), false, deadline, cancellationToken)
             ?? new PollActivityTaskQueueResponse();
+    }
+
+    /// <summary>A versioned worker's poll creates its deployment and version, and adds the queue to the version (stored before the poll waits).</summary>
+    private async Task RecordDeploymentAsync(string ns, string queueName, TaskQueueType type, WorkerDeploymentOptions? options)
+    {
+        if (WorkerVersion.Of(options) is null)
+        {
+            return;
+        }
+        await engine.ChangeAsync(() =>
+        {
+            if (engine.Deployments.RecordPoller(ns, queueName, type, options, engine.Now))
+            {
+                engine.Changes.TouchDeployments();
+            }
+            return true;
+        });
     }
 
     /// <summary>
@@ -45,12 +73,12 @@ internal sealed class WorkerOperations(DevServerEngine engine, PollerHistory pol
     /// empty; a started task is answered once its start is stored.
     /// </summary>
     private async Task<TResponse?> PollAsync<TTask, TResponse>(TaskQueue<TTask, TResponse> queue, Func<TaskQueue<TTask, TResponse>> currentQueue,
-        string ns, string identity, DateTime deadline, CancellationToken cancellationToken)
+        string ns, string identity, WorkerVersion? version, bool anyVersion, DateTime deadline, CancellationToken cancellationToken)
         where TTask : class
         where TResponse : class
     {
         TaskQueue<TTask, TResponse>.Poller? poller = null;
-        var response = await engine.ChangeAsync(() => queue.TakeOrWait(identity, out poller));
+        var response = await engine.ChangeAsync(() => queue.TakeOrWait(identity, version, anyVersion, out poller));
         if (response is not null)
         {
             return response;

@@ -73,7 +73,7 @@ internal sealed class WorkflowTaskLifecycle(WorkflowRun run)
             return;
         }
         var now = run.Now;
-        if (StickyQueue is { } sticky && run.Services.IsShutDown(run.Namespace.Name, sticky))
+        if (StickyQueue is { } sticky && (run.Services.IsShutDown(run.Namespace.Name, sticky) || !run.Services.MayStaySticky(run)))
         {
             StickyQueue = null;
         }
@@ -300,6 +300,7 @@ internal sealed class WorkflowTaskLifecycle(WorkflowRun run)
             EventType = EventType.WorkflowTaskCompleted,
             WorkflowTaskCompletedEventAttributes = attributes,
         }, run.Now);
+        run.ApplyVersioning(completed);
         Current = null;
         PreviousStartedEventId = task.StartedEventId;
         CompletedCount++;
