@@ -282,6 +282,8 @@ public sealed class WorkerDeploymentManagementTests(ServerFixture fixture)
         await versioned.ExecuteAsync(() => unversioned.ExecuteAsync(async () =>
         {
             await VersionAsync(deployment, "b1");
+            // Unversioned workers are current while no version is: they cannot be the ramping side as well.
+            await AssertFailsAsync(RpcException.StatusCode.InvalidArgument, "unversioned", () => SetRampingAsync(deployment, "", 100));
             await SetCurrentAsync(deployment, "b1");
             await SetRampingAsync(deployment, "", 100);
             var routing = (await DescribeAsync(deployment)).WorkerDeploymentInfo.RoutingConfig;
