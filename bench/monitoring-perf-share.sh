@@ -8,8 +8,8 @@
 #   bench/monitoring-perf-share.sh [MODES] [ROUNDS] [SCENARIO]
 #
 #   MODES     modes of Estuary.Monitoring.Bench separated by commas, the first the reference (default None,All):
-#             None, All, Control, and for the trivial scenario Tracing, LogsAndMetrics, SdkMetrics,
-#             SdkMetricsDiscarded.
+#             None, All, Control, Tracing, LogsAndMetrics, SdkMetrics; for the example scenario AllWithSqlSpans
+#             (one monitored mode a run), for the trivial scenario SdkMetricsDiscarded.
 #   ROUNDS    measured rounds (default 20), after the bench's warm-up.
 #   SCENARIO  trivial (default) or example (the Example domain on PostgreSQL).
 #
@@ -40,8 +40,8 @@ IFS=',' read -ra named <<<"$modes"
 [[ ${#named[@]} -ge 1 ]] || usage
 for mode in "${named[@]}"; do
   case "$mode" in
-    None|All|Tracing|LogsAndMetrics|SdkMetrics|SdkMetricsDiscarded|Control) ;;
-    *) echo "monitoring-perf-share: '$mode' is not a mode (None, All, Tracing, LogsAndMetrics, SdkMetrics, SdkMetricsDiscarded, Control)." >&2; exit 2 ;;
+    None|All|AllWithSqlSpans|Tracing|LogsAndMetrics|SdkMetrics|SdkMetricsDiscarded|Control) ;;
+    *) echo "monitoring-perf-share: '$mode' is not a mode (None, All, AllWithSqlSpans, Tracing, LogsAndMetrics, SdkMetrics, SdkMetricsDiscarded, Control)." >&2; exit 2 ;;
   esac
 done
 if ! [[ "$rounds" =~ ^[1-9][0-9]*$ ]]; then
@@ -74,7 +74,7 @@ PARTS = [
     ("sdk-metrics", r"::metric::|telemetry::metrics|client::metrics|AttachMetricLabels|GrpcMetricSvc"
                     r"|Temporalio\.Bridge\.CustomMetricMeter|TemporalSdkMetrics|DiscardingSdkMeter"),
     ("tracing", r"OpenTelemetry\.Trace|BatchActivityExportProcessor|System\.Diagnostics\.Activity"
-                r"|Estuary\.Temporal\.Tracing\.TraceHeaders"
+                r"|Estuary\.Temporal\.Tracing\.TraceHeaders|Estuary\.Temporal\.Monitoring\.SqlCommandEvents"
                 r"|TracingInterceptor[^:]*::(StartClientSpan|TrackWorkflowSpan|InWorkflowTags|WorkflowTags|ActivityTags|StartFromWorkflow|RecordFailure|AddIfSet)"),
     ("logging", r"Microsoft\.Extensions\.Logging|OpenTelemetry\.Logs|WorkflowTraceLogProcessor"),
     ("sql-telemetry", r"Npgsql\.MetricsReporter|Npgsql\.NpgsqlActivitySource"),

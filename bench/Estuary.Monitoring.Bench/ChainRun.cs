@@ -41,8 +41,14 @@ internal enum Monitors
     /// <summary>Monitoring off, on a runtime and worker of its own: against <see cref="None"/>, the bench's own bias and noise.</summary>
     Control = 16,
 
+    /// <summary>Example scenario: the SQL as Npgsql's spans (<c>Estuary:Telemetry:Sql=Spans</c>) instead of events.</summary>
+    SqlSpans = 32,
+
     /// <summary>Everything AddEstuaryWorker installs.</summary>
     All = Tracing | LogsAndMetrics | SdkMetrics,
+
+    /// <summary>Example scenario: everything, the SQL as spans (what a worker has with <c>Estuary:Telemetry:Sql=Spans</c>).</summary>
+    AllWithSqlSpans = All | SqlSpans,
 }
 
 /// <summary>

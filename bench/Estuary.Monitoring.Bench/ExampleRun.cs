@@ -21,7 +21,9 @@ namespace Estuary.Monitoring.Bench;
 /// updates it in a transaction with its idempotency record. With monitoring on the host also has the service defaults'
 /// OpenTelemetry exporting to the sink: everything a worker process runs. With it off the same host has no
 /// OpenTelemetry and its worker none of monitoring's parts: no tracing interceptor on the client, no monitoring
-/// interceptor, the SDK's metrics off.
+/// interceptor, the SDK's metrics off. With some parts on (<see cref="Monitors"/>) the host has the pipeline and only
+/// those parts: the tracing interceptor (and with it the SQL's events or spans), the monitoring interceptor's logs and
+/// metrics, the SDK's metrics bridged.
 /// </summary>
 internal sealed class ExampleRun : IModeRun
 {
@@ -39,16 +41,17 @@ internal sealed class ExampleRun : IModeRun
         _workflows = workflows;
     }
 
-    /// <summary>Starts a worker host on its own database and task queue, with monitoring on or off.</summary>
+    /// <summary>Starts a worker host on its own database and task queue, with the given parts of monitoring on.</summary>
     /// <param name="address">The Temporal server.</param>
-    /// <param name="monitored">Whether everything is on (else nothing).</param>
+    /// <param name="monitors">The parts of monitoring on (<see cref="Monitors.Control"/> is off).</param>
     /// <param name="database">A database of its own (pooled connection string).</param>
     /// <param name="sink">Where an on host exports.</param>
     /// <param name="workflows">Workflows started at once in a round.</param>
     /// <returns>The started run, migrations applied.</returns>
-    public static async Task<ExampleRun> StartAsync(string address, bool monitored, string database, OtlpSink sink, int workflows)
+    public static async Task<ExampleRun> StartAsync(string address, Monitors monitors, string database, OtlpSink sink, int workflows)
     {
-        var taskQueue = $"bench-example-{(monitored ? "on" : "off")}-{Guid.NewGuid():N}";
+        var monitored = monitors is not (Monitors.None or Monitors.Control);
+        var taskQueue = $"bench-example-{monitors}-{Guid.NewGuid():N}";
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "monitoring-bench" });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -62,6 +65,7 @@ internal sealed class ExampleRun : IModeRun
         if (monitored)
         {
             builder.Configuration.AddInMemoryCollection(MonitoringPipeline.Settings(sink));
+            builder.Configuration[SqlTelemetrySetting.ConfigurationKey] = monitors.HasFlag(Monitors.SqlSpans) ? nameof(SqlTelemetry.Spans) : null;
             MonitoringPipeline.AddTo(builder);
 
             // Isolation, not a setting of the pipeline measured: a monitored host's listeners see the whole process, so
@@ -77,15 +81,22 @@ internal sealed class ExampleRun : IModeRun
                 ["Aspire:Npgsql:EntityFrameworkCore:PostgreSQL:DisableTracing"] = "true",
                 ["Aspire:Npgsql:EntityFrameworkCore:PostgreSQL:DisableMetrics"] = "true",
             });
+        }
 
+        if (!monitors.HasFlag(Monitors.SdkMetrics))
+        {
             // Registered first, so AddEstuaryWorker keeps it: a runtime without metrics.
             builder.Services.AddSingleton(new TemporalRuntime(new TemporalRuntimeOptions()));
         }
 
         builder.AddEstuaryWorker(new ExampleDomain());
-        if (!monitored)
+        if (!monitors.HasFlag(Monitors.Tracing))
         {
             builder.Services.PostConfigure<TemporalClientConnectOptions>(client => client.Interceptors = null);
+        }
+
+        if (!monitors.HasFlag(Monitors.LogsAndMetrics))
+        {
             builder.Services.PostConfigureAll<TemporalWorkerServiceOptions>(worker =>
                 worker.Interceptors = [.. worker.Interceptors?.Where(i => i is not MonitoringInterceptor) ?? []]);
         }

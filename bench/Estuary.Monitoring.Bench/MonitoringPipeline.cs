@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Instrumentation.AspNetCore;
 
 namespace Estuary.Monitoring.Bench;
 
@@ -45,6 +46,11 @@ internal sealed class MonitoringPipeline : IAsyncDisposable
     {
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
         builder.ConfigureOpenTelemetry();
+
+        // Isolation, not a setting of the pipeline measured: the embedded server and the sink serve their requests in this
+        // process, and ASP.NET Core's instrumentation sees every request of the process. A worker serves none of
+        // Temporal's requests; tracing them would export a span per RPC of every mode.
+        builder.Services.Configure<AspNetCoreTraceInstrumentationOptions>(options => options.Filter = _ => false);
     }
 
     public static async Task<MonitoringPipeline> StartAsync(OtlpSink sink)

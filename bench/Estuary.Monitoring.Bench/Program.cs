@@ -14,7 +14,8 @@ using Temporalio.Runtime;
 //   --scenario S       trivial (default): chains of activities that add one; example: the Example domain's
 //                      ExampleWorkflow on a real PostgreSQL, through AddEstuaryWorker
 //   --breakdown        trivial: also each part of monitoring alone and the SDK's metrics into a meter that drops them
-//   --modes A,B,...    only the modes named (the first is the reference), e.g. --modes None,SdkMetrics
+//   --modes A,B,...    only the modes named (the first is the reference), e.g. --modes None,SdkMetrics; the example
+//                      scenario takes one monitored mode a run: All, AllWithSqlSpans, Tracing, LogsAndMetrics or SdkMetrics
 //   --warmup K         at least K unmeasured rounds first (default 6), more while the JIT still compiles
 //   --hot-paths        first time monitoring's per-activity work alone, without a server
 //   --timeline         print when each measured round ran (monotonic clock), for bench/monitoring-perf-share.sh
@@ -60,7 +61,7 @@ if (valued.TryGetValue("--warmup", out var w) && !int.TryParse(w, NumberStyles.N
 }
 
 Monitors[] known = example
-    ? [Monitors.None, Monitors.All, Monitors.Control]
+    ? [Monitors.None, Monitors.All, Monitors.AllWithSqlSpans, Monitors.Tracing, Monitors.LogsAndMetrics, Monitors.SdkMetrics, Monitors.Control]
     : [Monitors.None, Monitors.All, Monitors.Tracing, Monitors.LogsAndMetrics, Monitors.SdkMetrics, Monitors.SdkMetricsDiscarded, Monitors.Control];
 Monitors[] modes = example ? [Monitors.None, Monitors.All, Monitors.Control]
     : options.Contains("--breakdown") ? known
@@ -74,6 +75,13 @@ if (valued.TryGetValue("--modes", out var named))
     }
 
     modes = [.. parsed.Select(p => p.Mode).Distinct()];
+}
+
+// Each example host with monitoring on has an OpenTelemetry pipeline of its own, and ActivitySources and meters are
+// process-wide: two of them would each record and export the other's telemetry.
+if (example && modes.Count(m => m is not (Monitors.None or Monitors.Control)) > 1)
+{
+    return Usage("the example scenario takes one mode with monitoring on per run (besides None and Control).");
 }
 
 using var exportFailures = new ExportFailures();
@@ -96,7 +104,7 @@ if (postgres is not null)
     foreach (var mode in modes)
     {
         var database = LocalPostgres.Pooled(await postgres.CreateDatabaseAsync($"bench_{mode}"));
-        runs[mode] = await ExampleRun.StartAsync(server.Address, mode == Monitors.All, database, sink, workflows);
+        runs[mode] = await ExampleRun.StartAsync(server.Address, mode, database, sink, workflows);
     }
 }
 else

@@ -45,14 +45,14 @@ public static class Extensions
 
     /// <summary>
     /// Configures OpenTelemetry logging (scopes included, trace and span ids on every record written inside a span or by
-    /// workflow code), tracing (Estuary's client, workflow and activity spans, ASP.NET Core, HTTP and Npgsql — the SQL
-    /// under EF Core) and metrics (Estuary's executions, the Temporal SDK's own metrics, Npgsql, ASP.NET Core, HTTP,
+    /// workflow code), tracing (Estuary's client, workflow and activity spans, ASP.NET Core, HTTP; the SQL as
+    /// <see cref="SqlTelemetrySetting.ConfigurationKey"/> says, by default as events on the activity's span) and metrics (Estuary's executions, the Temporal SDK's own metrics, Npgsql, ASP.NET Core, HTTP,
     /// runtime; durations in the buckets of <see cref="DurationHistograms"/>).
     /// </summary>
     /// <typeparam name="TBuilder">The host builder type.</typeparam>
     /// <param name="builder">The host builder.</param>
     /// <returns>The same builder.</returns>
-    /// <exception cref="InvalidOperationException">The histograms' configuration is invalid; the message names the key.</exception>
+    /// <exception cref="InvalidOperationException">The histograms' or the SQL's configuration is invalid; the message names the key.</exception>
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
@@ -84,8 +84,13 @@ public static class Extensions
                     options.Filter = context =>
                         !context.Request.Path.StartsWithSegments(HealthEndpointPath, StringComparison.Ordinal)
                         && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath, StringComparison.Ordinal))
-                .AddHttpClientInstrumentation()
-                .AddNpgsql());
+                .AddHttpClientInstrumentation());
+
+        // Npgsql's span per SQL command only on request: by default the SQL is a cheaper event on the activity's span.
+        if (SqlTelemetrySetting.FromConfiguration(builder.Configuration) == SqlTelemetry.Spans)
+        {
+            builder.Services.AddOpenTelemetry().WithTracing(tracing => tracing.AddNpgsql());
+        }
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {

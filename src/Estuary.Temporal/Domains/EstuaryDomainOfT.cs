@@ -1,4 +1,5 @@
 using Estuary.Temporal.Data;
+using Estuary.Temporal.Monitoring;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.EntityFrameworkCore.Diagnostics;
@@ -29,11 +30,24 @@ public abstract class EstuaryDomain<TContext> : EstuaryDomain, IDesignTimeDbCont
     /// <c>PendingModelChangesWarning</c> check): building both models and diffing them would dominate a worker's
     /// start-up. A model change without its migration is caught by the tests instead (each domain's migrations
     /// must leave no pending model changes).
+    /// The SQL shows in traces as <see cref="SqlTelemetrySetting.ConfigurationKey"/> says: as events on the current span
+    /// (<see cref="SqlCommandEvents"/>) by default, as Npgsql's spans only when set to <see cref="SqlTelemetry.Spans"/>.
     /// </remarks>
-    internal override void AddDatabase(IHostApplicationBuilder builder) =>
+    internal override void AddDatabase(IHostApplicationBuilder builder)
+    {
+        var sql = SqlTelemetrySetting.FromConfiguration(builder.Configuration);
         builder.AddNpgsqlDbContext<TContext>(
             ConnectionName,
-            configureDbContextOptions: options => options.ConfigureWarnings(warnings => warnings.Ignore(RelationalEventId.PendingModelChangesWarning)));
+            configureSettings: settings => settings.DisableTracing |= sql != SqlTelemetry.Spans,
+            configureDbContextOptions: options =>
+            {
+                options.ConfigureWarnings(warnings => warnings.Ignore(RelationalEventId.PendingModelChangesWarning));
+                if (sql == SqlTelemetry.Events)
+                {
+                    options.AddInterceptors(SqlCommandEvents.Instance);
+                }
+            });
+    }
 
     /// <inheritdoc />
     TContext IDesignTimeDbContextFactory<TContext>.CreateDbContext(string[] args) =>

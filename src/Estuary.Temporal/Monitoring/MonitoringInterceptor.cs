@@ -9,8 +9,9 @@ namespace Estuary.Temporal.Monitoring;
 
 /// <summary>
 /// Wraps every workflow and activity the worker runs (the seed's <c>@monitored_workflow</c> and
-/// <c>@monitored_activity</c>) with no code in them: a log line at start and at end (outcome and duration) inside a
-/// log scope naming the domain, task queue, workflow id, run id, type, activity id and attempt; the counters and the
+/// <c>@monitored_activity</c>) with no code in them: a log line at the end (outcome and duration; Information, Warning
+/// when it failed) and one at the start (Debug: the end line and the span say it all unless a run is still going) inside
+/// a log scope naming the domain, task queue, workflow id, run id, type, activity id and attempt; the counters and the
 /// duration histogram of <see cref="EstuaryTelemetry"/>. Signal, query and update handlers log inside the same
 /// workflow scope. Spans come from <see cref="Tracing.TracingInterceptor"/>, which runs outside this one, so activity
 /// log records carry the trace and span ids of their <c>RunActivity</c> span (workflow log records get theirs from
@@ -77,7 +78,7 @@ public sealed class MonitoringInterceptor : IWorkerInterceptor
                 info.Attempt);
             var tags = Tags("activity", domain, info.ActivityType);
             EstuaryTelemetry.Started.Add(1, tags);
-            logger.LogInformation("Activity {ActivityType} started (attempt {Attempt})", info.ActivityType, info.Attempt);
+            logger.LogDebug("Activity {ActivityType} started (attempt {Attempt})", info.ActivityType, info.Attempt);
             var started = Stopwatch.GetTimestamp();
             try
             {
@@ -125,7 +126,7 @@ public sealed class MonitoringInterceptor : IWorkerInterceptor
                 EstuaryTelemetry.Started.Add(1, tags);
             }
 
-            logger.LogInformation("Workflow {WorkflowType} started (attempt {Attempt})", info.WorkflowType, info.Attempt);
+            logger.LogDebug("Workflow {WorkflowType} started (attempt {Attempt})", info.WorkflowType, info.Attempt);
 
             // Workflow time, not wall-clock time: deterministic, and what the history shows.
             var started = Workflow.UtcNow;

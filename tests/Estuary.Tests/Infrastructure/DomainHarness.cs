@@ -47,7 +47,7 @@ public sealed class DomainHarness : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         if (logs is not null)
         {
-            builder.Logging.AddProvider(logs).AddFilter<RecordingLoggerProvider>(typeof(MonitoringInterceptor).FullName, LogLevel.Information);
+            builder.Logging.AddProvider(logs).AddFilter<RecordingLoggerProvider>(typeof(MonitoringInterceptor).FullName, LogLevel.Debug);
         }
 
         builder.AddEstuaryDomain(domain);

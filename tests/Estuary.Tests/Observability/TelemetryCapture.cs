@@ -42,8 +42,9 @@ public sealed class TelemetryCapture
     public void AddTo(HostApplicationBuilder builder)
     {
         builder.ConfigureOpenTelemetry();
-        builder.Logging.AddFilter<OpenTelemetryLoggerProvider>(typeof(MonitoringInterceptor).FullName, LogLevel.Information);
-        builder.Logging.AddFilter<OpenTelemetryLoggerProvider>("Temporalio.Workflow", LogLevel.Information);
+        // Monitoring's start lines are at Debug.
+        builder.Logging.AddFilter<OpenTelemetryLoggerProvider>(typeof(MonitoringInterceptor).FullName, LogLevel.Debug);
+        builder.Logging.AddFilter<OpenTelemetryLoggerProvider>("Temporalio.Workflow", LogLevel.Debug);
         builder.Logging.AddOpenTelemetry(logging => logging.AddProcessor(new LogProcessor(_logs)));
         builder.Services.AddOpenTelemetry()
             .WithTracing(tracing => tracing.AddProcessor(new SpanProcessor(_spans)))

@@ -8,6 +8,7 @@ using Estuary.Tests.Commands;
 using Estuary.Tests.Infrastructure;
 using Estuary.Worker.Example;
 using Estuary.Worker.Example.Data;
+using Estuary.Worker.Example.Workflows;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Temporalio.Client;
@@ -29,20 +30,12 @@ public sealed class TracingEndToEndTests(EndToEndFixture fixture)
     private readonly TelemetryCapture _capture = new();
 
     [Fact]
-    public async Task Trigger_ExampleWorkflow_OneTraceFromTheCommandLineThroughTheWorkflowAndActivitiesToSql()
+    public async Task Trigger_ExampleWorkflow_OneTraceFromTheCommandLineThroughTheWorkflowAndActivitiesToTheirSqlAsEvents()
     {
         var database = await fixture.Postgres.CreateDatabaseAsync("example_traced");
         var taskQueue = $"traced-example-{Guid.NewGuid():N}";
         using var host = await StartWorkerAsync(taskQueue, new ExampleDomain(), database);
-        int entityId;
-        await using (var scope = host.Services.CreateAsyncScope())
-        {
-            var db = scope.ServiceProvider.GetRequiredService<ExampleDbContext>();
-            var entity = new ExampleEntity { Name = "traced", CreatedAt = DateTimeOffset.UtcNow };
-            db.Entities.Add(entity);
-            await db.SaveChangesAsync();
-            entityId = entity.Id;
-        }
+        var entityId = await CreateEntityAsync(host);
 
         var workflowId = $"traced-example-{Guid.NewGuid():N}";
         var (exitCode, _, error) = await CommandLineRunner.RunAsync(
@@ -65,11 +58,57 @@ public sealed class TracingEndToEndTests(EndToEndFixture fixture)
             Assert.Equal(schedule.SpanId, execute.ParentSpanId);
             Assert.Equal((activityType, 1, "example"), (execute.GetTagItem(TracingTags.ActivityType), execute.GetTagItem(TracingTags.Attempt), execute.GetTagItem(TracingTags.Domain)));
             Assert.NotNull(execute.GetTagItem(TracingTags.ActivityId));
-            Assert.Contains(trace, sql => sql.Source.Name == "Npgsql" && sql.ParentSpanId == execute.SpanId);
         }
 
+        // By default each SQL command is an event on its activity's span, not a span of its own.
+        Assert.Contains(SqlEvents(Single(trace, "RunActivity:get_entity_details")), text => text.Contains("SELECT", StringComparison.Ordinal));
+        Assert.Contains(SqlEvents(Single(trace, "RunActivity:process_entity")), text => text.Contains("UPDATE", StringComparison.Ordinal));
+        var query = Single(trace, "RunActivity:get_entity_details").Events.First(e => e.Name == SqlCommandEvents.EventName);
+        Assert.Equal("postgresql", query.Tags.Single(t => t.Key == "db.system.name").Value);
+        Assert.StartsWith("example_traced", (string)query.Tags.Single(t => t.Key == "db.namespace").Value!, StringComparison.Ordinal);
+        Assert.IsType<double>(query.Tags.Single(t => t.Key == "db.duration_ms").Value);
+        Assert.DoesNotContain(trace, s => s.Source.Name == "Npgsql");
         Assert.Equal(run.SpanId, Single(trace, "CompleteWorkflow:ExampleWorkflow").ParentSpanId);
         Assert.DoesNotContain(trace, s => s.Status == ActivityStatusCode.Error);
+    }
+
+    [Fact]
+    public async Task Run_ExampleWorkflowWithSqlSpansConfigured_EachSqlCommandIsANpgsqlSpanUnderItsActivity()
+    {
+        var taskQueue = $"traced-sql-spans-{Guid.NewGuid():N}";
+        using var host = await StartWorkerAsync(
+            taskQueue, new ExampleDomain(), await fixture.Postgres.CreateDatabaseAsync("example_sql_spans"), settings: new() { [SqlTelemetrySetting.ConfigurationKey] = "Spans" });
+        var workflowId = $"traced-sql-spans-{Guid.NewGuid():N}";
+
+        var entityId = await CreateEntityAsync(host);
+
+        await (await ClientAsync(new ExampleDomain())).ExecuteWorkflowAsync((ExampleWorkflow wf) => wf.RunAsync(entityId), new(workflowId, taskQueue));
+
+        var trace = _capture.TraceOf(workflowId);
+        foreach (var execute in trace.Where(s => s.OperationName.StartsWith("RunActivity:", StringComparison.Ordinal)))
+        {
+            Assert.Contains(trace, sql => sql.Source.Name == "Npgsql" && sql.ParentSpanId == execute.SpanId);
+            Assert.Empty(SqlEvents(execute));
+        }
+
+        Assert.Equal(2, trace.Count(s => s.OperationName.StartsWith("RunActivity:", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Run_ExampleWorkflowWithSqlTelemetryNone_NoSqlInTheTrace()
+    {
+        var taskQueue = $"traced-sql-none-{Guid.NewGuid():N}";
+        using var host = await StartWorkerAsync(
+            taskQueue, new ExampleDomain(), await fixture.Postgres.CreateDatabaseAsync("example_sql_none"), settings: new() { [SqlTelemetrySetting.ConfigurationKey] = "none" });
+        var workflowId = $"traced-sql-none-{Guid.NewGuid():N}";
+
+        var entityId = await CreateEntityAsync(host);
+
+        await (await ClientAsync(new ExampleDomain())).ExecuteWorkflowAsync((ExampleWorkflow wf) => wf.RunAsync(entityId), new(workflowId, taskQueue));
+
+        var trace = _capture.TraceOf(workflowId);
+        Assert.Equal(2, trace.Count(s => s.OperationName.StartsWith("RunActivity:", StringComparison.Ordinal)));
+        Assert.DoesNotContain(trace, s => s.Source.Name == "Npgsql" || SqlEvents(s).Count > 0);
     }
 
     [Fact]
@@ -377,18 +416,33 @@ public sealed class TracingEndToEndTests(EndToEndFixture fixture)
         }
     }
 
+    private static List<string> SqlEvents(Activity span) =>
+        [.. span.Events.Where(e => e.Name == SqlCommandEvents.EventName).Select(e => (string)e.Tags.Single(t => t.Key == "db.query.text").Value!)];
+
+    private static async Task<int> CreateEntityAsync(IHost host)
+    {
+        await using var scope = host.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ExampleDbContext>();
+        var entity = new ExampleEntity { Name = "traced", CreatedAt = DateTimeOffset.UtcNow };
+        db.Entities.Add(entity);
+        await db.SaveChangesAsync();
+        return entity.Id;
+    }
+
     private List<CapturedLog> WorkflowLogs(string workflowId) =>
         _capture.Logs.Where(l => l.Category.StartsWith("Temporalio.Workflow:", StringComparison.Ordinal) && Equals(l.Scopes.GetValueOrDefault("WorkflowId"), workflowId)).ToList();
 
     private static Activity Single(IEnumerable<Activity> trace, string operationName) =>
         Assert.Single(trace, s => s.OperationName == operationName);
 
-    private Task<TemporalClient> ClientAsync() =>
-        TemporalClient.ConnectAsync(new TemporalConnectionOptions { Address = fixture.Address, Encryption = TestEncryption.Options }.ToConnectOptions(new DomainCatalog([new TracedDomain()])));
+    private Task<TemporalClient> ClientAsync(EstuaryDomain? domain = null) =>
+        TemporalClient.ConnectAsync(new TemporalConnectionOptions { Address = fixture.Address, Encryption = TestEncryption.Options }.ToConnectOptions(new DomainCatalog([domain ?? new TracedDomain()])));
 
-    private async Task<IHost> StartWorkerAsync(string taskQueue, EstuaryDomain domain, string? database = null, Action<HostApplicationBuilder>? configure = null)
+    private async Task<IHost> StartWorkerAsync(
+        string taskQueue, EstuaryDomain domain, string? database = null, Action<HostApplicationBuilder>? configure = null, Dictionary<string, string?>? settings = null)
     {
-        var settings = new Dictionary<string, string?> { ["Estuary:Worker:TaskQueue"] = taskQueue };
+        settings ??= [];
+        settings["Estuary:Worker:TaskQueue"] = taskQueue;
         if (database is not null)
         {
             settings[$"ConnectionStrings:{domain.ConnectionName}"] = database;

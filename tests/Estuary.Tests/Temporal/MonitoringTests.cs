@@ -48,7 +48,7 @@ public sealed class MonitoringTests(PostgresFixture postgres) : IAsyncLifetime, 
     }
 
     [Fact]
-    public async Task ExecuteActivity_ActivityFails_LogsStartAndEndInItsWorkflowsScopeAndCountsTheFailure()
+    public async Task ExecuteActivity_ActivityFails_LogsStartAtDebugAndEndAsAWarningInItsWorkflowsScopeAndCountsTheFailure()
     {
         await Assert.ThrowsAsync<ApplicationFailureException>(
             () => RunMonitoredAsync<EntityDetails>(_harness.Info("get_entity_details", "wf-monitored", attempt: 3), 42));
@@ -56,7 +56,7 @@ public sealed class MonitoringTests(PostgresFixture postgres) : IAsyncLifetime, 
         var entries = _logs.Entries.Where(e => e.Category == typeof(MonitoringInterceptor).FullName).ToList();
         Assert.Collection(
             entries,
-            start => Assert.Equal("Activity get_entity_details started (attempt 3)", start.Message),
+            start => Assert.Equal((LogLevel.Debug, "Activity get_entity_details started (attempt 3)"), (start.Level, start.Message)),
             end =>
             {
                 Assert.Equal(LogLevel.Warning, end.Level);
