@@ -336,7 +336,7 @@ public sealed class TracingEndToEndTests(EndToEndFixture fixture)
         var traced = SpansOfWorkflow(workflowId);
         Assert.Contains(traced, s => s.OperationName == "RunWorkflow:RetriedWorkflow");
 
-        var replayer = new WorkflowReplayer(new WorkflowReplayerOptions { Interceptors = [new TracingInterceptor()] }.AddWorkflow<RetriedWorkflow>());
+        var replayer = new WorkflowReplayer(new WorkflowReplayerOptions { Interceptors = [new TracingInterceptor()], DataConverter = TestEncryption.DataConverter }.AddWorkflow<RetriedWorkflow>());
         var replay = await replayer.ReplayWorkflowAsync(await handle.FetchHistoryAsync());
 
         Assert.Null(replay.ReplayFailure);
@@ -446,7 +446,7 @@ public sealed class TracingEndToEndTests(EndToEndFixture fixture)
         Assert.Single(trace, s => s.OperationName == operationName);
 
     private Task<TemporalClient> ClientAsync(EstuaryDomain? domain = null) =>
-        TemporalClient.ConnectAsync(new TemporalConnectionOptions { Address = fixture.Address }.ToConnectOptions(new DomainCatalog([domain ?? new TracedDomain()])));
+        TemporalClient.ConnectAsync(new TemporalConnectionOptions { Address = fixture.Address, Encryption = TestEncryption.Options }.ToConnectOptions(new DomainCatalog([domain ?? new TracedDomain()])));
 
     private async Task<IHost> StartWorkerAsync(
         string taskQueue, EstuaryDomain domain, string? database = null, Action<HostApplicationBuilder>? configure = null, Dictionary<string, string?>? settings = null)
