@@ -58,6 +58,9 @@ internal sealed class ExampleRun : IModeRun
             ["Temporal:Address"] = address,
             ["ConnectionStrings:example-db"] = database,
             ["Estuary:Worker:TaskQueue"] = taskQueue,
+
+            // The two modes differ in monitoring only; the encryption bench measures what payload encryption costs.
+            ["Estuary:Encryption:Enabled"] = "false",
         });
         if (monitored)
         {

@@ -30,6 +30,9 @@ try
         .WithReference(paymentsDb).WaitFor(paymentsDb)
         .WithWorkflowCommands(temporal);
 
+    // Every worker encrypts workflow data with the AppHost's secret keys.
+    builder.EncryptWorkerPayloads(temporal);
+
     // Once everything is healthy: one block saying where it all is, and the file `estuary` finds Temporal through.
     builder.PublishLocalEndpoints(temporal, postgres);
 

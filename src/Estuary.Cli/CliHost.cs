@@ -50,7 +50,8 @@ public static class CliHost
     }
 
     /// <summary>
-    /// Builds the command line's configuration: environment variables over <c>appsettings.json</c>, and, unless an OTLP
+    /// Builds the command line's configuration: environment variables over user secrets (the payload encryption keys,
+    /// <c>dotnet user-secrets --project src/Estuary.Cli</c>) over <c>appsettings.json</c>, and, unless an OTLP
     /// endpoint is configured, the OTLP endpoint, protocol and API key a running local AppHost published in
     /// <paramref name="localEndpointsFile"/> (<see cref="LocalEndpoints"/>).
     /// </summary>
@@ -64,6 +65,7 @@ public static class CliHost
         var own = new ConfigurationBuilder()
             .SetBasePath(AppContext.BaseDirectory)
             .AddJsonFile("appsettings.json", optional: true)
+            .AddUserSecrets(typeof(CliHost).Assembly, optional: true)
             .AddEnvironmentVariables()
             .Build();
         return new ConfigurationBuilder()

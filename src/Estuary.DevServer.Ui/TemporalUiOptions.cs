@@ -17,6 +17,13 @@ public sealed class TemporalUiOptions
     /// <summary>The namespace <c>/</c> leads to.</summary>
     public string DefaultNamespace { get; set; } = "default";
 
+    /// <summary>A codec server (Temporal's codec server protocol) encrypted payloads are decoded through before they are
+    /// shown, as Temporal's UI does with <c>TEMPORAL_CODEC_ENDPOINT</c>; null shows them as encrypted.</summary>
+    public Uri? CodecEndpoint { get; set; }
+
+    /// <summary>The bearer token sent to <see cref="CodecEndpoint"/>, when it asks for one.</summary>
+    public string? CodecAccessToken { get; set; }
+
     /// <summary>Logger factory for the UI's own logs (failed Temporal calls); null logs nothing.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 

@@ -65,6 +65,7 @@ public sealed class TemporalUiServer : IAsyncDisposable
         builder.Services.AddRazorComponents();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<ITemporalConnection>(connection);
+        builder.Services.AddSingleton(new RemoteCodec(options.CodecEndpoint, options.CodecAccessToken, loggerFactory.CreateLogger<RemoteCodec>()));
         builder.Services.AddSingleton<TemporalGateway>();
         builder.Services.AddSingleton<WorkflowActions>();
 

@@ -20,6 +20,13 @@ public sealed class DevServerOptions
     /// <summary>IP address the web UI listens on; null listens on <see cref="Ip"/>.</summary>
     public string? UiIp { get; set; }
 
+    /// <summary>A codec server (Temporal's protocol, <c>POST {endpoint}/{namespace}/decode</c>) the web UI decodes encrypted
+    /// payloads through before showing them; null shows them as encrypted.</summary>
+    public Uri? UiCodecEndpoint { get; set; }
+
+    /// <summary>The bearer token the web UI sends to <see cref="UiCodecEndpoint"/>, when it asks for one.</summary>
+    public string? UiCodecAccessToken { get; set; }
+
     /// <summary>Namespaces registered at start.</summary>
     public IList<string> Namespaces { get; set; } = ["default"];
 

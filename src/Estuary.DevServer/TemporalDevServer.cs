@@ -116,6 +116,8 @@ public sealed class TemporalDevServer : IAsyncDisposable
                     Ip = options.UiIp ?? options.Ip,
                     Port = uiPort,
                     DefaultNamespace = options.Namespaces.FirstOrDefault() ?? "default",
+                    CodecEndpoint = options.UiCodecEndpoint,
+                    CodecAccessToken = options.UiCodecAccessToken,
                     LoggerFactory = loggerFactory,
                 }, ct);
             }

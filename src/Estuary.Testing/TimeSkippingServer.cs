@@ -28,7 +28,8 @@ public sealed class TimeSkippingServer : IAsyncDisposable
     /// <summary>Gets the server's address, <c>host:port</c>.</summary>
     public string Address => _server.Address;
 
-    /// <summary>Gets a client connected to the server's default namespace.</summary>
+    /// <summary>Gets a client connected to the server's default namespace, encrypting and decrypting payloads with
+    /// <see cref="TestEncryption"/>'s key as the workers <see cref="WorkerHost"/> builds do.</summary>
     public TemporalClient Client { get; }
 
     /// <summary>Starts a server.</summary>
@@ -44,7 +45,8 @@ public sealed class TimeSkippingServer : IAsyncDisposable
             Retention = TimeSpan.FromDays(3650),
             LoggerFactory = loggerFactory,
         });
-        return new TimeSkippingServer(server, await TemporalClient.ConnectAsync(new TemporalClientConnectOptions(server.Address)));
+        return new TimeSkippingServer(server, await TemporalClient.ConnectAsync(
+            new TemporalClientConnectOptions(server.Address) { DataConverter = TestEncryption.DataConverter }));
     }
 
     /// <summary>Gets the server's current time, truncated to the second (what PostgreSQL stores round-trips exactly).</summary>

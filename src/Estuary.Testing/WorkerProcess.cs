@@ -42,14 +42,15 @@ public sealed class WorkerProcess : IAsyncDisposable
         return new WorkerProcess(host, taskQueue ?? domain.DefaultTaskQueue);
     }
 
-    /// <summary>The configuration a worker of <paramref name="domain"/> reads, as Aspire would give it.</summary>
+    /// <summary>The configuration a worker of <paramref name="domain"/> reads, as Aspire would give it (with
+    /// <see cref="TestEncryption"/>'s key).</summary>
     /// <param name="domain">The domain.</param>
     /// <param name="temporalAddress">Temporal's address.</param>
     /// <param name="database">The domain database's connection string.</param>
     /// <param name="taskQueue">The task queue to poll, or <c>null</c> for the domain's own.</param>
     /// <returns>Configuration keys and values.</returns>
     public static Dictionary<string, string?> Configuration(EstuaryDomain domain, string temporalAddress, string database, string? taskQueue) =>
-        new()
+        new(TestEncryption.Settings)
         {
             ["ConnectionStrings:temporal"] = temporalAddress,
             [$"ConnectionStrings:{domain.ConnectionName}"] = database,

@@ -6,4 +6,5 @@ builder.AddEstuaryWorker(new BookingsDomain());
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapCodecServer();
 app.Run();

@@ -5,6 +5,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Estuary.Testing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -28,6 +29,25 @@ public sealed class AppHostFixture : IAsyncLifetime, IDisposable
 
     /// <summary>Gets the port Temporal is served on (<c>Temporal:Port</c>).</summary>
     public int TemporalPort { get; } = FreePortWithFreeUiPort();
+
+    /// <summary>Gets the payload encryption key the workers get (the secret parameter <c>payload-key-k1</c>).</summary>
+    public string PayloadKey { get; } = Estuary.Temporal.Encryption.PayloadKeyRing.NewKey();
+
+    /// <summary>The configuration <c>estuary</c> reads (<see cref="Estuary.Cli.CliHost.BuildConfiguration(string)"/>), with
+    /// the workers' payload key set as the README tells a user to set it.</summary>
+    /// <returns>The configuration.</returns>
+    public IConfiguration CliConfiguration() =>
+        new ConfigurationBuilder()
+            .AddConfiguration(Estuary.Cli.CliHost.BuildConfiguration(LocalEndpointsFile))
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Estuary:Encryption:ActiveKey"] = "k1", ["Estuary:Encryption:Keys:k1"] = PayloadKey })
+            .Build();
+
+    /// <summary>Gets a data converter encrypting and decrypting as the workers do.</summary>
+    public Temporalio.Converters.DataConverter DataConverter => Temporalio.Converters.DataConverter.Default with
+    {
+        PayloadCodec = new Estuary.Temporal.Encryption.EncryptionPayloadCodec(new Estuary.Temporal.Encryption.PayloadKeyRing(
+            "k1", new Dictionary<string, byte[]> { ["k1"] = Convert.FromBase64String(PayloadKey) })),
+    };
 
     /// <summary>Gets the endpoints file the AppHost writes (<c>Estuary:LocalEndpointsFile</c>).</summary>
     public string LocalEndpointsFile => Path.Combine(_stateDirectory, "local.json");
@@ -62,6 +82,7 @@ public sealed class AppHostFixture : IAsyncLifetime, IDisposable
             $"DOTNET_DASHBOARD_OTLP_ENDPOINT_URL={Otlp.Endpoint}",
             $"AppHost:OtlpApiKey={OtlpApiKey}",
             "DcpPublisher:ContainerRuntimeInitializationTimeout=00:00:00",
+            $"Parameters:payload-key-k1={PayloadKey}",
         ]);
         builder.Services.AddLogging(logging => logging.AddProvider(Log));
         builder.Services.AddSingleton<IInteractionService>(Dialogs);

@@ -91,7 +91,7 @@ public sealed class AppHostTests(AppHostFixture fixture)
         var workflowId = $"apphost-cli-{Guid.NewGuid():N}";
         var output = new StringWriter();
         var error = new StringWriter();
-        var exitCode = await new EstuaryCommandLine(CliHost.Domains, CliHost.BuildConfiguration(fixture.LocalEndpointsFile), output, error,
+        var exitCode = await new EstuaryCommandLine(CliHost.Domains, fixture.CliConfiguration(), output, error,
             CliHost.TemporalSources(fixture.LocalEndpointsFile)).RunAsync(
             ["trigger", "payments", "recordpayment", $$"""{"reference":"{{workflowId}}","amountMinor":1250,"currency":"EUR"}""", "--id", workflowId, "--wait", "--json"]);
 
@@ -115,10 +115,11 @@ public sealed class AppHostTests(AppHostFixture fixture)
         using var timeout = new CancellationTokenSource(HealthyTimeout);
         await fixture.Log.WaitForAsync(line => line.StartsWith("Estuary is ready.", StringComparison.Ordinal), timeout.Token);
 
-        // The command the README and the ready block give, as typed, on a fresh cluster: nothing created by hand first.
+        // The command the README and the ready block give, as typed, on a fresh cluster: nothing created by hand first
+        // but the payload key given to estuary, as the README says.
         var output = new StringWriter();
         var error = new StringWriter();
-        var exitCode = await new EstuaryCommandLine(CliHost.Domains, CliHost.BuildConfiguration(fixture.LocalEndpointsFile), output, error,
+        var exitCode = await new EstuaryCommandLine(CliHost.Domains, fixture.CliConfiguration(), output, error,
             CliHost.TemporalSources(fixture.LocalEndpointsFile)).RunAsync(
             ["trigger", "example", "example", "1", "--wait", "--json"]);
 
@@ -172,7 +173,7 @@ public sealed class AppHostTests(AppHostFixture fixture)
         await WaitForRestartAsync("example-worker", Kill("example-worker"));
         await transaction.RollbackAsync();
 
-        var client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions((await app.GetConnectionStringAsync("temporal"))!));
+        var client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions((await app.GetConnectionStringAsync("temporal"))!) { DataConverter = fixture.DataConverter });
         var handle = client.GetWorkflowHandle(started.Id);
         using var timeout = new CancellationTokenSource(HealthyTimeout);
         var workflowResult = await handle.GetResultAsync<JsonElement>(rpcOptions: new RpcOptions { CancellationToken = timeout.Token });
@@ -226,7 +227,7 @@ public sealed class AppHostTests(AppHostFixture fixture)
         await WaitForRestartAsync("temporal", killed);
         await fixture.WaitForAllHealthyAsync(HealthyTimeout);
 
-        var client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions((await app.GetConnectionStringAsync("temporal"))!));
+        var client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions((await app.GetConnectionStringAsync("temporal"))!) { DataConverter = fixture.DataConverter });
         var handle = client.GetWorkflowHandle(started.Id);
         using var timeout = new CancellationTokenSource(HealthyTimeout);
         var workflowResult = await handle.GetResultAsync<JsonElement>(rpcOptions: new RpcOptions { CancellationToken = timeout.Token });

@@ -236,7 +236,7 @@ public sealed class WorkflowCommandTests(AppHostFixture fixture)
     }
 
     private async Task<TemporalClient> ClientAsync() =>
-        await TemporalClient.ConnectAsync(new TemporalClientConnectOptions((await fixture.App.GetConnectionStringAsync("temporal"))!));
+        await TemporalClient.ConnectAsync(new TemporalClientConnectOptions((await fixture.App.GetConnectionStringAsync("temporal"))!) { DataConverter = fixture.DataConverter });
 
     private static RpcOptions Timeout() => new() { CancellationToken = new CancellationTokenSource(HealthyTimeout).Token };
 }

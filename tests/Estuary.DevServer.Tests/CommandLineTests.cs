@@ -96,6 +96,21 @@ public sealed class CommandLineTests
         Assert.Contains(flag, error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Parse_UiCodecEndpoint_FlagOverEnvironmentTokenFromTheEnvironmentOnly()
+    {
+        var environment = new Dictionary<string, string> { ["TEMPORAL_CODEC_ENDPOINT"] = "http://localhost:5100/codec", ["ESTUARY_CODEC_ACCESS_TOKEN"] = "secret" };
+
+        var fromEnvironment = CommandLine.DevServerCommandLine.Parse(["server", "start-dev"], environment.GetValueOrDefault);
+        var fromFlag = CommandLine.DevServerCommandLine.Parse(["server", "start-dev", "--ui-codec-endpoint", "http://worker:8080/codec/"], environment.GetValueOrDefault);
+        var error = Assert.Throws<FormatException>(() => CommandLine.DevServerCommandLine.Parse(["server", "start-dev", "--ui-codec-endpoint", "worker:8080"], _ => null));
+
+        Assert.Equal(new Uri("http://localhost:5100/codec"), fromEnvironment.Options.UiCodecEndpoint);
+        Assert.Equal(new Uri("http://worker:8080/codec"), fromFlag.Options.UiCodecEndpoint);
+        Assert.Equal("secret", fromFlag.Options.UiCodecAccessToken);
+        Assert.Contains("--ui-codec-endpoint", error.Message, StringComparison.Ordinal);
+    }
+
     private static int FreePort()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);

@@ -68,6 +68,68 @@ public sealed class WorkerDeploymentRestartTests
         Assert.Equal((long)Store.SqliteStore.SchemaVersion, schema.ExecuteScalar());
     }
 
+    [DevServerOnlyFact]
+    public async Task Restart_VersionDeletedMetadataManagerAndUnversionedRampSet_AllKept()
+    {
+        await using var server = await RestartableServer.StartAsync();
+        var client = await server.ConnectAsync();
+        var ns = client.Options.Namespace;
+        var deployment = TestIds.New("deployment");
+        var deleted = TestIds.New("deployment");
+        foreach (var (name, buildId) in new[] { (deployment, "b1"), (deleted, "b1") })
+        {
+            await client.WorkflowService.SetWorkerDeploymentCurrentVersionAsync(new()
+            {
+                Namespace = ns,
+                DeploymentName = name,
+                BuildId = buildId,
+                AllowNoPollers = true,
+                Identity = "restart-test",
+            });
+        }
+        await SetRampAsync(client, deployment);
+        await client.WorkflowService.SetWorkerDeploymentRampingVersionAsync(new() { Namespace = ns, DeploymentName = deployment, Percentage = 30, Identity = "restart-test" });
+        await client.WorkflowService.DeleteWorkerDeploymentVersionAsync(new()
+        {
+            Namespace = ns,
+            DeploymentVersion = new() { DeploymentName = deployment, BuildId = "b2" },
+            Identity = "restart-test",
+        });
+        await client.WorkflowService.UpdateWorkerDeploymentVersionMetadataAsync(new()
+        {
+            Namespace = ns,
+            DeploymentVersion = new() { DeploymentName = deployment, BuildId = "b1" },
+            UpsertEntries = { ["owner"] = new Temporalio.Api.Common.V1.Payload { Data = Google.Protobuf.ByteString.CopyFromUtf8("team-a") } },
+        });
+        await client.WorkflowService.SetWorkerDeploymentManagerAsync(new() { Namespace = ns, DeploymentName = deployment, Self = true, Identity = "restart-test" });
+        await client.WorkflowService.SetWorkerDeploymentCurrentVersionAsync(new() { Namespace = ns, DeploymentName = deleted, Identity = "restart-test" });
+        await client.WorkflowService.DeleteWorkerDeploymentVersionAsync(new()
+        {
+            Namespace = ns,
+            DeploymentVersion = new() { DeploymentName = deleted, BuildId = "b1" },
+            Identity = "restart-test",
+        });
+        await client.WorkflowService.DeleteWorkerDeploymentAsync(new() { Namespace = ns, DeploymentName = deleted });
+        var before = await DescribeOrNullAsync(client, deployment);
+        await server.RestartAsync();
+
+        var after = await DescribeOrNullAsync(client, deployment);
+        Assert.NotNull(after);
+        Assert.Equal(before!.WorkerDeploymentInfo, after.WorkerDeploymentInfo);
+        Assert.Equal(before.ConflictToken, after.ConflictToken);
+        Assert.Equal("restart-test", after.WorkerDeploymentInfo.ManagerIdentity);
+        Assert.Equal("b1", Assert.Single(after.WorkerDeploymentInfo.VersionSummaries).DeploymentVersion.BuildId);
+        Assert.Null(after.WorkerDeploymentInfo.RoutingConfig.RampingDeploymentVersion);
+        Assert.Equal(30f, after.WorkerDeploymentInfo.RoutingConfig.RampingVersionPercentage);
+        var version = await client.WorkflowService.DescribeWorkerDeploymentVersionAsync(new()
+        {
+            Namespace = ns,
+            DeploymentVersion = new() { DeploymentName = deployment, BuildId = "b1" },
+        });
+        Assert.Equal("team-a", version.WorkerDeploymentVersionInfo.Metadata.Entries["owner"].Data.ToStringUtf8());
+        Assert.Null(await DescribeOrNullAsync(client, deleted));
+    }
+
     /// <summary>A ramp to a version no worker polls yet, which allow_no_pollers lets an operator prepare.</summary>
     private static Task<SetWorkerDeploymentRampingVersionResponse> SetRampAsync(TemporalClient client, string deployment) =>
         client.WorkflowService.SetWorkerDeploymentRampingVersionAsync(new()

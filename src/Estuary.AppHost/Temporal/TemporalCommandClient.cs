@@ -6,7 +6,8 @@ using TemporalConnectionOptions = Estuary.Temporal.Configuration.TemporalConnect
 namespace Aspire.Hosting;
 
 /// <summary>The AppHost's own Temporal client, for the dashboard commands: connected on first use to the Temporal resource,
-/// with the options every Estuary client takes (<see cref="TemporalConnectionOptions.ToConnectOptions"/>).</summary>
+/// with the options every Estuary client takes (<see cref="TemporalConnectionOptions.ToConnectOptions"/>) and the workers'
+/// payload keys (<see cref="AppHostPayloadEncryption"/>).</summary>
 /// <param name="temporal">The Temporal resource.</param>
 /// <param name="configuration">The AppHost's configuration (its <c>Temporal</c> section and Temporal's environment apply
 /// below the resource's connection string, as in a worker).</param>
@@ -42,6 +43,11 @@ internal sealed class TemporalCommandClient(IResourceWithConnectionString tempor
             .AddConfiguration(configuration)
             .AddInMemoryCollection([new($"ConnectionStrings:{TemporalConnectionOptions.ConnectionStringName}", connectionString)])
             .Build());
+        if (temporal.Annotations.OfType<AppHostPayloadEncryption>().LastOrDefault() is { } encryption)
+        {
+            options.Encryption = await encryption.ResolveAsync(cancellationToken);
+        }
+
         return (await TemporalClient.ConnectAsync(options.ToConnectOptions()), options.Namespace);
     }
 }

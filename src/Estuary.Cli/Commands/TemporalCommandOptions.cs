@@ -1,7 +1,9 @@
 using System.CommandLine;
 using Estuary.Temporal.Configuration;
+using Estuary.Temporal.Encryption;
 using Microsoft.Extensions.Configuration;
 using Temporalio.Client;
+using Temporalio.Converters;
 using Temporalio.Runtime;
 using TemporalConnectionOptions = Estuary.Temporal.Configuration.TemporalConnectionOptions;
 
@@ -10,7 +12,9 @@ namespace Estuary.Cli.Commands;
 /// <summary>
 /// The <c>--address</c> and <c>--namespace</c> options every command talking to Temporal takes, and the connection they
 /// lead to. The flags come first, then configuration and Temporal's own environment in
-/// <see cref="TemporalConnectionOptions"/>'s order.
+/// <see cref="TemporalConnectionOptions"/>'s order. Payloads are encrypted and decrypted with the keys of
+/// <c>Estuary:Encryption</c>, as in the workers; without any key configured, commands still read (encrypted payloads
+/// show as such) and those that would send a payload refuse (<see cref="RequireKeys"/>).
 /// </summary>
 internal sealed class TemporalCommandOptions(CommandContext context)
 {
@@ -27,6 +31,9 @@ internal sealed class TemporalCommandOptions(CommandContext context)
     {
         Description = "Temporal namespace (default: configuration, TEMPORAL_NAMESPACE, then 'default').",
     };
+
+    // Set by Resolve when payloads are encrypted and no key is configured: what to configure.
+    private string? _missingKeys;
 
     /// <summary>Adds the options to a command.</summary>
     /// <param name="command">The command.</param>
@@ -64,14 +71,37 @@ internal sealed class TemporalCommandOptions(CommandContext context)
             overrides[$"{TemporalConnectionOptions.SectionName}:Namespace"] = ns;
         }
 
+        var encryption = context.Configuration.GetSection(EncryptionOptions.SectionName);
+        var enabled = encryption[nameof(EncryptionOptions.Enabled)];
+        if ((enabled is null || (bool.TryParse(enabled, out var on) && on))
+            && encryption[nameof(EncryptionOptions.ActiveKey)] is null
+            && !encryption.GetSection(nameof(EncryptionOptions.Keys)).GetChildren().Any())
+        {
+            _missingKeys = $"Payloads are encrypted and no key is configured here: set '{EncryptionOptions.SectionName}:ActiveKey' and "
+                + $"'{EncryptionOptions.SectionName}:Keys:<id>' (the workers' keys), or '{EncryptionOptions.SectionName}:Enabled' to false.";
+            overrides[$"{EncryptionOptions.SectionName}:{nameof(EncryptionOptions.Enabled)}"] = bool.FalseString;
+        }
+
         var configuration = new ConfigurationBuilder().AddConfiguration(context.Configuration).AddInMemoryCollection(overrides).Build();
         try
         {
-            return TemporalConnectionOptions.FromConfiguration(configuration, context.TemporalSources);
+            var options = TemporalConnectionOptions.FromConfiguration(configuration, context.TemporalSources);
+            options.Encryption?.Validate();
+            return options;
         }
         catch (InvalidOperationException e)
         {
             throw new UsageException(e.Message);
+        }
+    }
+
+    /// <summary>Checks that this process can encrypt what a command is about to send.</summary>
+    /// <exception cref="UsageException">Payloads are encrypted and no key is configured; nothing has been sent.</exception>
+    public void RequireKeys()
+    {
+        if (_missingKeys is not null)
+        {
+            throw new UsageException(_missingKeys);
         }
     }
 
@@ -86,6 +116,7 @@ internal sealed class TemporalCommandOptions(CommandContext context)
         {
             var options = connection.ToConnectOptions(context.Catalog);
             options.Runtime = QuietRuntime.Value;
+            options.DataConverter = options.DataConverter with { PayloadCodec = new ReadablePayloadCodec(connection.Encryption?.CreateCodec()) };
             return await TemporalClient.ConnectAsync(options).WaitAsync(cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)

@@ -81,6 +81,7 @@ internal sealed class TriggerCommand
         }
 
         var connection = _temporal.Resolve(parse);
+        _temporal.RequireKeys();
 
         using var tracing = CliTracing.Start(_context.Configuration);
         var client = await _temporal.ConnectAsync(connection, cancellationToken);

@@ -80,6 +80,7 @@ internal sealed class WorkerCommand
 
             await using var app = builder.Build();
             app.MapDefaultEndpoints();
+            app.MapCodecServer();
             var status = app.Services.GetRequiredService<EstuaryWorkerStatus>();
             var announced = AnnounceAsync(status, context.Output);
             try

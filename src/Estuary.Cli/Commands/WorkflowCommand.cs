@@ -286,6 +286,7 @@ internal sealed class WorkflowCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var execution = await target.OpenAsync(parse, cancellationToken);
+            target.Temporal.RequireKeys();
             var workflow = execution.RequireDefinition($"send it a {kindName}");
             var handlerName = parse.GetRequiredValue(name);
             var handler = workflow.FindHandler(kind, handlerName);

@@ -8,7 +8,7 @@ namespace Estuary.DevServer.Ui.Rendering;
 /// <summary>
 /// How a payload is shown, in one place: <c>json/plain</c> and <c>json/protobuf</c> as JSON, <c>binary/null</c> as
 /// null, anything else (<c>binary/encrypted</c>, <c>binary/protobuf</c>, …) as its encoding and its bytes in base64.
-/// A remote codec (decoding encrypted payloads first) would plug in here.
+/// Encrypted payloads are decoded before they get here when the UI has a codec endpoint (<see cref="Temporal.RemoteCodec"/>).
 /// </summary>
 internal static class PayloadRenderer
 {

@@ -62,6 +62,7 @@ internal static class HistoryWatch
             {
                 if (e.EventId == eventId)
                 {
+                    await temporal.Codec.DecodeAsync(ns, [e], ct);
                     return e;
                 }
             }

@@ -39,6 +39,14 @@ internal sealed class WorkflowActions(TemporalGateway temporal)
         {
             return ActionResult.Fail(error!);
         }
+        try
+        {
+            payloads = await temporal.Codec.EncodeAsync(ns, payloads, ct);
+        }
+        catch (InvalidOperationException e)
+        {
+            return ActionResult.Fail(e.Message);
+        }
         var id = string.IsNullOrWhiteSpace(workflowId) ? Guid.NewGuid().ToString() : workflowId.Trim();
         return await CallAsync(async () =>
         {
@@ -69,6 +77,14 @@ internal sealed class WorkflowActions(TemporalGateway temporal)
         {
             return ActionResult.Fail(error!);
         }
+        try
+        {
+            payloads = await temporal.Codec.EncodeAsync(ns, payloads, ct);
+        }
+        catch (InvalidOperationException e)
+        {
+            return ActionResult.Fail(e.Message);
+        }
         return await CallAsync(async () =>
         {
             await temporal.Service.SignalWorkflowExecutionAsync(new SignalWorkflowExecutionRequest
@@ -95,6 +111,14 @@ internal sealed class WorkflowActions(TemporalGateway temporal)
         {
             return ActionResult.Fail(error!);
         }
+        try
+        {
+            payloads = await temporal.Codec.EncodeAsync(ns, payloads, ct);
+        }
+        catch (InvalidOperationException e)
+        {
+            return ActionResult.Fail(e.Message);
+        }
         return await CallAsync(async () =>
         {
             var response = await temporal.Service.QueryWorkflowAsync(new QueryWorkflowRequest
@@ -103,9 +127,13 @@ internal sealed class WorkflowActions(TemporalGateway temporal)
                 Execution = execution,
                 Query = new WorkflowQuery { QueryType = queryType.Trim(), QueryArgs = payloads },
             }, TemporalGateway.Call(ct));
-            return response.QueryRejected is { } rejected
-                ? ActionResult.Fail($"Query rejected: the workflow is {rejected.Status}.")
-                : new ActionResult(true, QueryResult: response.QueryResult ?? new Payloads());
+            if (response.QueryRejected is { } rejected)
+            {
+                return ActionResult.Fail($"Query rejected: the workflow is {rejected.Status}.");
+            }
+            var result = response.QueryResult ?? new Payloads();
+            await temporal.Codec.DecodeAsync(ns, [result], ct);
+            return new ActionResult(true, QueryResult: result);
         });
     }
 

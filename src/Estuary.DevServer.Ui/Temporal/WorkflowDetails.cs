@@ -155,6 +155,7 @@ public sealed class WorkflowDetails
         {
             return null;
         }
+        await temporal.Codec.DecodeAsync(ns, [.. history.Result, describe.Result], ct);
         return new WorkflowDetails { Namespace = ns, Description = describe.Result, Events = history.Result };
     }
 

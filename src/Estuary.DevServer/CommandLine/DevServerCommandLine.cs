@@ -51,6 +51,12 @@ internal sealed class DevServerCommandLine
         {
             index = 2;
         }
+        // Temporal's UI server reads its codec endpoint from TEMPORAL_CODEC_ENDPOINT; the token never travels on argv.
+        if (environment("TEMPORAL_CODEC_ENDPOINT") is { Length: > 0 } codecEndpoint)
+        {
+            result.Options.UiCodecEndpoint = ParseCodecEndpoint(codecEndpoint, "TEMPORAL_CODEC_ENDPOINT");
+        }
+        result.Options.UiCodecAccessToken = environment("ESTUARY_CODEC_ACCESS_TOKEN") is { Length: > 0 } codecToken ? codecToken : null;
         var namespaces = new List<string> { "default" };
         // Temporal's test server has no UI; start-dev serves one unless --headless.
         var headless = result.Options.TimeSkippingStartsLocked;
@@ -90,6 +96,9 @@ internal sealed class DevServerCommandLine
                     break;
                 case "--ui-port":
                     uiPort = ParsePort(Value(), arg);
+                    break;
+                case "--ui-codec-endpoint":
+                    result.Options.UiCodecEndpoint = ParseCodecEndpoint(Value(), arg);
                     break;
                 case "--ui-ip":
                     var uiIp = Value();
@@ -179,6 +188,11 @@ internal sealed class DevServerCommandLine
         }
         return result;
     }
+
+    private static Uri ParseCodecEndpoint(string value, string name) =>
+        Uri.TryCreate(value.TrimEnd('/'), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+            ? uri
+            : throw new FormatException($"invalid value for {name}: {value} (expected an http(s) URL)");
 
     /// <summary>
     /// Reads a <c>key=value</c> dynamic config setting (the value is JSON, as for <c>temporal server start-dev</c>). Only

@@ -19,6 +19,7 @@ internal sealed class WorkerDeployment
     private readonly WorkerDeploymentInfo _info;
     private readonly List<WorkerDeploymentVersionInfo> _versions = [];
     private long _revision;
+    private bool _deleted;
 
     private WorkerDeployment(string ns, WorkerDeploymentInfo info)
     {
@@ -65,11 +66,18 @@ internal sealed class WorkerDeployment
         }
     }
 
-    /// <summary>Records that <paramref name="buildId"/> polled <paramref name="queue"/>; true when that is news (a version or queue not seen before).</summary>
-    public bool RecordPoller(string buildId, string queue, TaskQueueType type, DateTime now)
+    /// <summary>
+    /// Records that <paramref name="buildId"/> polled <paramref name="queue"/>; true when that is news (a version or queue
+    /// not seen before), null when the deployment was deleted meanwhile (the caller records it in a new one).
+    /// </summary>
+    public bool? RecordPoller(string buildId, string queue, TaskQueueType type, DateTime now)
     {
         lock (_lock)
         {
+            if (_deleted)
+            {
+                return null;
+            }
             var version = Find(buildId);
             var changed = false;
             if (version is null)
@@ -95,6 +103,7 @@ internal sealed class WorkerDeployment
         lock (_lock)
         {
             CheckToken(conflictToken);
+            CheckManager(identity);
             var routing = _info.RoutingConfig;
             var previous = WorkerVersion.Of(routing.CurrentDeploymentVersion);
             var target = Target(buildId, allowNoPollers, ignoreMissingTaskQueues, previous, now);
@@ -103,6 +112,11 @@ internal sealed class WorkerDeployment
                 return;
             }
             var stamp = Timestamp.FromDateTime(now);
+            if (target is null && routing.RampingDeploymentVersion is null && IsRamping(routing))
+            {
+                // Unversioned workers become current: their ramp is over.
+                ClearRamp(routing, stamp);
+            }
             if (previous is { } old)
             {
                 var oldInfo = Find(old.BuildId)!;
@@ -132,8 +146,8 @@ internal sealed class WorkerDeployment
     }
 
     /// <summary>
-    /// Ramps <paramref name="percentage"/> of new and auto-upgrade workflows to <paramref name="buildId"/>; an empty
-    /// build id ends the ramp (a ramp towards unversioned workers is not served).
+    /// Ramps <paramref name="percentage"/> of new and auto-upgrade workflows to <paramref name="buildId"/>, or to unversioned
+    /// workers when it is empty; an empty build id with 0 % ends the ramp.
     /// </summary>
     public void SetRamping(string buildId, float percentage, ByteString conflictToken, string identity,
         bool allowNoPollers, bool ignoreMissingTaskQueues, DateTime now)
@@ -145,12 +159,13 @@ internal sealed class WorkerDeployment
         lock (_lock)
         {
             CheckToken(conflictToken);
+            CheckManager(identity);
             var routing = _info.RoutingConfig;
             var previous = WorkerVersion.Of(routing.RampingDeploymentVersion);
             var previousPercentage = routing.RampingVersionPercentage;
-            var wasRamping = previous is not null;
+            var wasRamping = IsRamping(routing);
             var stamp = Timestamp.FromDateTime(now);
-            if (buildId.Length == 0)
+            if (buildId.Length == 0 && percentage == 0)
             {
                 if (wasRamping)
                 {
@@ -164,7 +179,9 @@ internal sealed class WorkerDeployment
             var target = Target(buildId, allowNoPollers, ignoreMissingTaskQueues, current, now);
             if (target == current)
             {
-                throw RpcErrors.InvalidArgument($"the ramping version cannot be the current version ({target})");
+                throw RpcErrors.InvalidArgument(target is null
+                    ? "unversioned workers are the current version already: ramping towards them needs a current version"
+                    : $"the ramping version cannot be the current version ({target})");
             }
             if (wasRamping && target == previous && percentage == previousPercentage)
             {
@@ -192,6 +209,99 @@ internal sealed class WorkerDeployment
                 rampedInfo.RoutingChangedTime = stamp;
             }
             Changed(identity);
+        }
+    }
+
+    /// <summary>
+    /// Deletes version <paramref name="buildId"/> as Temporal allows it: not while it is current or ramping, nor while
+    /// <paramref name="hasPollers"/> says workers of it still poll one of its task queues, nor while open workflows are pinned to it unless
+    /// <paramref name="skipDrainage"/>. False when the deployment has no such version.
+    /// </summary>
+    public bool DeleteVersion(string buildId, string identity, bool skipDrainage,
+        Func<WorkerVersion, IEnumerable<WorkerDeploymentVersionInfo.Types.VersionTaskQueueInfo>, bool> hasPollers,
+        Func<WorkerVersion, VersionDrainageStatus> drainage)
+    {
+        lock (_lock)
+        {
+            if (Find(buildId) is not { } info)
+            {
+                return false;
+            }
+            CheckManager(identity);
+            var version = new WorkerVersion(Name, buildId);
+            var status = Status(info, drainage);
+            if (status is WorkerDeploymentVersionStatus.Current or WorkerDeploymentVersionStatus.Ramping)
+            {
+                throw RpcErrors.FailedPrecondition($"version {version} cannot be deleted while it is the {(status == WorkerDeploymentVersionStatus.Current ? "current" : "ramping")} version");
+            }
+            if (hasPollers(version, info.TaskQueueInfos))
+            {
+                throw RpcErrors.FailedPrecondition($"version {version} cannot be deleted while its workers poll (they count until they have not polled for five minutes)");
+            }
+            if (!skipDrainage && status == WorkerDeploymentVersionStatus.Draining)
+            {
+                throw RpcErrors.FailedPrecondition($"version {version} cannot be deleted while it is draining (open workflows are pinned to it); pass skip_drainage to delete it anyway");
+            }
+            _versions.Remove(info);
+            Changed(identity);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Deletes the deployment, which Temporal allows only once it has no versions; <paramref name="unregister"/> removes it
+    /// from the registry under the deployment's lock, so a poll cannot add a version to it meanwhile.
+    /// </summary>
+    public void Delete(Action unregister)
+    {
+        lock (_lock)
+        {
+            if (_versions.Count > 0)
+            {
+                throw RpcErrors.FailedPrecondition(
+                    $"worker deployment {Name} cannot be deleted while it has versions ({string.Join(", ", _versions.Select(v => v.DeploymentVersion.BuildId))}); delete them first");
+            }
+            _deleted = true;
+            unregister();
+        }
+    }
+
+    /// <summary>Upserts and removes entries of version <paramref name="buildId"/>'s metadata; null when there is no such version.</summary>
+    public VersionMetadata? UpdateMetadata(string buildId, IDictionary<string, Temporalio.Api.Common.V1.Payload> upsert, IEnumerable<string> remove)
+    {
+        lock (_lock)
+        {
+            if (Find(buildId) is not { } info)
+            {
+                return null;
+            }
+            info.Metadata ??= new VersionMetadata();
+            foreach (var (key, value) in upsert)
+            {
+                info.Metadata.Entries[key] = value.Clone();
+            }
+            foreach (var key in remove)
+            {
+                info.Metadata.Entries.Remove(key);
+            }
+            return info.Metadata.Clone();
+        }
+    }
+
+    /// <summary>
+    /// Sets the identity that alone may change the deployment's routing and delete its versions (empty: anyone). Any
+    /// caller may change it, guarded only by the conflict token, as in Temporal.
+    /// </summary>
+    public void SetManager(string manager, ByteString conflictToken, string identity)
+    {
+        lock (_lock)
+        {
+            CheckToken(conflictToken);
+            if (_info.ManagerIdentity != manager)
+            {
+                _info.ManagerIdentity = manager;
+                Changed(identity);
+            }
         }
     }
 
@@ -383,6 +493,22 @@ internal sealed class WorkerDeployment
         Routing = DeploymentRouting.Of(_info.RoutingConfig);
     }
 
+    /// <summary>
+    /// Whether a ramp is set: towards a version (at any percentage), or towards unversioned workers (no version, a
+    /// percentage above 0: an empty build id at 0 % ends a ramp).
+    /// </summary>
+    public static bool IsRamping(RoutingConfig routing) => routing.RampingDeploymentVersion is not null || routing.RampingVersionPercentage > 0;
+
+    /// <summary>A deployment with a manager takes routing changes and deletions only from that identity, as in Temporal.</summary>
+    private void CheckManager(string identity)
+    {
+        if (_info.ManagerIdentity.Length > 0 && identity != _info.ManagerIdentity)
+        {
+            throw RpcErrors.FailedPrecondition(
+                $"worker deployment {Name} is managed by '{_info.ManagerIdentity}', not by '{identity}'; SetWorkerDeploymentManager changes its manager");
+        }
+    }
+
     private ByteString Token() => ByteString.CopyFrom(BitConverter.GetBytes(_revision));
 
     private void CheckToken(ByteString conflictToken)
@@ -437,12 +563,15 @@ internal sealed class WorkerDeployment
     }
 }
 
-/// <summary>Where a deployment's new and auto-upgrade tasks go: the current version, and a ramping one for a share of workflows.</summary>
+/// <summary>
+/// Where a deployment's new and auto-upgrade tasks go: the current version, and a ramping one for a share of workflows
+/// (a null version is unversioned workers, on either side).
+/// </summary>
 internal sealed record DeploymentRouting(WorkerVersion? Current, bool IsRamping, WorkerVersion? Ramping, float Percentage)
 {
     public static DeploymentRouting Of(RoutingConfig routing) => new(
         WorkerVersion.Of(routing.CurrentDeploymentVersion),
-        routing.RampingDeploymentVersion is not null,
+        WorkerDeployment.IsRamping(routing),
         WorkerVersion.Of(routing.RampingDeploymentVersion),
         routing.RampingVersionPercentage);
 

@@ -44,9 +44,36 @@ internal sealed class WorkerDeploymentRegistry
         {
             return false;
         }
-        var deployment = GetOrCreate(ns, version.Deployment, now, out var created);
-        _queues[(ns, queue)] = deployment;
-        return deployment.RecordPoller(version.BuildId, queue, type, now) | created;
+        while (true)
+        {
+            var deployment = GetOrCreate(ns, version.Deployment, now, out var created);
+            if (deployment.RecordPoller(version.BuildId, queue, type, now) is { } news)
+            {
+                _queues[(ns, queue)] = deployment;
+                return news | created;
+            }
+        }
+    }
+
+    /// <summary>Deletes <paramref name="deployment"/> (it must have no versions left); its task queues follow no deployment any more.</summary>
+    public void Delete(WorkerDeployment deployment) =>
+        deployment.Delete(() =>
+        {
+            _deployments.TryRemove(new KeyValuePair<(string, string), WorkerDeployment>((deployment.Namespace, deployment.Name), deployment));
+            ForgetQueuesNotPolledBy(deployment);
+        });
+
+    /// <summary>
+    /// Drops the queues that map to <paramref name="deployment"/> but none of its versions polls (after a version was
+    /// deleted), so they route as a restart would rebuild them.
+    /// </summary>
+    public void ForgetQueuesNotPolledBy(WorkerDeployment deployment)
+    {
+        var polled = deployment.TaskQueueNames().ToHashSet(StringComparer.Ordinal);
+        foreach (var pair in _queues.Where(pair => pair.Value == deployment && !polled.Contains(pair.Key.Queue)))
+        {
+            _queues.TryRemove(pair);
+        }
     }
 
     /// <summary>

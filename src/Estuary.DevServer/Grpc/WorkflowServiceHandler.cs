@@ -21,7 +21,7 @@ internal sealed class WorkflowServiceHandler : ServiceHandler
         var visibility = new VisibilityOperations(engine);
         var activities = new ActivityOperations(engine);
         var schedules = new ScheduleOperations(engine);
-        var deployments = new DeploymentOperations(engine);
+        var deployments = new DeploymentOperations(engine, pollers);
         On<GetSystemInfoRequest, GetSystemInfoResponse>("GetSystemInfo", _ => new GetSystemInfoResponse
         {
             ServerVersion = "1.27.0-estuary",
@@ -105,6 +105,10 @@ internal sealed class WorkflowServiceHandler : ServiceHandler
         On<DescribeWorkerDeploymentVersionRequest, DescribeWorkerDeploymentVersionResponse>("DescribeWorkerDeploymentVersion", deployments.DescribeWorkerDeploymentVersion);
         OnAsync<SetWorkerDeploymentCurrentVersionRequest, SetWorkerDeploymentCurrentVersionResponse>("SetWorkerDeploymentCurrentVersion", deployments.SetWorkerDeploymentCurrentVersionAsync);
         OnAsync<SetWorkerDeploymentRampingVersionRequest, SetWorkerDeploymentRampingVersionResponse>("SetWorkerDeploymentRampingVersion", deployments.SetWorkerDeploymentRampingVersionAsync);
+        OnAsync<DeleteWorkerDeploymentVersionRequest, DeleteWorkerDeploymentVersionResponse>("DeleteWorkerDeploymentVersion", deployments.DeleteWorkerDeploymentVersionAsync);
+        OnAsync<DeleteWorkerDeploymentRequest, DeleteWorkerDeploymentResponse>("DeleteWorkerDeployment", deployments.DeleteWorkerDeploymentAsync);
+        OnAsync<UpdateWorkerDeploymentVersionMetadataRequest, UpdateWorkerDeploymentVersionMetadataResponse>("UpdateWorkerDeploymentVersionMetadata", deployments.UpdateWorkerDeploymentVersionMetadataAsync);
+        OnAsync<SetWorkerDeploymentManagerRequest, SetWorkerDeploymentManagerResponse>("SetWorkerDeploymentManager", deployments.SetWorkerDeploymentManagerAsync);
         OnAsync<UpdateWorkflowExecutionOptionsRequest, UpdateWorkflowExecutionOptionsResponse>("UpdateWorkflowExecutionOptions", workflows.UpdateWorkflowExecutionOptionsAsync);
     }
 }

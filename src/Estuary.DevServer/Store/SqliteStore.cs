@@ -345,6 +345,11 @@ internal sealed class SqliteStore : IServerStore
         }
         if (batch.Deployments is { } deployments)
         {
+            // The batch holds every deployment, so the table is replaced: a deleted deployment leaves with it.
+            using (var clear = Command("DELETE FROM worker_deployments;", transaction))
+            {
+                clear.ExecuteNonQuery();
+            }
             using var upsert = Command("INSERT OR REPLACE INTO worker_deployments VALUES ($namespace, $name, $record);", transaction);
             var ns = upsert.Parameters.Add("$namespace", SqliteType.Text);
             var name = upsert.Parameters.Add("$name", SqliteType.Text);

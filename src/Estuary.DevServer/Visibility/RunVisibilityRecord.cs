@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Estuary.DevServer.Deployments;
 using Estuary.DevServer.Runs;
 using Google.Protobuf.WellKnownTypes;
 using Temporalio.Api.Common.V1;
@@ -32,6 +33,7 @@ internal sealed class RunVisibilityRecord : IVisibilityRecord
         Root = run.RootExecution;
         FirstRunId = run.FirstRunId;
         Priority = run.Started.Priority;
+        Versioning = run.Versioning;
         // Never changed in place by the run, so the references are a snapshot.
         Memo = run.Memo;
         SearchAttributes = run.SearchAttributes;
@@ -73,6 +75,9 @@ internal sealed class RunVisibilityRecord : IVisibilityRecord
     public string FirstRunId { get; }
 
     public Memo Memo { get; }
+
+    /// <summary>The run's versioning (replaced as a whole when it changes, so a snapshot).</summary>
+    public RunVersioning Versioning { get; }
 
     public SearchAttributes SearchAttributes { get; }
 
@@ -121,6 +126,11 @@ internal sealed class RunVisibilityRecord : IVisibilityRecord
         {
             info.ParentNamespaceId = parent.NamespaceId;
             info.ParentExecution = parent.Execution.Clone();
+        }
+        if (Versioning.ToInfo() is { } versioning)
+        {
+            info.VersioningInfo = versioning;
+            info.WorkerDeploymentName = Versioning.Version?.Deployment ?? "";
         }
         if (CloseTime is { } closed)
         {

@@ -1,10 +1,12 @@
 using System.Data.Common;
 using System.Net;
 using Estuary.Temporal.Domains;
+using Estuary.Temporal.Encryption;
 using Estuary.Temporal.Tracing;
 using Microsoft.Extensions.Configuration;
 using Temporalio.Client;
 using Temporalio.Common.EnvConfig;
+using Temporalio.Converters;
 
 namespace Estuary.Temporal.Configuration;
 
@@ -50,6 +52,15 @@ public sealed class TemporalConnectionOptions
     /// <summary>Gets or sets gRPC metadata (headers) sent with every call, e.g. from <c>TEMPORAL_GRPC_META_*</c>.</summary>
     public IReadOnlyDictionary<string, string> RpcMetadata { get; set; } = new Dictionary<string, string>();
 
+    /// <summary>Gets or sets how payloads are encrypted: <see cref="FromConfiguration"/> reads <c>Estuary:Encryption</c>
+    /// (<see cref="EncryptionOptions"/>, on unless turned off), whose keys <see cref="ToConnectOptions"/> checks (a process
+    /// that only needs Temporal's address needs no key); <c>null</c>, as options built in code start, means no codec.</summary>
+    public EncryptionOptions? Encryption { get; set; }
+
+    /// <summary>Gets a value indicating whether <see cref="Address"/> is on this machine (<c>localhost</c>, a loopback
+    /// address; names are not resolved).</summary>
+    public bool IsLoopback => IsLoopbackAddress(Address);
+
     // What set Address, for the message of an invalid one.
     private string _addressSource = $"Configuration key '{SectionName}:Address'";
 
@@ -84,6 +95,7 @@ public sealed class TemporalConnectionOptions
         }
 
         options.Validate();
+        options.Encryption = EncryptionOptions.FromConfiguration(configuration, validate: false);
         return options;
     }
 
@@ -135,9 +147,12 @@ public sealed class TemporalConnectionOptions
     }
 
     /// <summary>Builds the SDK's connect options, with the <see cref="TracingInterceptor"/> so that what the client
-    /// starts, signals, queries or updates continues the caller's trace into the workers.</summary>
+    /// starts, signals, queries or updates continues the caller's trace into the workers, and the
+    /// <see cref="EncryptionPayloadCodec"/> of <see cref="Encryption"/> when it is enabled (workers built on the client
+    /// use its data converter too).</summary>
     /// <param name="domains">The domains the client works with, to tag client spans with their domain.</param>
     /// <returns>Options for <see cref="TemporalClient.ConnectAsync(TemporalClientConnectOptions)"/>.</returns>
+    /// <exception cref="InvalidOperationException">Encryption is on and its keys are missing or invalid; the message names the key.</exception>
     public TemporalClientConnectOptions ToConnectOptions(DomainCatalog? domains = null)
     {
         var connect = new TemporalClientConnectOptions(Address)
@@ -147,6 +162,9 @@ public sealed class TemporalConnectionOptions
             Interceptors = [new TracingInterceptor(domains)],
             GrpcCompression = ResolveGrpcCompression(),
             RpcMetadata = RpcMetadata,
+            DataConverter = Encryption?.CreateCodec() is { } codec
+                ? DataConverter.Default with { PayloadCodec = codec }
+                : DataConverter.Default,
         };
         if (Tls || ApiKey is not null || TlsClientCertPath is not null)
         {
@@ -169,12 +187,12 @@ public sealed class TemporalConnectionOptions
     public GrpcCompression ResolveGrpcCompression() => Compression switch
     {
         TemporalCompression.None => new GrpcCompression.None(),
-        TemporalCompression.Auto when IsLoopback(Address) => new GrpcCompression.None(),
+        TemporalCompression.Auto when IsLoopback => new GrpcCompression.None(),
         _ => new GrpcCompression.Gzip(),
     };
 
     // "localhost", an IPv4 loopback address or "[::1]", before ":port". Names are not resolved.
-    private static bool IsLoopback(string address)
+    private static bool IsLoopbackAddress(string address)
     {
         var colon = address.LastIndexOf(':');
         var host = (colon > 0 ? address[..colon] : address).Trim('[', ']');

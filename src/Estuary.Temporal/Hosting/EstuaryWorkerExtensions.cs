@@ -2,9 +2,11 @@ using Estuary.Temporal.Activities;
 using Estuary.Temporal.Commands;
 using Estuary.Temporal.Configuration;
 using Estuary.Temporal.Domains;
+using Estuary.Temporal.Encryption;
 using Estuary.Temporal.Hosting;
 using Estuary.Temporal.Monitoring;
 using Estuary.Temporal.Workflows;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -32,7 +34,8 @@ public static class EstuaryWorkerExtensions
     /// Makes this process a worker for the given domains: discovers their workflows and activities; serves the domains
     /// and task queues configured under <c>Estuary:Worker</c> (see <see cref="EstuaryWorkerOptions"/>); registers each
     /// served domain (<see cref="AddEstuaryDomain{TBuilder}"/>); connects to Temporal as configured by
-    /// <see cref="TemporalConnectionOptions"/>; once the host has started, waits for the served domains' databases, applies
+    /// <see cref="TemporalConnectionOptions"/>, encrypting payloads as configured under <c>Estuary:Encryption</c>
+    /// (<see cref="Estuary.Temporal.Encryption.EncryptionOptions"/>); once the host has started, waits for the served domains' databases, applies
     /// their migrations (unless <c>Estuary:Worker:ApplyMigrations</c> is false) and waits for Temporal, each for at most
     /// <c>Estuary:Worker:StartupTimeout</c> (then the process exits with code 1), and reports it in
     /// <see cref="EstuaryWorkerStatus"/>; then keeps the served domains' declared schedules in Temporal
@@ -54,6 +57,7 @@ public static class EstuaryWorkerExtensions
         var catalog = new DomainCatalog(domains);
         var worker = EstuaryWorkerOptions.FromConfiguration(builder.Configuration, catalog);
         var temporal = TemporalConnectionOptions.FromConfiguration(builder.Configuration);
+        temporal.Encryption?.Validate();
         var served = worker.ServedDomains(catalog);
         var runtimeOptions = TemporalSdkMetrics.RuntimeOptions(builder.Configuration);
 
@@ -83,6 +87,7 @@ public static class EstuaryWorkerExtensions
             client.RpcMetadata = connect.RpcMetadata;
             client.GrpcCompression = connect.GrpcCompression;
             client.Interceptors = connect.Interceptors;
+            client.DataConverter = connect.DataConverter;
         });
         builder.Services.AddOptions<TemporalClientConnectOptions>().Configure<TemporalRuntime>((client, runtime) => client.Runtime = runtime);
 
@@ -155,6 +160,25 @@ public static class EstuaryWorkerExtensions
             .Add(new HealthCheckRegistration(TemporalHealthCheckName, sp => new TemporalHealthCheck(sp.GetRequiredService<ITemporalClient>()), failureStatus: null, tags: null))
             .Add(new HealthCheckRegistration(WorkerHealthCheckName, sp => sp.GetRequiredService<WorkerHealthCheck>(), failureStatus: null, tags: null));
         return builder;
+    }
+
+    /// <summary>
+    /// Maps a worker's codec endpoints under <see cref="CodecServerEndpoints.DefaultPrefix"/> with the keys of the worker's own client
+    /// (<see cref="TemporalConnectionOptions.Encryption"/>) and <see cref="CodecServerOptions"/> from configuration, when
+    /// payloads are encrypted and an access token is configured; otherwise maps nothing.
+    /// </summary>
+    /// <param name="endpoints">The worker's endpoints (after <c>AddEstuaryWorker</c>).</param>
+    /// <returns>The same endpoints.</returns>
+    public static IEndpointRouteBuilder MapCodecServer(this IEndpointRouteBuilder endpoints)
+    {
+        var services = endpoints.ServiceProvider;
+        var options = CodecServerOptions.FromConfiguration(services.GetRequiredService<IConfiguration>());
+        if (services.GetService<TemporalConnectionOptions>()?.Encryption?.CreateCodec() is { } codec && !string.IsNullOrEmpty(options.AccessToken))
+        {
+            endpoints.MapCodecServer(codec, options, CodecServerEndpoints.DefaultPrefix);
+        }
+
+        return endpoints;
     }
 
     /// <summary>

@@ -45,6 +45,13 @@ internal sealed class WorkerStartup(
 
     public async Task StartedAsync(CancellationToken cancellationToken)
     {
+        if (temporal.Encryption is not { Enabled: true } && !temporal.IsLoopback)
+        {
+            logger.LogWarning(
+                "Payload encryption is off (Estuary:Encryption:Enabled=false) and Temporal at {Address} is not on this machine: workflow inputs, results and activity data reach it in clear.",
+                temporal.Address);
+        }
+
         try
         {
             foreach (var domain in served.Select(d => d.Domain).Where(d => d.DbContextType is not null))

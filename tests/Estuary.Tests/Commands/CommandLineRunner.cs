@@ -17,7 +17,10 @@ internal static class CommandLineRunner
         using var output = new LineWriter();
         using var error = new StringWriter();
         var writer = settings.Output ?? output;
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings.Configuration ?? new Dictionary<string, string?>()).Build();
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(settings.WithTestKey ? TestEncryption.Settings : [])
+            .AddInMemoryCollection(settings.Configuration ?? new Dictionary<string, string?>())
+            .Build();
         var exitCode = await new EstuaryCommandLine(
                 domains, configuration, writer, error, settings.TemporalSources ?? CommandLineSettings.NoTemporalEnvironment, settings.WorkingDirectory)
             .RunAsync(args, settings.Cancellation);
@@ -26,17 +29,19 @@ internal static class CommandLineRunner
 }
 
 /// <summary>How a test runs the command line.</summary>
-/// <param name="Configuration">Configuration keys and values (default: none).</param>
+/// <param name="Configuration">Configuration keys and values over <see cref="TestEncryption.Settings"/> (default: none).</param>
 /// <param name="TemporalSources">Temporal's client environment (default: none, so that the machine's <c>TEMPORAL_*</c>
 /// variables and profile file cannot steer a test).</param>
 /// <param name="Output">Where standard output goes, to watch it while the command runs (default: captured).</param>
 /// <param name="WorkingDirectory">The directory the command runs in (default: the test host's).</param>
+/// <param name="WithTestKey">Whether the command holds <see cref="TestEncryption"/>'s key, as the test's workers do (default: yes).</param>
 /// <param name="Cancellation">Ctrl+C.</param>
 internal sealed record CommandLineSettings(
     IReadOnlyDictionary<string, string?>? Configuration = null,
     TemporalConnectionSources? TemporalSources = null,
     LineWriter? Output = null,
     string? WorkingDirectory = null,
+    bool WithTestKey = true,
     CancellationToken Cancellation = default)
 {
     public static TemporalConnectionSources NoTemporalEnvironment { get; } = new(Environment: null);

@@ -114,7 +114,7 @@ public sealed class WorkerCommandTests(EndToEndFixture fixture) : IDisposable
 
         await using var temporal = await TemporalDevServer.StartAsync(new DevServerOptions { Port = port });
         var polling = await output.WaitForLineAsync(line => line.StartsWith("Polling", StringComparison.Ordinal));
-        var client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions(temporal.Address));
+        var client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions(temporal.Address) { DataConverter = TestEncryption.DataConverter });
         var order = await client.StartWorkflowAsync(
             (OrderWorkflow wf) => wf.RunAsync(new OrderInput("o-late")),
             new WorkflowOptions($"order-{Guid.NewGuid():N}", taskQueue) { RunTimeout = TimeSpan.FromMinutes(1) });

@@ -22,7 +22,7 @@ public sealed class EndToEndFixture : IAsyncLifetime
     /// <summary>Gets the Temporal server's address, <c>host:port</c>.</summary>
     public string Address { get; private set; } = string.Empty;
 
-    /// <summary>Gets a client connected to the server's default namespace.</summary>
+    /// <summary>Gets a client connected to the server's default namespace, with the workers' encryption key.</summary>
     public TemporalClient Client { get; private set; } = null!;
 
     /// <inheritdoc />
@@ -39,7 +39,7 @@ public sealed class EndToEndFixture : IAsyncLifetime
             Address = external;
         }
 
-        Client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions(Address));
+        Client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions(Address) { DataConverter = TestEncryption.DataConverter });
         await Postgres.InitializeAsync();
     }
 

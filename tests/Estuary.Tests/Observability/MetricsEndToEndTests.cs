@@ -121,7 +121,7 @@ public sealed class MetricsEndToEndTests(EndToEndFixture fixture)
     }
 
     private Task<TemporalClient> ClientAsync() =>
-        TemporalClient.ConnectAsync(new TemporalConnectionOptions { Address = fixture.Address }.ToConnectOptions(new DomainCatalog([new TracedDomain()])));
+        TemporalClient.ConnectAsync(new TemporalConnectionOptions { Address = fixture.Address, Encryption = TestEncryption.Options }.ToConnectOptions(new DomainCatalog([new TracedDomain()])));
 
     private async Task<IHost> StartWorkerAsync(string taskQueue, params (string Key, string Value)[] settings)
     {

@@ -337,7 +337,7 @@ public sealed class TracingEndToEndTests(EndToEndFixture fixture)
 
         // The embedded server answers the worker's polls in this process too: only workflow spans matter here.
 
-        var replayer = new WorkflowReplayer(new WorkflowReplayerOptions { Interceptors = [new TracingInterceptor()] }.AddWorkflow<RetriedWorkflow>());
+        var replayer = new WorkflowReplayer(new WorkflowReplayerOptions { Interceptors = [new TracingInterceptor()], DataConverter = TestEncryption.DataConverter }.AddWorkflow<RetriedWorkflow>());
         var replay = await replayer.ReplayWorkflowAsync(await handle.FetchHistoryAsync());
 
         Assert.Null(replay.ReplayFailure);
@@ -436,7 +436,7 @@ public sealed class TracingEndToEndTests(EndToEndFixture fixture)
         Assert.Single(trace, s => s.OperationName == operationName);
 
     private Task<TemporalClient> ClientAsync(EstuaryDomain? domain = null) =>
-        TemporalClient.ConnectAsync(new TemporalConnectionOptions { Address = fixture.Address }.ToConnectOptions(new DomainCatalog([domain ?? new TracedDomain()])));
+        TemporalClient.ConnectAsync(new TemporalConnectionOptions { Address = fixture.Address, Encryption = TestEncryption.Options }.ToConnectOptions(new DomainCatalog([domain ?? new TracedDomain()])));
 
     private async Task<IHost> StartWorkerAsync(
         string taskQueue, EstuaryDomain domain, string? database = null, Action<HostApplicationBuilder>? configure = null, Dictionary<string, string?>? settings = null)

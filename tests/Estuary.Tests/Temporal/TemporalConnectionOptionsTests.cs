@@ -177,11 +177,38 @@ public sealed class TemporalConnectionOptionsTests
         Assert.Equal(("localhost:7233", "default"), (options.Address, options.Namespace));
     }
 
+    [Fact]
+    public void ToConnectOptions_NothingSaidAboutEncryption_EncryptsWithTheConfiguredActiveKey()
+    {
+        var connect = Read([]).ToConnectOptions();
+
+        var codec = Assert.IsType<Estuary.Temporal.Encryption.EncryptionPayloadCodec>(connect.DataConverter.PayloadCodec);
+        Assert.Equal(TestEncryption.KeyId, codec.Keys.ActiveKeyId);
+    }
+
+    [Fact]
+    public void ToConnectOptions_EncryptionOnWithoutAnyKey_OneLineNamingTheMissingKey()
+    {
+        var options = TemporalConnectionOptions.FromConfiguration(new ConfigurationBuilder().Build(), new TemporalConnectionSources(null));
+
+        var error = Assert.Throws<InvalidOperationException>(() => options.ToConnectOptions());
+
+        Assert.StartsWith("Configuration key 'Estuary:Encryption:ActiveKey' is not set", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ToConnectOptions_EncryptionDisabled_NoCodec()
+    {
+        var connect = Read(new() { ["Estuary:Encryption:Enabled"] = "false" }).ToConnectOptions();
+
+        Assert.Null(connect.DataConverter.PayloadCodec);
+    }
+
     private static TemporalConnectionSources Environment(Dictionary<string, string> variables) =>
         new(new ClientEnvConfig.ProfileLoadOptions { OverrideEnvVars = variables, DisableFile = !variables.ContainsKey("TEMPORAL_CONFIG_FILE") });
 
-    // The machine's own TEMPORAL_* variables and profile file never steer these tests.
+    // The machine's own TEMPORAL_* variables and profile file never steer these tests; payloads are encrypted as a worker's are.
     private static TemporalConnectionOptions Read(Dictionary<string, string?> values, TemporalConnectionSources? sources = null) =>
         TemporalConnectionOptions.FromConfiguration(
-            new ConfigurationBuilder().AddInMemoryCollection(values).Build(), sources ?? new TemporalConnectionSources(null));
+            new ConfigurationBuilder().AddInMemoryCollection(TestEncryption.Settings).AddInMemoryCollection(values).Build(), sources ?? new TemporalConnectionSources(null));
 }

@@ -43,6 +43,14 @@ public sealed class WorkerConfigurationTests
     }
 
     [Fact]
+    public void AddEstuaryWorker_EncryptionOnWithoutKey_FailsNamingTheMissingKey()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => Build(new() { ["Estuary:Encryption:ActiveKey"] = "k2" }));
+
+        Assert.Equal("Configuration key 'Estuary:Encryption:ActiveKey' names key 'k2', but 'Estuary:Encryption:Keys:k2' is not set.", error.Message);
+    }
+
+    [Fact]
     public void AddEstuaryWorker_ServedDomainWithoutConnectionString_FailsNamingTheKey()
     {
         var error = Assert.Throws<InvalidOperationException>(() => Build(new() { ["ConnectionStrings:payments-db"] = null }));
@@ -152,6 +160,7 @@ public sealed class WorkerConfigurationTests
             configuration[key] = value;
         }
 
+        builder.Configuration.AddInMemoryCollection(TestEncryption.Settings);
         builder.Configuration.AddInMemoryCollection(configuration);
         builder.AddEstuaryWorker(new ExampleDomain(), new BookingsDomain(), new PaymentsDomain());
         return builder.Build();

@@ -54,6 +54,18 @@ public sealed class WorkerProcessTests(PostgresFixture postgres)
         Assert.Contains($"Temporal at {address} (namespace 'from-env') is unreachable after 0.5 s: ", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ExampleWorker_EncryptionOnWithoutKey_ExitsNamingTheMissingKey()
+    {
+        var database = await postgres.CreateDatabaseAsync("worker_process_keys");
+
+        var (exitCode, output) = await RunExampleWorkerAsync(
+            database, $"127.0.0.1:{UnusedPort()}", new() { ["Estuary__Encryption__ActiveKey"] = "", ["Estuary__Encryption__Keys__test"] = "" });
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("Configuration key 'Estuary:Encryption:ActiveKey' is not set", output, StringComparison.Ordinal);
+    }
+
     private static async Task<(int ExitCode, string Output)> RunExampleWorkerAsync(
         string database, string? temporal, Dictionary<string, string>? environment = null)
     {
@@ -64,6 +76,11 @@ public sealed class WorkerProcessTests(PostgresFixture postgres)
             WorkingDirectory = AppContext.BaseDirectory,
         };
         start.Environment["ConnectionStrings__example-db"] = database;
+        foreach (var (key, value) in TestEncryption.Settings)
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
         // The machine's own Temporal settings never steer the worker here.
         foreach (var name in new[] { "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_PROFILE", "TEMPORAL_CONFIG_FILE", "Temporal__Address", "ConnectionStrings__temporal" })
         {

@@ -1,5 +1,6 @@
 using Estuary.DevServer.Deployments;
 using Estuary.DevServer.Grpc;
+using Estuary.DevServer.TaskQueues;
 using Google.Protobuf;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Api.Workflow.V1;
@@ -8,10 +9,11 @@ using Temporalio.Api.WorkflowService.V1;
 namespace Estuary.DevServer.Engine.Operations;
 
 /// <summary>
-/// Worker deployment versioning: describing and listing deployments and versions, and setting a deployment's current
-/// and ramping version, which moves the tasks of new, unversioned and auto-upgrade workflows to that version's workers.
+/// Worker deployment versioning: describing, listing and deleting deployments and versions, their metadata and manager,
+/// and setting a deployment's current and ramping version, which moves the tasks of new, unversioned and auto-upgrade
+/// workflows to that version's workers. <paramref name="pollers"/> tells whether a version's workers still poll.
 /// </summary>
-internal sealed class DeploymentOperations(DevServerEngine engine)
+internal sealed class DeploymentOperations(DevServerEngine engine, PollerHistory pollers)
 {
     public DescribeWorkerDeploymentResponse DescribeWorkerDeployment(DescribeWorkerDeploymentRequest request)
     {
@@ -44,8 +46,7 @@ internal sealed class DeploymentOperations(DevServerEngine engine)
 
     public DescribeWorkerDeploymentVersionResponse DescribeWorkerDeploymentVersion(DescribeWorkerDeploymentVersionRequest request)
     {
-        var version = WorkerVersion.Of(request.DeploymentVersion)
-            ?? throw RpcErrors.InvalidArgument("deployment_version (deployment name and build id) is not set on request.");
+        var version = RequestedVersion(request.DeploymentVersion);
         var deployment = Deployment(request.Namespace, version.Deployment);
         var info = deployment.DescribeVersion(version.BuildId, v => Drainage(request.Namespace, v))
             ?? throw RpcErrors.NotFound($"worker deployment version {version} not found");
@@ -76,6 +77,70 @@ internal sealed class DeploymentOperations(DevServerEngine engine)
             return new SetWorkerDeploymentRampingVersionResponse { ConflictToken = deployment.ConflictToken };
         });
 
+    /// <summary>Deletes a version (see <see cref="WorkerDeployment.DeleteVersion"/>); one that does not exist is already gone, as in Temporal.</summary>
+    public Task<DeleteWorkerDeploymentVersionResponse> DeleteWorkerDeploymentVersionAsync(DeleteWorkerDeploymentVersionRequest request) =>
+        engine.ChangeAsync(() =>
+        {
+            var version = RequestedVersion(request.DeploymentVersion);
+            var ns = engine.Namespaces.Get(request.Namespace).Name;
+            if (engine.Deployments.Find(ns, version.Deployment) is { } deployment
+                && deployment.DeleteVersion(version.BuildId, request.Identity, request.SkipDrainage,
+                    (v, queues) => queues.Any(queue => pollers.Pollers(ns, queue.Name, queue.Type).Any(p => WorkerVersion.Of(p.DeploymentOptions) == v)),
+                    v => Drainage(ns, v)))
+            {
+                engine.Deployments.ForgetQueuesNotPolledBy(deployment);
+                engine.Changes.TouchDeployments();
+            }
+            return new DeleteWorkerDeploymentVersionResponse();
+        });
+
+    /// <summary>Deletes a deployment without versions; one that does not exist is already gone, as in Temporal.</summary>
+    public Task<DeleteWorkerDeploymentResponse> DeleteWorkerDeploymentAsync(DeleteWorkerDeploymentRequest request) =>
+        engine.ChangeAsync(() =>
+        {
+            var ns = engine.Namespaces.Get(request.Namespace).Name;
+            if (string.IsNullOrEmpty(request.DeploymentName))
+            {
+                throw RpcErrors.InvalidArgument("deployment_name is not set on request.");
+            }
+            if (engine.Deployments.Find(ns, request.DeploymentName) is { } deployment)
+            {
+                engine.Deployments.Delete(deployment);
+                engine.Changes.TouchDeployments();
+            }
+            return new DeleteWorkerDeploymentResponse();
+        });
+
+    public Task<UpdateWorkerDeploymentVersionMetadataResponse> UpdateWorkerDeploymentVersionMetadataAsync(UpdateWorkerDeploymentVersionMetadataRequest request) =>
+        engine.ChangeAsync(() =>
+        {
+            var version = RequestedVersion(request.DeploymentVersion);
+            var metadata = Deployment(request.Namespace, version.Deployment).UpdateMetadata(version.BuildId, request.UpsertEntries, request.RemoveEntries)
+                ?? throw RpcErrors.NotFound($"worker deployment version {version} not found");
+            engine.Changes.TouchDeployments();
+            return new UpdateWorkerDeploymentVersionMetadataResponse { Metadata = metadata };
+        });
+
+    /// <summary>Sets the deployment's manager: the identity named, the caller's own (<c>self</c>), or none (an empty identity).</summary>
+    public Task<SetWorkerDeploymentManagerResponse> SetWorkerDeploymentManagerAsync(SetWorkerDeploymentManagerRequest request) =>
+        engine.ChangeAsync(() =>
+        {
+            var manager = request.NewManagerIdentityCase switch
+            {
+                SetWorkerDeploymentManagerRequest.NewManagerIdentityOneofCase.ManagerIdentity => request.ManagerIdentity,
+                SetWorkerDeploymentManagerRequest.NewManagerIdentityOneofCase.Self when !request.Self =>
+                    throw RpcErrors.InvalidArgument("self must be true when it is set; pass manager_identity \"\" to remove the manager."),
+                SetWorkerDeploymentManagerRequest.NewManagerIdentityOneofCase.Self when string.IsNullOrEmpty(request.Identity) =>
+                    throw RpcErrors.InvalidArgument("self needs the request's identity, which is empty."),
+                SetWorkerDeploymentManagerRequest.NewManagerIdentityOneofCase.Self => request.Identity,
+                _ => throw RpcErrors.InvalidArgument("new_manager_identity (manager_identity or self) is not set on request."),
+            };
+            var deployment = Deployment(request.Namespace, request.DeploymentName);
+            deployment.SetManager(manager, request.ConflictToken, request.Identity);
+            engine.Changes.TouchDeployments();
+            return new SetWorkerDeploymentManagerResponse { ConflictToken = deployment.ConflictToken };
+        });
+
     /// <summary>A versioning override as a start or options update may set it: a pinned one must name its version.</summary>
     public static VersioningOverride? ValidOverride(VersioningOverride? given)
     {
@@ -93,6 +158,9 @@ internal sealed class DeploymentOperations(DevServerEngine engine)
         }
         return given;
     }
+
+    private static WorkerVersion RequestedVersion(Temporalio.Api.Deployment.V1.WorkerDeploymentVersion? version) =>
+        WorkerVersion.Of(version) ?? throw RpcErrors.InvalidArgument("deployment_version (deployment name and build id) is not set on request.");
 
     private WorkerDeployment Deployment(string namespaceName, string name)
     {

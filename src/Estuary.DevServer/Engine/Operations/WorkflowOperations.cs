@@ -355,11 +355,6 @@ internal sealed class WorkflowOperations(DevServerEngine engine)
                 },
                 WorkflowExecutionInfo = info,
             };
-            if (run.Versioning.ToInfo() is { } versioning)
-            {
-                info.VersioningInfo = versioning;
-                info.WorkerDeploymentName = run.Versioning.Version?.Deployment ?? "";
-            }
             foreach (var activity in run.Activities.Values)
             {
                 response.PendingActivities.Add(activity.Describe());

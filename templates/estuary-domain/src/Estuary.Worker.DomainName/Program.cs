@@ -6,4 +6,5 @@ builder.AddEstuaryWorker(new DomainNameDomain());
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapCodecServer();
 app.Run();

@@ -71,7 +71,7 @@ public sealed class DomainNameFixture : IAsyncLifetime
     {
         await _postgres.StartAsync();
         _server = await TemporalDevServer.StartAsync(new DevServerOptions());
-        Client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions(_server.Address));
+        Client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions(_server.Address) { DataConverter = TestEncryption.DataConverter });
         Worker = await WorkerProcess.StartAsync(
             new DomainNameDomain(), _server.Address, await _postgres.CreateDatabaseAsync("domainname"), $"domainname-{Guid.NewGuid():N}");
     }

@@ -1,0 +1,152 @@
+using System.Text;
+using Estuary.Temporal.Encryption;
+using Google.Protobuf;
+using Temporalio.Api.Common.V1;
+using Temporalio.Converters;
+using Temporalio.Exceptions;
+
+namespace Estuary.Tests.Encryption;
+
+public sealed class EncryptionPayloadCodecTests
+{
+    private const string Secret = "Ada Lovelace <ada@example.com> IBAN GB33BUKB20201555555555";
+
+    private static readonly byte[] KeyA = Enumerable.Range(1, 32).Select(i => (byte)i).ToArray();
+    private static readonly byte[] KeyB = Enumerable.Range(101, 32).Select(i => (byte)i).ToArray();
+
+    private static EncryptionPayloadCodec Codec(string active, params (string Id, byte[] Key)[] keys) =>
+        new(new PayloadKeyRing(active, keys.ToDictionary(k => k.Id, k => k.Key)));
+
+    private static Payload Plain() => DataConverter.Default.PayloadConverter.ToPayload(new { Name = Secret });
+
+    private static async Task<Payload> EncodeAsync(EncryptionPayloadCodec codec, Payload payload) =>
+        (await codec.EncodeAsync([payload])).Single();
+
+    private static async Task<Payload> DecodeAsync(EncryptionPayloadCodec codec, Payload payload) =>
+        (await codec.DecodeAsync([payload])).Single();
+
+    [Fact]
+    public async Task EncodeAsync_Payload_OnlyCiphertextAndKeyIdLeaveAndDecodeGivesItBack()
+    {
+        var codec = Codec("a", ("a", KeyA));
+        var plain = Plain();
+
+        var encrypted = await EncodeAsync(codec, plain);
+
+        Assert.Equal(EncryptionPayloadCodec.Encoding, encrypted.Metadata["encoding"].ToStringUtf8());
+        Assert.Equal("a", encrypted.Metadata[EncryptionPayloadCodec.KeyIdMetadata].ToStringUtf8());
+        Assert.Equal(2, encrypted.Metadata.Count);
+        Assert.DoesNotContain("Lovelace", Encoding.UTF8.GetString(encrypted.ToByteArray()), StringComparison.Ordinal);
+        Assert.DoesNotContain("json/plain", Encoding.UTF8.GetString(encrypted.ToByteArray()), StringComparison.Ordinal);
+        Assert.Equal(plain, await DecodeAsync(codec, encrypted));
+    }
+
+    [Fact]
+    public async Task EncodeAsync_SamePayloadTwice_FreshNonceEachTime()
+    {
+        var codec = Codec("a", ("a", KeyA));
+        var plain = Plain();
+
+        var first = await EncodeAsync(codec, plain);
+        var second = await EncodeAsync(codec, plain);
+
+        Assert.NotEqual(first.Data, second.Data);
+        Assert.NotEqual(first.Data.Span[..12].ToArray(), second.Data.Span[..12].ToArray());
+    }
+
+    [Fact]
+    public async Task DecodeAsync_AfterRotation_OldPayloadsDecryptWithTheRetiredKeyAndNewOnesUseTheActiveKey()
+    {
+        var before = Codec("a", ("a", KeyA));
+        var after = Codec("b", ("a", KeyA), ("b", KeyB));
+        var plain = Plain();
+        var old = await EncodeAsync(before, plain);
+
+        var fresh = await EncodeAsync(after, plain);
+
+        Assert.Equal(plain, await DecodeAsync(after, old));
+        Assert.Equal("b", fresh.Metadata[EncryptionPayloadCodec.KeyIdMetadata].ToStringUtf8());
+        Assert.Equal(plain, await DecodeAsync(after, fresh));
+    }
+
+    [Fact]
+    public async Task DecodeAsync_UnknownKeyId_NonRetryableFailureNamingTheKey()
+    {
+        var writer = Codec("b", ("b", KeyB));
+        var reader = Codec("a", ("a", KeyA));
+        var encrypted = await EncodeAsync(writer, Plain());
+
+        var failure = await Assert.ThrowsAsync<ApplicationFailureException>(() => DecodeAsync(reader, encrypted));
+
+        Assert.True(failure.NonRetryable);
+        Assert.Equal(EncryptionPayloadCodec.DecryptionFailureType, failure.ErrorType);
+        Assert.Contains("key 'b'", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("'a'", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DecodeAsync_CiphertextAltered_NonRetryableFailureNamingTheKey()
+    {
+        var codec = Codec("a", ("a", KeyA));
+        var encrypted = await EncodeAsync(codec, Plain());
+        var data = encrypted.Data.ToByteArray();
+        data[^1] ^= 0x01;
+        encrypted.Data = ByteString.CopyFrom(data);
+
+        var failure = await Assert.ThrowsAsync<ApplicationFailureException>(() => DecodeAsync(codec, encrypted));
+
+        Assert.True(failure.NonRetryable);
+        Assert.Contains("key 'a'", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("does not authenticate", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DecodeAsync_KeyIdSwappedToAnotherHeldKey_DoesNotAuthenticate()
+    {
+        var codec = Codec("a", ("a", KeyA), ("b", KeyA));
+        var encrypted = await EncodeAsync(codec, Plain());
+        encrypted.Metadata[EncryptionPayloadCodec.KeyIdMetadata] = ByteString.CopyFromUtf8("b");
+
+        var failure = await Assert.ThrowsAsync<ApplicationFailureException>(() => DecodeAsync(codec, encrypted));
+
+        Assert.Contains("key 'b'", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(27)]
+    public async Task DecodeAsync_Truncated_NonRetryableFailureNamingTheKey(int length)
+    {
+        var codec = Codec("a", ("a", KeyA));
+        var encrypted = await EncodeAsync(codec, Plain());
+        encrypted.Data = ByteString.CopyFrom(encrypted.Data.Span[..length]);
+
+        var failure = await Assert.ThrowsAsync<ApplicationFailureException>(() => DecodeAsync(codec, encrypted));
+
+        Assert.True(failure.NonRetryable);
+        Assert.Contains("key 'a'", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("truncated", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DecodeAsync_EncryptedWithoutKeyId_NonRetryableFailure()
+    {
+        var codec = Codec("a", ("a", KeyA));
+        var encrypted = await EncodeAsync(codec, Plain());
+        encrypted.Metadata.Remove(EncryptionPayloadCodec.KeyIdMetadata);
+
+        var failure = await Assert.ThrowsAsync<ApplicationFailureException>(() => DecodeAsync(codec, encrypted));
+
+        Assert.True(failure.NonRetryable);
+        Assert.Contains(EncryptionPayloadCodec.KeyIdMetadata, failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DecodeAsync_PayloadNotEncrypted_PassesThroughUnchanged()
+    {
+        var codec = Codec("a", ("a", KeyA));
+        var plain = Plain();
+
+        Assert.Same(plain, await DecodeAsync(codec, plain));
+    }
+}
