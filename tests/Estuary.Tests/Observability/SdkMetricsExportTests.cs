@@ -106,6 +106,7 @@ public sealed class SdkMetricsExportTests(EndToEndFixture fixture)
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         settings["ConnectionStrings:example-db"] = "Host=localhost;Database=unused";
         builder.Configuration.AddInMemoryCollection(settings);
+        builder.Configuration.AddInMemoryCollection(TestEncryption.Settings);
         return builder;
     }
 
@@ -128,7 +129,7 @@ public sealed class SdkMetricsExportTests(EndToEndFixture fixture)
     }
 
     private Task<TemporalClient> ClientAsync() =>
-        TemporalClient.ConnectAsync(new TemporalConnectionOptions { Address = fixture.Address }.ToConnectOptions(new DomainCatalog([new TracedDomain()])));
+        TemporalClient.ConnectAsync(new TemporalConnectionOptions { Address = fixture.Address, Encryption = TestEncryption.Options }.ToConnectOptions(new DomainCatalog([new TracedDomain()])));
 
     private async Task<IHost> StartWorkerAsync(string taskQueue, Dictionary<string, string?> settings)
     {
