@@ -1,6 +1,7 @@
 using Estuary.Cli.Commands;
 using Estuary.Temporal.Configuration;
 using Estuary.Temporal.Domains;
+using Estuary.Temporal.Encryption;
 using Estuary.Worker.Bookings;
 using Estuary.Worker.Example;
 using Estuary.Worker.Payments;
@@ -27,7 +28,7 @@ public static class CliHost
         {
             var endpointsFile = LocalEndpoints.PathFrom(new ConfigurationBuilder().AddEnvironmentVariables().Build());
             var local = LocalEndpoints.Read(endpointsFile);
-            configuration = BuildConfiguration(local);
+            configuration = BuildConfiguration(local, LocalEncryption.UserSecretsFile);
             temporalSources = TemporalSources(local, endpointsFile);
         }
         catch (InvalidOperationException e)
@@ -50,17 +51,21 @@ public static class CliHost
     }
 
     /// <summary>
-    /// Builds the command line's configuration: environment variables over user secrets (the payload encryption keys,
-    /// <c>dotnet user-secrets --project src/Estuary.Cli</c>) over <c>appsettings.json</c>, and, unless an OTLP
-    /// endpoint is configured, the OTLP endpoint, protocol and API key a running local AppHost published in
-    /// <paramref name="localEndpointsFile"/> (<see cref="LocalEndpoints"/>).
+    /// Builds the command line's configuration: environment variables over user secrets (<c>dotnet user-secrets --project
+    /// src/Estuary.Cli</c>) over <c>appsettings.json</c>, and what a running local AppHost published in
+    /// <paramref name="localEndpointsFile"/> (<see cref="LocalEndpoints"/>) for what those do not say: the OTLP endpoint,
+    /// protocol and API key unless an OTLP endpoint is configured, and the workers' payload keys from the AppHost's user
+    /// secrets unless an <c>Estuary:Encryption</c> key is configured.
     /// </summary>
     /// <param name="localEndpointsFile">The AppHost's endpoints file; missing, or left by an AppHost that no longer runs, it adds nothing.</param>
+    /// <param name="userSecretsFile">Resolves a user secrets id to its file; by default the standard user secrets location
+    /// (<see cref="LocalEncryption.UserSecretsFile"/>).</param>
     /// <returns>The configuration.</returns>
     /// <exception cref="InvalidOperationException">The endpoints file exists but cannot be read as one; the message names it.</exception>
-    public static IConfigurationRoot BuildConfiguration(string localEndpointsFile) => BuildConfiguration(LocalEndpoints.Read(localEndpointsFile));
+    public static IConfigurationRoot BuildConfiguration(string localEndpointsFile, Func<string, string>? userSecretsFile = null) =>
+        BuildConfiguration(LocalEndpoints.Read(localEndpointsFile), userSecretsFile ?? LocalEncryption.UserSecretsFile);
 
-    private static IConfigurationRoot BuildConfiguration(LocalEndpoints? local)
+    private static IConfigurationRoot BuildConfiguration(LocalEndpoints? local, Func<string, string> userSecretsFile)
     {
         var own = new ConfigurationBuilder()
             .SetBasePath(AppContext.BaseDirectory)
@@ -68,8 +73,12 @@ public static class CliHost
             .AddUserSecrets(typeof(CliHost).Assembly, optional: true)
             .AddEnvironmentVariables()
             .Build();
+        var encryption = own.GetSection(EncryptionOptions.SectionName);
+        var keysConfigured = encryption[nameof(EncryptionOptions.ActiveKey)] is not null
+            || encryption.GetSection(nameof(EncryptionOptions.Keys)).GetChildren().Any();
         return new ConfigurationBuilder()
             .AddInMemoryCollection(string.IsNullOrWhiteSpace(own[LocalOtlp.EndpointKey]) ? local?.OtlpConfiguration() ?? [] : [])
+            .AddInMemoryCollection(keysConfigured ? [] : local?.EncryptionConfiguration(userSecretsFile) ?? [])
             .AddConfiguration(own)
             .Build();
     }

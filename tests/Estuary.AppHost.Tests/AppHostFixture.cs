@@ -25,6 +25,8 @@ public sealed class AppHostFixture : IAsyncLifetime, IDisposable
     private readonly ConcurrentQueue<string> _logs = new();
     private readonly CancellationTokenSource _watching = new();
 
+    private string UserSecretsFile => Path.Combine(_stateDirectory, "apphost-secrets.json");
+
     public DistributedApplication App { get; private set; } = null!;
 
     /// <summary>Gets the port Temporal is served on (<c>Temporal:Port</c>).</summary>
@@ -33,14 +35,15 @@ public sealed class AppHostFixture : IAsyncLifetime, IDisposable
     /// <summary>Gets the payload encryption key the workers get (the secret parameter <c>payload-key-k1</c>).</summary>
     public string PayloadKey { get; } = Estuary.Temporal.Encryption.PayloadKeyRing.NewKey();
 
-    /// <summary>The configuration <c>estuary</c> reads (<see cref="Estuary.Cli.CliHost.BuildConfiguration(string)"/>), with
-    /// the workers' payload key set as the README tells a user to set it.</summary>
+    /// <summary>The AppHost's user secrets id (its project's <c>UserSecretsId</c>).</summary>
+    public const string UserSecretsId = "estuary-apphost-5b1f0c3e";
+
+    /// <summary>The configuration <c>estuary</c> reads (<see cref="Estuary.Cli.CliHost.BuildConfiguration(string, Func{string, string})"/>),
+    /// with no key given: the AppHost's user secrets, as the endpoints file names them, are a file of this fixture holding
+    /// <see cref="PayloadKey"/> as the AppHost keeps it (the parameter <c>payload-key-k1</c>), not the user's real store.</summary>
     /// <returns>The configuration.</returns>
     public IConfiguration CliConfiguration() =>
-        new ConfigurationBuilder()
-            .AddConfiguration(Estuary.Cli.CliHost.BuildConfiguration(LocalEndpointsFile))
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Estuary:Encryption:ActiveKey"] = "k1", ["Estuary:Encryption:Keys:k1"] = PayloadKey })
-            .Build();
+        Estuary.Cli.CliHost.BuildConfiguration(LocalEndpointsFile, id => id == UserSecretsId ? UserSecretsFile : Path.Combine(_stateDirectory, "no-such-secrets.json"));
 
     /// <summary>Gets a data converter encrypting and decrypting as the workers do.</summary>
     public Temporalio.Converters.DataConverter DataConverter => Temporalio.Converters.DataConverter.Default with
@@ -71,6 +74,7 @@ public sealed class AppHostFixture : IAsyncLifetime, IDisposable
     {
         // Readable by the postgres user the cluster runs as when the tests run as root.
         Directory.CreateDirectory(_stateDirectory);
+        await File.WriteAllTextAsync(UserSecretsFile, $$"""{ "Parameters:payload-key-k1": "{{PayloadKey}}" }""");
         Otlp = await OtlpReceiver.StartAsync();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Estuary_AppHost>(
         [

@@ -80,6 +80,13 @@ public sealed class AppHostTests(AppHostFixture fixture)
             Assert.Equal(fixture.Otlp.Endpoint, root.GetProperty("otlp").GetProperty("endpoint").GetString());
             Assert.Equal("grpc", root.GetProperty("otlp").GetProperty("protocol").GetString());
             Assert.Equal($"x-otlp-api-key={fixture.OtlpApiKey}", root.GetProperty("otlp").GetProperty("headers").GetString());
+
+            // Where the payload keys are, never a key.
+            var encryption = root.GetProperty("encryption");
+            Assert.True(encryption.GetProperty("enabled").GetBoolean());
+            Assert.Equal(AppHostFixture.UserSecretsId, encryption.GetProperty("userSecretsId").GetString());
+            Assert.Equal("k1", encryption.GetProperty("activeKey").GetString());
+            Assert.DoesNotContain(fixture.PayloadKey, file.RootElement.GetRawText(), StringComparison.Ordinal);
         }
 
         if (!OperatingSystem.IsWindows())
@@ -115,8 +122,8 @@ public sealed class AppHostTests(AppHostFixture fixture)
         using var timeout = new CancellationTokenSource(HealthyTimeout);
         await fixture.Log.WaitForAsync(line => line.StartsWith("Estuary is ready.", StringComparison.Ordinal), timeout.Token);
 
-        // The command the README and the ready block give, as typed, on a fresh cluster: nothing created by hand first
-        // but the payload key given to estuary, as the README says.
+        // The command the README and the ready block give, as typed, on a fresh cluster: nothing created or given by hand
+        // first; estuary takes the workers' payload key from the AppHost's user secrets.
         var output = new StringWriter();
         var error = new StringWriter();
         var exitCode = await new EstuaryCommandLine(CliHost.Domains, fixture.CliConfiguration(), output, error,

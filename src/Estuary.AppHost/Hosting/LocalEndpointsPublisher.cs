@@ -1,7 +1,9 @@
+using System.Reflection;
 using System.Text;
 using Aspire.Hosting.ApplicationModel;
 using Estuary.Temporal.Configuration;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.UserSecrets;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -37,7 +39,9 @@ internal sealed class LocalEndpointsPublisher(
                 .Where(r => r is not ParameterResource && !r.HasAnnotationOfType<ExplicitStartupAnnotation>())
                 .Select(r => notifications.WaitForResourceHealthyAsync(r.Name, stoppingToken)));
 
-            var endpoints = LocalEndpoints.OfCurrentProcess(await TemporalAsync(stoppingToken), Otlp(), Dashboard());
+            var encryption = target.Temporal.Annotations.OfType<AppHostPayloadEncryption>().FirstOrDefault()
+                ?.Describe(typeof(LocalEndpointsPublisher).Assembly.GetCustomAttribute<UserSecretsIdAttribute>()?.UserSecretsId);
+            var endpoints = LocalEndpoints.OfCurrentProcess(await TemporalAsync(stoppingToken), Otlp(), Dashboard(), encryption);
             var postgres = WithoutPassword(await target.Postgres.GetConnectionStringAsync(stoppingToken));
             try
             {

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Publishing;
+using Estuary.Temporal.Configuration;
 using Estuary.Temporal.Encryption;
 using Microsoft.Extensions.Configuration;
 
@@ -18,7 +19,7 @@ namespace Aspire.Hosting;
 public static partial class PayloadEncryptionExtensions
 {
     /// <summary>The prefix of a key's parameter name; the key id follows.</summary>
-    public const string KeyParameterPrefix = "payload-key-";
+    public const string KeyParameterPrefix = LocalEncryption.KeyParameterPrefix;
 
     /// <summary>The name of the codec server's access token parameter.</summary>
     public const string CodecTokenParameter = "codec-access-token";
@@ -121,6 +122,13 @@ public static partial class PayloadEncryptionExtensions
 /// <param name="keys">Every key's id and secret parameter.</param>
 public sealed class AppHostPayloadEncryption(string? activeKey, IReadOnlyList<(string Id, ParameterResource Parameter)> keys) : IResourceAnnotation
 {
+    /// <summary>Describes where the keys are for <c>estuary</c> (<see cref="LocalEndpoints"/>): the key ids and the user
+    /// secrets <paramref name="userSecretsId"/> that hold them; never their values.</summary>
+    /// <param name="userSecretsId">The AppHost's user secrets id, if it has one.</param>
+    /// <returns>The description.</returns>
+    public LocalEncryption Describe(string? userSecretsId) =>
+        new(activeKey is not null, userSecretsId, activeKey, keys.Select(k => k.Id).Where(id => id != activeKey).ToList());
+
     /// <summary>Resolves the keys' parameters into the options a client's <see cref="Estuary.Temporal.Configuration.TemporalConnectionOptions.Encryption"/> takes.</summary>
     /// <param name="cancellationToken">Stops waiting for a parameter's value.</param>
     /// <returns>The options, disabled when encryption is off.</returns>

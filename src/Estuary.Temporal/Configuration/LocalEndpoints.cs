@@ -1,13 +1,14 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Estuary.Temporal.Encryption;
 using Microsoft.Extensions.Configuration;
 
 namespace Estuary.Temporal.Configuration;
 
 /// <summary>
-/// What a running local AppHost tells the command-line tools of the same user: where Temporal is and where telemetry
-/// goes (the dashboard's OTLP endpoint and its API key). The AppHost writes it to a per-user file, readable by that user
+/// What a running local AppHost tells the command-line tools of the same user: where Temporal is, where telemetry
+/// goes (the dashboard's OTLP endpoint and its API key) and where its payload keys are kept (never the keys). The AppHost writes it to a per-user file, readable by that user
 /// only, once every resource is healthy, and removes it when it stops; <c>estuary</c> reads it for what flags,
 /// configuration and environment do not say. A file whose AppHost is no longer running is ignored.
 /// </summary>
@@ -16,7 +17,9 @@ namespace Estuary.Temporal.Configuration;
 /// <param name="Temporal">Temporal's frontend.</param>
 /// <param name="Otlp">Where the AppHost's resources export telemetry, or <c>null</c> when nowhere.</param>
 /// <param name="Dashboard">The dashboard's login URL, or <c>null</c> without a dashboard.</param>
-public sealed record LocalEndpoints(int ProcessId, DateTimeOffset ProcessStartTime, LocalTemporal Temporal, LocalOtlp? Otlp, string? Dashboard)
+/// <param name="Encryption">The workers' payload encryption, or <c>null</c> when the AppHost does not say.</param>
+public sealed record LocalEndpoints(
+    int ProcessId, DateTimeOffset ProcessStartTime, LocalTemporal Temporal, LocalOtlp? Otlp, string? Dashboard, LocalEncryption? Encryption = null)
 {
     /// <summary>The configuration key (environment variable <c>Estuary__LocalEndpointsFile</c>) that moves the file.</summary>
     public const string PathKey = "Estuary:LocalEndpointsFile";
@@ -54,11 +57,12 @@ public sealed record LocalEndpoints(int ProcessId, DateTimeOffset ProcessStartTi
     /// <param name="temporal">Temporal's frontend.</param>
     /// <param name="otlp">Where telemetry goes, if anywhere.</param>
     /// <param name="dashboard">The dashboard's login URL, if any.</param>
+    /// <param name="encryption">The workers' payload encryption, if the AppHost configures it.</param>
     /// <returns>The endpoints.</returns>
-    public static LocalEndpoints OfCurrentProcess(LocalTemporal temporal, LocalOtlp? otlp, string? dashboard)
+    public static LocalEndpoints OfCurrentProcess(LocalTemporal temporal, LocalOtlp? otlp, string? dashboard, LocalEncryption? encryption = null)
     {
         using var process = Process.GetCurrentProcess();
-        return new(process.Id, process.StartTime.ToUniversalTime(), temporal, otlp, dashboard);
+        return new(process.Id, process.StartTime.ToUniversalTime(), temporal, otlp, dashboard, encryption);
     }
 
     /// <summary>Reads the file, if a running AppHost wrote it.</summary>
@@ -160,6 +164,48 @@ public sealed record LocalEndpoints(int ProcessId, DateTimeOffset ProcessStartTi
             ? []
             : [new(LocalOtlp.EndpointKey, Otlp.Endpoint), new(LocalOtlp.ProtocolKey, Otlp.Protocol), new(LocalOtlp.HeadersKey, Otlp.Headers)];
 
+    /// <summary>
+    /// The payload encryption configuration (<c>Estuary:Encryption:*</c>) of the workers: off when the AppHost turned it
+    /// off; otherwise the active and retired key ids with the keys the AppHost's user secrets hold (its parameters
+    /// <c>payload-key-&lt;id&gt;</c>), read from <paramref name="userSecretsFile"/>.
+    /// </summary>
+    /// <param name="userSecretsFile">Where the user secrets of <see cref="LocalEncryption.UserSecretsId"/> are, as
+    /// <see cref="LocalEncryption.UserSecretsFile"/> resolves it.</param>
+    /// <returns>Key-value pairs for an in-memory configuration source; none when the AppHost does not say, or its user
+    /// secrets do not hold the active key (keys given to the workers another way).</returns>
+    public IEnumerable<KeyValuePair<string, string?>> EncryptionConfiguration(Func<string, string> userSecretsFile)
+    {
+        var section = EncryptionOptions.SectionName;
+        if (Encryption is null)
+        {
+            return [];
+        }
+
+        if (!Encryption.Enabled)
+        {
+            return [new($"{section}:{nameof(EncryptionOptions.Enabled)}", bool.FalseString)];
+        }
+
+        if (Encryption.UserSecretsId is not { Length: > 0 } id || Encryption.ActiveKey is not { Length: > 0 } active)
+        {
+            return [];
+        }
+
+        var secrets = new ConfigurationBuilder().AddJsonFile(userSecretsFile(id), optional: true).Build();
+        var keys = (Encryption.RetiredKeys ?? []).Prepend(active)
+            .Select(keyId => (Id: keyId, Value: secrets[$"Parameters:{LocalEncryption.KeyParameterPrefix}{keyId}"]))
+            .Where(key => key.Value is { Length: > 0 })
+            .ToList();
+        if (keys.Count == 0 || keys[0].Id != active)
+        {
+            return [];
+        }
+
+        return keys.Select(key => new KeyValuePair<string, string?>($"{section}:{nameof(EncryptionOptions.Keys)}:{key.Id}", key.Value))
+            .Prepend(new($"{section}:{nameof(EncryptionOptions.ActiveKey)}", active))
+            .ToList();
+    }
+
     private bool IsRunning()
     {
         try
@@ -194,4 +240,24 @@ public sealed record LocalOtlp(string Endpoint, string? Protocol, string? Header
 
     /// <summary>The exporter's headers variable.</summary>
     public const string HeadersKey = "OTEL_EXPORTER_OTLP_HEADERS";
+}
+
+/// <summary>
+/// Where a local AppHost keeps the workers' payload keys: the ids of the keys and the user secrets that hold them as the
+/// parameters <c>payload-key-&lt;id&gt;</c>. Never the keys themselves.
+/// </summary>
+/// <param name="Enabled">Whether the workers encrypt payloads.</param>
+/// <param name="UserSecretsId">The AppHost's user secrets id, or <c>null</c> when it has none.</param>
+/// <param name="ActiveKey">The id of the key that encrypts new payloads; <c>null</c> when encryption is off.</param>
+/// <param name="RetiredKeys">The ids of the keys still needed to read older payloads.</param>
+public sealed record LocalEncryption(bool Enabled, string? UserSecretsId, string? ActiveKey, IReadOnlyList<string>? RetiredKeys)
+{
+    /// <summary>The prefix of a key's parameter name; the key id follows.</summary>
+    public const string KeyParameterPrefix = "payload-key-";
+
+    /// <summary>Resolves a user secrets id to its <c>secrets.json</c> in the standard user secrets location.</summary>
+    /// <param name="userSecretsId">The user secrets id.</param>
+    /// <returns>The file's path (it may not exist).</returns>
+    public static string UserSecretsFile(string userSecretsId) =>
+        Microsoft.Extensions.Configuration.UserSecrets.PathHelper.GetSecretsPathFromSecretsId(userSecretsId);
 }

@@ -41,6 +41,60 @@ public sealed class LocalEndpointsFileTests : IDisposable
     }
 
     [Fact]
+    public void EncryptionConfiguration_KeysInTheNamedUserSecrets_ActiveAndRetiredKeysFromThem()
+    {
+        var secrets = Path.Combine(_directory, "secrets.json");
+        File.WriteAllText(secrets, """{ "Parameters:payload-key-k2": "two", "Parameters": { "payload-key-k1": "one" }, "Parameters:payload-key-k3": "three" }""");
+        var endpoints = LocalEndpoints.OfCurrentProcess(new LocalTemporal("localhost:17233", "default", null), null, null,
+            new LocalEncryption(true, "apphost-id", "k2", ["k1"]));
+
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(endpoints.EncryptionConfiguration(id => id == "apphost-id" ? secrets : Path.Combine(_directory, "other.json")))
+            .Build();
+
+        Assert.Equal("k2", configuration["Estuary:Encryption:ActiveKey"]);
+        Assert.Equal("two", configuration["Estuary:Encryption:Keys:k2"]);
+        Assert.Equal("one", configuration["Estuary:Encryption:Keys:k1"]);
+        Assert.Null(configuration["Estuary:Encryption:Keys:k3"]);
+    }
+
+    [Fact]
+    public void EncryptionConfiguration_ActiveKeyNotInTheUserSecrets_NothingAdded()
+    {
+        var secrets = Path.Combine(_directory, "secrets.json");
+        File.WriteAllText(secrets, """{ "Parameters:payload-key-k1": "one" }""");
+        var endpoints = LocalEndpoints.OfCurrentProcess(new LocalTemporal("localhost:17233", "default", null), null, null,
+            new LocalEncryption(true, "apphost-id", "k2", ["k1"]));
+
+        Assert.Empty(endpoints.EncryptionConfiguration(_ => secrets));
+        Assert.Empty(endpoints.EncryptionConfiguration(_ => Path.Combine(_directory, "missing.json")));
+    }
+
+    [Fact]
+    public void EncryptionConfiguration_EncryptionOffInTheAppHost_OffHereToo()
+    {
+        var endpoints = LocalEndpoints.OfCurrentProcess(new LocalTemporal("localhost:17233", "default", null), null, null,
+            new LocalEncryption(false, "apphost-id", null, []));
+
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(endpoints.EncryptionConfiguration(_ => throw new InvalidOperationException("not read"))).Build();
+
+        Assert.Equal("False", configuration["Estuary:Encryption:Enabled"]);
+    }
+
+    [Fact]
+    public void Write_WithEncryption_NamesTheUserSecretsAndKeyIdsOnly()
+    {
+        LocalEndpoints.OfCurrentProcess(new LocalTemporal("localhost:17233", "default", null), null, null,
+            new LocalEncryption(true, "apphost-id", "k2", ["k1"])).Write(FilePath);
+
+        var read = LocalEndpoints.Read(FilePath);
+
+        Assert.Equal("apphost-id", read?.Encryption?.UserSecretsId);
+        Assert.Equal("k2", read?.Encryption?.ActiveKey);
+        Assert.Equal(["k1"], read?.Encryption?.RetiredKeys ?? []);
+    }
+
+    [Fact]
     public void TemporalSources_FileAndTemporalsOwnEnvironmentAndAnEstuaryKey_FileIsTheLastResort()
     {
         LocalEndpoints.OfCurrentProcess(new LocalTemporal("localhost:17233", "estuary-local", null), null, null).Write(FilePath);

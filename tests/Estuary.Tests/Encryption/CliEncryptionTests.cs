@@ -1,6 +1,10 @@
+using Estuary.Cli;
 using Estuary.Cli.Commands;
+using Estuary.Temporal.Configuration;
+using Estuary.Temporal.Encryption;
 using Estuary.Tests.Commands;
 using Estuary.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Temporalio.Exceptions;
 
@@ -50,6 +54,54 @@ public sealed class CliEncryptionTests(EndToEndFixture fixture)
         Assert.Equal(RpcException.StatusCode.NotFound, missing.Code);
     }
 
+    [Fact]
+    public async Task WorkflowResult_KeyOnlyInTheAppHostsUserSecrets_PrintsTheDecryptedResult()
+    {
+        var (workflowId, customer) = await CompletedWelcomeAsync();
+        using var appHost = new LocalAppHost(withKey: true);
+
+        var (exitCode, output, error) = await CommandLineRunner.RunAsync(
+            [new CustomersDomain()], appHost.Settings, "workflow", "result", workflowId, "--address", fixture.Address);
+
+        Assert.True(exitCode == EstuaryCommandLine.Success, error);
+        Assert.Contains(customer.Email, output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Trigger_KeyOnlyInTheAppHostsUserSecrets_StartsTheWorkflowEncryptedWithIt()
+    {
+        var workflowId = $"welcome-{Guid.NewGuid():N}";
+        using var appHost = new LocalAppHost(withKey: true);
+
+        var (exitCode, _, error) = await CommandLineRunner.RunAsync(
+            [new CustomersDomain()],
+            appHost.Settings,
+            "trigger", "customers", "welcome", """{"name":"Ada","email":"ada@example.com","paymentReference":"PAY-1"}""", "--id", workflowId, "--address", fixture.Address);
+
+        Assert.True(exitCode == EstuaryCommandLine.Success, error);
+        var started = await fixture.Client.GetWorkflowHandle(workflowId).FetchHistoryAsync();
+        var input = started.Events.First().WorkflowExecutionStartedEventAttributes.Input.Payloads_[0];
+        Assert.Equal(TestEncryption.KeyId, input.Metadata[EncryptionPayloadCodec.KeyIdMetadata].ToStringUtf8());
+        await fixture.Client.GetWorkflowHandle(workflowId).TerminateAsync();
+    }
+
+    [Fact]
+    public async Task Trigger_AppHostsUserSecretsWithoutTheKey_ExitsTwoNamingTheKeysAndStartsNothing()
+    {
+        var workflowId = $"welcome-{Guid.NewGuid():N}";
+        using var appHost = new LocalAppHost(withKey: false);
+
+        var (exitCode, _, error) = await CommandLineRunner.RunAsync(
+            [new CustomersDomain()],
+            appHost.Settings,
+            "trigger", "customers", "welcome", """{"name":"Ada","email":"ada@example.com","paymentReference":"PAY-1"}""", "--id", workflowId, "--address", fixture.Address);
+
+        Assert.Equal(EstuaryCommandLine.Usage, exitCode);
+        Assert.StartsWith("error: Payloads are encrypted and no key is configured here", error, StringComparison.Ordinal);
+        var missing = await Assert.ThrowsAsync<RpcException>(() => fixture.Client.GetWorkflowHandle(workflowId).DescribeAsync());
+        Assert.Equal(RpcException.StatusCode.NotFound, missing.Code);
+    }
+
     private async Task<(string WorkflowId, Customer Customer)> CompletedWelcomeAsync()
     {
         var taskQueue = $"customers-{Guid.NewGuid():N}";
@@ -62,5 +114,32 @@ public sealed class CliEncryptionTests(EndToEndFixture fixture)
         await handle.GetResultAsync();
         await worker.StopAsync();
         return (handle.Id, customer);
+    }
+
+    // A running AppHost's endpoints file naming its user secrets, which hold (or not) the workers' key as the parameter
+    // payload-key-<id>; the command line's configuration is what CliHost builds from them, no key given by hand.
+    private sealed class LocalAppHost : IDisposable
+    {
+        private const string SecretsId = "estuary-apphost-test";
+        private readonly string _directory = Directory.CreateTempSubdirectory("estuary-apphost-").FullName;
+
+        public LocalAppHost(bool withKey)
+        {
+            var endpoints = Path.Combine(_directory, "local.json");
+            LocalEndpoints.OfCurrentProcess(new LocalTemporal("localhost:1", "default", null), null, null,
+                new LocalEncryption(true, SecretsId, TestEncryption.KeyId, [])).Write(endpoints);
+            var secrets = Path.Combine(_directory, "secrets.json");
+            File.WriteAllText(secrets, withKey
+                ? $$"""{ "Parameters": { "{{LocalEncryption.KeyParameterPrefix}}{{TestEncryption.KeyId}}": "{{TestEncryption.Key}}" } }"""
+                : "{}");
+            var configuration = CliHost.BuildConfiguration(endpoints, id => id == SecretsId ? secrets : Path.Combine(_directory, "none.json"));
+            Settings = new CommandLineSettings(
+                configuration.AsEnumerable().Where(kv => kv.Key.StartsWith(EncryptionOptions.SectionName, StringComparison.Ordinal)).ToDictionary(),
+                WithTestKey: false);
+        }
+
+        public CommandLineSettings Settings { get; }
+
+        public void Dispose() => Directory.Delete(_directory, recursive: true);
     }
 }
