@@ -15,9 +15,10 @@ namespace Estuary.Monitoring.Bench;
 /// <param name="Monitored">The runtime AddEstuaryWorker uses (<see cref="TemporalSdkMetrics.CreateRuntime"/>).</param>
 /// <param name="Discarding">A runtime whose SDK metrics go to a meter that drops them (<see cref="DiscardingSdkMeter"/>).</param>
 /// <param name="Control">A second runtime without metrics, for <see cref="Monitors.Control"/>.</param>
+/// <param name="Otlp">The runtime AddEstuaryWorker uses with <c>Estuary:Telemetry:SdkMetrics=Otlp</c>: the SDK core exports to the sink itself.</param>
 /// <param name="Pipeline">The process's OpenTelemetry pipeline, built once as a worker's service defaults build it; a
 /// round with monitoring off feeds it nothing.</param>
-internal sealed record Runtimes(TemporalRuntime Plain, TemporalRuntime Monitored, TemporalRuntime Discarding, TemporalRuntime Control, MonitoringPipeline Pipeline);
+internal sealed record Runtimes(TemporalRuntime Plain, TemporalRuntime Monitored, TemporalRuntime Discarding, TemporalRuntime Control, TemporalRuntime Otlp, MonitoringPipeline Pipeline);
 
 /// <summary>The parts of monitoring a round switches on.</summary>
 [Flags]
@@ -44,8 +45,14 @@ internal enum Monitors
     /// <summary>Example scenario: the SQL as Npgsql's spans (<c>Estuary:Telemetry:Sql=Spans</c>) instead of events.</summary>
     SqlSpans = 32,
 
+    /// <summary>The SDK's own metrics, exported over OTLP by the SDK core itself (<c>Estuary:Telemetry:SdkMetrics=Otlp</c>).</summary>
+    SdkMetricsOtlp = 64,
+
     /// <summary>Everything AddEstuaryWorker installs.</summary>
     All = Tracing | LogsAndMetrics | SdkMetrics,
+
+    /// <summary>Everything, the SDK's metrics exported by the SDK core (<c>Estuary:Telemetry:SdkMetrics=Otlp</c>).</summary>
+    AllOtlp = Tracing | LogsAndMetrics | SdkMetricsOtlp,
 
     /// <summary>Example scenario: everything, the SQL as spans (what a worker has with <c>Estuary:Telemetry:Sql=Spans</c>).</summary>
     AllWithSqlSpans = All | SqlSpans,
@@ -94,6 +101,7 @@ internal sealed class ChainRun : IModeRun
             // As AddEstuaryWorker connects (Temporal:Compression=Auto): no compression to a server on this machine.
             GrpcCompression = new EstuaryConnection { Address = address }.ResolveGrpcCompression(),
             Runtime = monitors.HasFlag(Monitors.SdkMetrics) ? runtimes.Monitored
+                : monitors.HasFlag(Monitors.SdkMetricsOtlp) ? runtimes.Otlp
                 : monitors.HasFlag(Monitors.SdkMetricsDiscarded) ? runtimes.Discarding
                 : monitors.HasFlag(Monitors.Control) ? runtimes.Control : runtimes.Plain,
         };

@@ -66,6 +66,7 @@ internal sealed class ExampleRun : IModeRun
         {
             builder.Configuration.AddInMemoryCollection(MonitoringPipeline.Settings(sink));
             builder.Configuration[SqlTelemetrySetting.ConfigurationKey] = monitors.HasFlag(Monitors.SqlSpans) ? nameof(SqlTelemetry.Spans) : null;
+            builder.Configuration[SdkMetricsSetting.ConfigurationKey] = monitors.HasFlag(Monitors.SdkMetricsOtlp) ? nameof(SdkMetricsExport.Otlp) : null;
             MonitoringPipeline.AddTo(builder);
 
             // Isolation, not a setting of the pipeline measured: a monitored host's listeners see the whole process, so
@@ -83,7 +84,7 @@ internal sealed class ExampleRun : IModeRun
             });
         }
 
-        if (!monitors.HasFlag(Monitors.SdkMetrics))
+        if (!monitors.HasFlag(Monitors.SdkMetrics) && !monitors.HasFlag(Monitors.SdkMetricsOtlp))
         {
             // Registered first, so AddEstuaryWorker keeps it: a runtime without metrics.
             builder.Services.AddSingleton(new TemporalRuntime(new TemporalRuntimeOptions()));

@@ -5,6 +5,7 @@ using Estuary.DevServer;
 using Estuary.Monitoring.Bench;
 using Estuary.Temporal.Monitoring;
 using Estuary.Testing;
+using Microsoft.Extensions.Configuration;
 using Temporalio.Runtime;
 
 // Throughput with monitoring off and on, in one process against the embedded server. Every round runs each mode once,
@@ -15,7 +16,8 @@ using Temporalio.Runtime;
 //                      ExampleWorkflow on a real PostgreSQL, through AddEstuaryWorker
 //   --breakdown        trivial: also each part of monitoring alone and the SDK's metrics into a meter that drops them
 //   --modes A,B,...    only the modes named (the first is the reference), e.g. --modes None,SdkMetrics; the example
-//                      scenario takes one monitored mode a run: All, AllWithSqlSpans, Tracing, LogsAndMetrics or SdkMetrics
+//                      scenario takes one monitored mode a run: All, AllOtlp, AllWithSqlSpans, Tracing, LogsAndMetrics,
+//                      SdkMetrics or SdkMetricsOtlp (the *Otlp modes: the SDK core exports its metrics to the sink itself)
 //   --warmup K         at least K unmeasured rounds first (default 6), more while the JIT still compiles
 //   --hot-paths        first time monitoring's per-activity work alone, without a server
 //   --timeline         print when each measured round ran (monotonic clock), for bench/monitoring-perf-share.sh
@@ -61,8 +63,8 @@ if (valued.TryGetValue("--warmup", out var w) && !int.TryParse(w, NumberStyles.N
 }
 
 Monitors[] known = example
-    ? [Monitors.None, Monitors.All, Monitors.AllWithSqlSpans, Monitors.Tracing, Monitors.LogsAndMetrics, Monitors.SdkMetrics, Monitors.Control]
-    : [Monitors.None, Monitors.All, Monitors.Tracing, Monitors.LogsAndMetrics, Monitors.SdkMetrics, Monitors.SdkMetricsDiscarded, Monitors.Control];
+    ? [Monitors.None, Monitors.All, Monitors.AllOtlp, Monitors.AllWithSqlSpans, Monitors.Tracing, Monitors.LogsAndMetrics, Monitors.SdkMetrics, Monitors.SdkMetricsOtlp, Monitors.Control]
+    : [Monitors.None, Monitors.All, Monitors.AllOtlp, Monitors.Tracing, Monitors.LogsAndMetrics, Monitors.SdkMetrics, Monitors.SdkMetricsOtlp, Monitors.SdkMetricsDiscarded, Monitors.Control];
 Monitors[] modes = example ? [Monitors.None, Monitors.All, Monitors.Control]
     : options.Contains("--breakdown") ? known
     : [Monitors.None, Monitors.SdkMetrics, Monitors.All, Monitors.Control];
@@ -116,6 +118,10 @@ else
         TemporalSdkMetrics.CreateRuntime(),
         DiscardingSdkMeter.CreateRuntime(),
         new TemporalRuntime(new TemporalRuntimeOptions()),
+        new TemporalRuntime(TemporalSdkMetrics.RuntimeOptions(new ConfigurationBuilder()
+            .AddInMemoryCollection(MonitoringPipeline.Settings(sink))
+            .AddInMemoryCollection(new Dictionary<string, string?> { [SdkMetricsSetting.ConfigurationKey] = nameof(SdkMetricsExport.Otlp) })
+            .Build())),
         pipeline);
     Console.WriteLine($"{rounds} rounds, {workflows} workflows x {activities} activities per round and mode, {Environment.ProcessorCount} cores, load average {LoadAverage()}");
     foreach (var mode in modes)
@@ -198,6 +204,9 @@ Console.WriteLine("paired ratios (median, IQR):");
 Report(Monitors.None, Monitors.All, example ? "everything on against off (target <= 1.03)" : "everything on against off");
 Report(Monitors.SdkMetrics, Monitors.All, "Estuary's share: everything on against the SDK's metrics only (target <= 1.03)");
 Report(Monitors.None, Monitors.SdkMetrics, "the SDK's share: its metrics bridged against off");
+Report(Monitors.None, Monitors.AllOtlp, "everything on, the SDK's metrics exported by the SDK core, against off");
+Report(Monitors.SdkMetricsOtlp, Monitors.AllOtlp, "Estuary's share with the SDK's metrics exported by the SDK core");
+Report(Monitors.AllOtlp, Monitors.All, "the SDK's metrics bridged against exported by the SDK core, everything else on");
 Report(Monitors.None, Monitors.Control, "Control against off: the method's bias and noise");
 
 if (!example)

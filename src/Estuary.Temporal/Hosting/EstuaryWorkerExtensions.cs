@@ -42,7 +42,7 @@ public static class EstuaryWorkerExtensions
     /// (<see cref="ScheduleReconciler"/>, unless <c>Estuary:Worker:ReconcileSchedules</c> is false); runs one hosted worker per
     /// task queue with one DI scope per activity execution and the tracing (from the client), heartbeat, monitoring,
     /// activity-defaults and transactional interceptors, the
-    /// SDK's metrics bridged to <see cref="EstuaryTelemetry.SdkMeterName"/>; adds the health checks
+    /// SDK's metrics bridged to <see cref="EstuaryTelemetry.SdkMeterName"/> (or as <see cref="SdkMetricsSetting.ConfigurationKey"/> says); adds the health checks
     /// <see cref="TemporalHealthCheckName"/> and <see cref="WorkerHealthCheckName"/>; registers the served workflows' <see cref="WorkflowCatalog"/>, which
     /// <c>MapWorkflowCatalog</c> serves.
     /// </summary>
@@ -59,6 +59,7 @@ public static class EstuaryWorkerExtensions
         var temporal = TemporalConnectionOptions.FromConfiguration(builder.Configuration);
         temporal.Encryption?.Validate();
         var served = worker.ServedDomains(catalog);
+        var runtimeOptions = TemporalSdkMetrics.RuntimeOptions(builder.Configuration);
 
         builder.Services.TryAddSingleton(catalog);
         builder.Services.AddSingleton(Options.Options.Create(worker));
@@ -69,8 +70,9 @@ public static class EstuaryWorkerExtensions
         }
 
         // The client's tracing interceptor is a worker interceptor too: the workers built on this client use it,
-        // outermost, so the monitoring logs run inside the spans. Its runtime bridges the SDK's metrics.
-        builder.Services.TryAddSingleton(_ => TemporalSdkMetrics.CreateRuntime());
+        // outermost, so the monitoring logs run inside the spans. Its runtime sends the SDK's metrics where
+        // Estuary:Telemetry:SdkMetrics says.
+        builder.Services.TryAddSingleton(_ => new TemporalRuntime(runtimeOptions));
         // One identity, set on the client and on every worker, so the health check looks for the name the workers
         // really poll with (the SDK's own default form, pid@host).
         var identity = $"{Environment.ProcessId}@{System.Net.Dns.GetHostName()}";

@@ -1,4 +1,6 @@
 using System.Diagnostics.Metrics;
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
 using Temporalio.Runtime;
 
 namespace Estuary.Temporal.Monitoring;
@@ -20,21 +22,78 @@ public sealed class TemporalSdkMetrics : ICustomMetricMeter
     /// <summary>Creates a Temporal runtime whose metrics go to <see cref="EstuaryTelemetry.SdkMeter"/>. A runtime is a
     /// thread pool of its own: create one per process and share it between clients.</summary>
     /// <returns>The runtime.</returns>
-    public static TemporalRuntime CreateRuntime() =>
-        new(new TemporalRuntimeOptions
+    public static TemporalRuntime CreateRuntime() => new(BridgeOptions());
+
+    /// <summary>The options of the Temporal runtime that sends the SDK's metrics where <see cref="SdkMetricsSetting.ConfigurationKey"/>
+    /// says (<see cref="SdkMetricsExport"/>). Read and checked at start; the runtime itself is created later, once per process.</summary>
+    /// <param name="configuration">The configuration root (the <c>OTEL_…</c> variables included).</param>
+    /// <returns>The runtime options.</returns>
+    /// <exception cref="InvalidOperationException">The setting, or what <see cref="SdkMetricsExport.Otlp"/> needs, is invalid; the message names the key.</exception>
+    public static TemporalRuntimeOptions RuntimeOptions(IConfiguration configuration) => SdkMetricsSetting.FromConfiguration(configuration) switch
+    {
+        SdkMetricsExport.Otlp => OtlpOptions(configuration),
+        SdkMetricsExport.None => new TemporalRuntimeOptions(),
+        _ => BridgeOptions(),
+    };
+
+    private static TemporalRuntimeOptions BridgeOptions() => new()
+    {
+        Telemetry = new TelemetryOptions
         {
-            Telemetry = new TelemetryOptions
+            Metrics = new MetricsOptions
             {
-                Metrics = new MetricsOptions
+                CustomMetricMeter = new TemporalSdkMetrics(EstuaryTelemetry.SdkMeter),
+                CustomMetricMeterOptions = new CustomMetricMeterOptions
                 {
-                    CustomMetricMeter = new TemporalSdkMetrics(EstuaryTelemetry.SdkMeter),
-                    CustomMetricMeterOptions = new CustomMetricMeterOptions
-                    {
-                        HistogramDurationFormat = CustomMetricMeterOptions.DurationFormat.FloatSeconds,
-                    },
+                    HistogramDurationFormat = CustomMetricMeterOptions.DurationFormat.FloatSeconds,
                 },
             },
-        });
+        },
+    };
+
+    // The SDK core's exporter speaks OTLP/gRPC only (in 1.22.0 its Http protocol still sends gRPC), trusts the system's
+    // certificate roots (SSL_CERT_FILE, SSL_CERT_DIR) and reads OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES itself.
+    private static TemporalRuntimeOptions OtlpOptions(IConfiguration configuration)
+    {
+        const string Endpoint = "OTEL_EXPORTER_OTLP_ENDPOINT", Protocol = "OTEL_EXPORTER_OTLP_PROTOCOL", Headers = "OTEL_EXPORTER_OTLP_HEADERS", Interval = "OTEL_METRIC_EXPORT_INTERVAL";
+        var why = $"Configuration key '{SdkMetricsSetting.ConfigurationKey}' is Otlp";
+        if (!Uri.TryCreate(configuration[Endpoint], UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+        {
+            throw new InvalidOperationException($"{why}: '{Endpoint}' must be an http or https URL, got '{configuration[Endpoint]}'.");
+        }
+
+        if (configuration[Protocol] is { } protocol && !string.IsNullOrWhiteSpace(protocol) && protocol.Trim() != "grpc")
+        {
+            throw new InvalidOperationException($"{why}: the Temporal SDK exports over OTLP/gRPC only, but '{Protocol}' is '{protocol}'.");
+        }
+
+        if (configuration.GetSection(DurationHistograms.SectionName).GetChildren().FirstOrDefault(i => i.Key.StartsWith("temporal_", StringComparison.Ordinal)) is { } histogram)
+        {
+            throw new InvalidOperationException($"{why}: the SDK's histograms keep the SDK's own boundaries, so '{histogram.Path}' applies only with Bridge.");
+        }
+
+        var headers = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in (configuration[Headers] ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                throw new InvalidOperationException($"{why}: '{Headers}' must be comma-separated name=value pairs, got '{pair}'.");
+            }
+
+            headers[pair[..equals].Trim()] = Uri.UnescapeDataString(pair[(equals + 1)..].Trim());
+        }
+
+        var options = new OpenTelemetryOptions(url) { Headers = headers, UseSecondsForDuration = true };
+        if (configuration[Interval] is { } interval && !string.IsNullOrWhiteSpace(interval))
+        {
+            options.MetricsExportInterval = int.TryParse(interval, NumberStyles.None, CultureInfo.InvariantCulture, out var milliseconds) && milliseconds > 0
+                ? TimeSpan.FromMilliseconds(milliseconds)
+                : throw new InvalidOperationException($"{why}: '{Interval}' must be a positive number of milliseconds, got '{interval}'.");
+        }
+
+        return new TemporalRuntimeOptions { Telemetry = new TelemetryOptions { Metrics = new MetricsOptions(options) } };
+    }
 
     /// <inheritdoc />
     public ICustomMetricCounter<T> CreateCounter<T>(string name, string? unit, string? description)

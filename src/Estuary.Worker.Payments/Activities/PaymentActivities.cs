@@ -1,5 +1,6 @@
 using Estuary.Temporal.Activities;
 using Estuary.Worker.Payments.Data;
+using Estuary.Worker.Payments.Workflows;
 using Microsoft.EntityFrameworkCore;
 using Temporalio.Activities;
 using Temporalio.Exceptions;
@@ -10,7 +11,15 @@ namespace Estuary.Worker.Payments.Activities;
 /// <param name="Reference">The payer's reference, unique across payments.</param>
 /// <param name="AmountMinor">The amount in the currency's minor unit (cents); positive.</param>
 /// <param name="Currency">The ISO 4217 currency code, e.g. <c>EUR</c>.</param>
-public sealed record RecordPaymentInput(string Reference, long AmountMinor, string Currency);
+/// <param name="Payee">Who the payment is for (a practitioner's reference), when it is to be paid on: the nightly payout
+/// batch pays it out to them; <c>null</c> when it is not.</param>
+public sealed record RecordPaymentInput(string Reference, long AmountMinor, string Currency, string? Payee = null);
+
+/// <summary>Which recorded payments to pay out: those recorded after <paramref name="After"/>, up to and including
+/// <paramref name="Until"/>, that name a payee.</summary>
+/// <param name="After">The previous batch's <paramref name="Until"/>; <c>null</c> for every payment recorded so far.</param>
+/// <param name="Until">The end of the window.</param>
+public sealed record RecordedPaymentsInput(DateTimeOffset? After, DateTimeOffset Until);
 
 /// <summary>A recorded payment.</summary>
 /// <param name="PaymentId">The payment id.</param>
@@ -48,12 +57,40 @@ public sealed class PaymentActivities(PaymentsDbContext db, TimeProvider time)
             Reference = input.Reference,
             AmountMinor = input.AmountMinor,
             Currency = input.Currency,
+            Payee = input.Payee,
             RecordedAt = time.GetUtcNow(),
         };
         db.Payments.Add(payment);
         await db.SaveChangesAsync(cancellationToken);
         return new PaymentRecorded(payment.Id, payment.Reference, payment.Status, payment.RecordedAt);
     }
+
+    /// <summary>
+    /// Lists the payouts owed for the payments recorded in a window: one per payment that names a payee, item id
+    /// <c>payment-{id}</c>, in the order they were recorded. Reads only.
+    /// </summary>
+    /// <param name="input">The window.</param>
+    /// <returns>The payouts to make.</returns>
+    [Activity("list_recorded_payouts")]
+    public async Task<IReadOnlyList<PayoutItem>> ListRecordedPayoutsAsync(RecordedPaymentsInput input)
+    {
+        var cancellationToken = ActivityExecutionContext.Current.CancellationToken;
+        var recorded = db.Payments.AsNoTracking().Where(p => p.Payee != null && p.RecordedAt <= input.Until);
+        if (input.After is { } after)
+        {
+            recorded = recorded.Where(p => p.RecordedAt > after);
+        }
+
+        var payments = await recorded.OrderBy(p => p.RecordedAt).ThenBy(p => p.Id)
+            .Select(p => new { p.Id, p.Payee, p.AmountMinor, p.Currency })
+            .ToListAsync(cancellationToken);
+        return payments.Select(p => new PayoutItem(PayoutItemId(p.Id), p.Payee!, p.AmountMinor, p.Currency)).ToList();
+    }
+
+    /// <summary>The item id a recorded payment is paid out under.</summary>
+    /// <param name="paymentId">The payment.</param>
+    /// <returns>The item id.</returns>
+    public static string PayoutItemId(int paymentId) => $"payment-{paymentId.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 
     private static void Validate(RecordPaymentInput input)
     {
@@ -70,6 +107,11 @@ public sealed class PaymentActivities(PaymentsDbContext db, TimeProvider time)
         if (input.Currency is not { Length: 3 } || !input.Currency.All(char.IsAsciiLetterUpper))
         {
             throw Invalid($"A currency must be a three-letter ISO 4217 code, got '{input.Currency}'");
+        }
+
+        if (input.Payee is { } payee && (string.IsNullOrWhiteSpace(payee) || payee.Length > 100))
+        {
+            throw Invalid("A payee must have 1 to 100 characters");
         }
     }
 

@@ -18,6 +18,10 @@ public sealed class Payment
     /// <summary>Gets or sets the ISO 4217 currency code.</summary>
     public required string Currency { get; set; }
 
+    /// <summary>Gets or sets who the payment is for (a practitioner's reference), when it is paid on to someone: the nightly
+    /// payout batch pays it out to them.</summary>
+    public string? Payee { get; set; }
+
     /// <summary>Gets or sets the status.</summary>
     public string Status { get; set; } = RecordedStatus;
 

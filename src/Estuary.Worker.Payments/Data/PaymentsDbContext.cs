@@ -25,10 +25,12 @@ public sealed class PaymentsDbContext(DbContextOptions<PaymentsDbContext> option
             payment.ToTable("payments");
             payment.HasKey(p => p.Id);
             payment.HasIndex(p => p.Reference).IsUnique();
+            payment.HasIndex(p => p.RecordedAt);
             payment.Property(p => p.Id).HasColumnName("id").UseIdentityByDefaultColumn();
             payment.Property(p => p.Reference).HasColumnName("reference").HasMaxLength(100);
             payment.Property(p => p.AmountMinor).HasColumnName("amount_minor");
             payment.Property(p => p.Currency).HasColumnName("currency").HasMaxLength(3).IsFixedLength();
+            payment.Property(p => p.Payee).HasColumnName("payee").HasMaxLength(100);
             payment.Property(p => p.Status).HasColumnName("status").HasMaxLength(50);
             payment.Property(p => p.RecordedAt).HasColumnName("recorded_at");
         });

@@ -18,21 +18,22 @@ public sealed class MetricsEndToEndTests(EndToEndFixture fixture)
     public async Task Run_ActivityRetriedOnce_CountsAndTimesEachAttemptAndTheWorkflowByDomainTypeAndOutcome()
     {
         var taskQueue = $"metrics-{Guid.NewGuid():N}";
-        using var host = await StartWorkerAsync(taskQueue);
+        var domain = new TracedDomain($"metrics{Guid.NewGuid():N}");
+        using var host = await StartWorkerAsync(taskQueue, domain);
 
         await (await ClientAsync()).ExecuteWorkflowAsync((RetriedWorkflow wf) => wf.RunAsync("counted"), new($"metrics-{Guid.NewGuid():N}", taskQueue));
 
         var metrics = _capture.CollectMetrics(host.Services);
-        Assert.Equal(2, Sum(metrics, "estuary.executions.started", "activity", "traced_fail_first_attempt"));
-        Assert.Equal(1, Sum(metrics, "estuary.executions.completed", "activity", "traced_fail_first_attempt"));
-        Assert.Equal(1, Sum(metrics, "estuary.executions.failed", "activity", "traced_fail_first_attempt", Outcome.Failed));
-        Assert.Equal(1, Sum(metrics, "estuary.executions.completed", "activity", "traced_echo"));
-        Assert.Equal(0, Sum(metrics, "estuary.executions.failed", "activity", "traced_echo"));
-        Assert.Equal(1, Sum(metrics, "estuary.executions.started", "workflow", "RetriedWorkflow"));
-        Assert.Equal(1, Sum(metrics, "estuary.executions.completed", "workflow", "RetriedWorkflow"));
-        Assert.Equal(1, Count(metrics, "estuary.executions.duration", "activity", "traced_fail_first_attempt", Outcome.Failed));
-        Assert.Equal(1, Count(metrics, "estuary.executions.duration", "activity", "traced_fail_first_attempt", Outcome.Completed));
-        Assert.Equal(1, Count(metrics, "estuary.executions.duration", "workflow", "RetriedWorkflow", Outcome.Completed));
+        Assert.Equal(2, Sum(metrics, "estuary.executions.started", domain, "activity", "traced_fail_first_attempt"));
+        Assert.Equal(1, Sum(metrics, "estuary.executions.completed", domain, "activity", "traced_fail_first_attempt"));
+        Assert.Equal(1, Sum(metrics, "estuary.executions.failed", domain, "activity", "traced_fail_first_attempt", Outcome.Failed));
+        Assert.Equal(1, Sum(metrics, "estuary.executions.completed", domain, "activity", "traced_echo"));
+        Assert.Equal(0, Sum(metrics, "estuary.executions.failed", domain, "activity", "traced_echo"));
+        Assert.Equal(1, Sum(metrics, "estuary.executions.started", domain, "workflow", "RetriedWorkflow"));
+        Assert.Equal(1, Sum(metrics, "estuary.executions.completed", domain, "workflow", "RetriedWorkflow"));
+        Assert.Equal(1, Count(metrics, "estuary.executions.duration", domain, "activity", "traced_fail_first_attempt", Outcome.Failed));
+        Assert.Equal(1, Count(metrics, "estuary.executions.duration", domain, "activity", "traced_fail_first_attempt", Outcome.Completed));
+        Assert.Equal(1, Count(metrics, "estuary.executions.duration", domain, "workflow", "RetriedWorkflow", Outcome.Completed));
         Assert.Equal("s", metrics["estuary.executions.duration"].Unit);
     }
 
@@ -40,7 +41,7 @@ public sealed class MetricsEndToEndTests(EndToEndFixture fixture)
     public async Task Run_Workflow_TheTemporalSdkMetricsOfTheWorkerReachTheSamePipeline()
     {
         var taskQueue = $"sdk-metrics-{Guid.NewGuid():N}";
-        using var host = await StartWorkerAsync(taskQueue);
+        using var host = await StartWorkerAsync(taskQueue, new TracedDomain());
 
         await (await ClientAsync()).ExecuteWorkflowAsync((RetriedWorkflow wf) => wf.RunAsync("sdk"), new($"sdk-metrics-{Guid.NewGuid():N}", taskQueue));
 
@@ -65,7 +66,7 @@ public sealed class MetricsEndToEndTests(EndToEndFixture fixture)
     public async Task Run_BoundariesConfiguredForAnSdkHistogram_ThatHistogramIsExportedInThemAndEstuarysInTheDefaults()
     {
         var taskQueue = $"sdk-buckets-{Guid.NewGuid():N}";
-        using var host = await StartWorkerAsync(taskQueue, ("Estuary:Telemetry:Histograms:temporal_activity_execution_latency:Boundaries", "0.01,0.1,1"));
+        using var host = await StartWorkerAsync(taskQueue, new TracedDomain(), ("Estuary:Telemetry:Histograms:temporal_activity_execution_latency:Boundaries", "0.01,0.1,1"));
 
         await (await ClientAsync()).ExecuteWorkflowAsync((RetriedWorkflow wf) => wf.RunAsync("buckets"), new($"sdk-buckets-{Guid.NewGuid():N}", taskQueue));
 
@@ -90,15 +91,15 @@ public sealed class MetricsEndToEndTests(EndToEndFixture fixture)
         return bounds;
     }
 
-    private static long Sum(IReadOnlyDictionary<string, MetricSnapshot> metrics, string name, string kind, string type, string? outcome = null) =>
-        !metrics.TryGetValue(name, out var metric) ? 0 : Points(metric, kind, type, outcome).Sum(p => p.GetSumLong());
+    private static long Sum(IReadOnlyDictionary<string, MetricSnapshot> metrics, string name, TracedDomain domain, string kind, string type, string? outcome = null) =>
+        !metrics.TryGetValue(name, out var metric) ? 0 : Points(metric, domain, kind, type, outcome).Sum(p => p.GetSumLong());
 
-    private static long Count(IReadOnlyDictionary<string, MetricSnapshot> metrics, string name, string kind, string type, string outcome) =>
-        Points(metrics[name], kind, type, outcome).Sum(p => p.GetHistogramCount());
+    private static long Count(IReadOnlyDictionary<string, MetricSnapshot> metrics, string name, TracedDomain domain, string kind, string type, string outcome) =>
+        Points(metrics[name], domain, kind, type, outcome).Sum(p => p.GetHistogramCount());
 
-    private static IEnumerable<MetricPoint> Points(MetricSnapshot metric, string kind, string type, string? outcome) =>
+    private static IEnumerable<MetricPoint> Points(MetricSnapshot metric, TracedDomain domain, string kind, string type, string? outcome) =>
         metric.MetricPoints.Where(p =>
-            Tag(p, "estuary.kind") == kind && Tag(p, "estuary.type") == type && Tag(p, "estuary.domain") == "traced"
+            Tag(p, "estuary.kind") == kind && Tag(p, "estuary.type") == type && Tag(p, "estuary.domain") == domain.Name
             && (outcome is null || Tag(p, "estuary.outcome") == outcome));
 
     private static long SumOnQueue(MetricSnapshot metric, string taskQueue) =>
@@ -123,7 +124,7 @@ public sealed class MetricsEndToEndTests(EndToEndFixture fixture)
     private Task<TemporalClient> ClientAsync() =>
         TemporalClient.ConnectAsync(new TemporalConnectionOptions { Address = fixture.Address, Encryption = TestEncryption.Options }.ToConnectOptions(new DomainCatalog([new TracedDomain()])));
 
-    private async Task<IHost> StartWorkerAsync(string taskQueue, params (string Key, string Value)[] settings)
+    private async Task<IHost> StartWorkerAsync(string taskQueue, TracedDomain domain, params (string Key, string Value)[] settings)
     {
         var configuration = new Dictionary<string, string?> { ["Estuary:Worker:TaskQueue"] = taskQueue };
         foreach (var (key, value) in settings)
@@ -131,7 +132,7 @@ public sealed class MetricsEndToEndTests(EndToEndFixture fixture)
             configuration[key] = value;
         }
 
-        var host = WorkerHost.Build(fixture.Address, configuration, _capture.AddTo, new TracedDomain());
+        var host = WorkerHost.Build(fixture.Address, configuration, _capture.AddTo, domain);
         await host.StartAsync();
         return host;
     }

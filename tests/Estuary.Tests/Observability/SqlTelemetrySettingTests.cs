@@ -1,4 +1,5 @@
 using Estuary.Temporal.Monitoring;
+using Estuary.Testing;
 using Estuary.Worker.Example;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
@@ -39,6 +40,7 @@ public sealed class SqlTelemetrySettingTests
     {
         var builder = Builder("Span");
         builder.Configuration["ConnectionStrings:example-db"] = "Host=localhost;Database=unused";
+        builder.Configuration.AddInMemoryCollection(TestEncryption.Settings);
 
         var error = Assert.Throws<InvalidOperationException>(() => builder.AddEstuaryWorker(new ExampleDomain()));
 

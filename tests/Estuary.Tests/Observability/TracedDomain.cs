@@ -9,9 +9,13 @@ using Temporalio.Workflows;
 namespace Estuary.Tests.Observability;
 
 /// <summary>A domain of this test assembly whose workflows exercise what tracing must follow: retries, failures, timers.</summary>
-internal sealed class TracedDomain : EstuaryDomain
+/// <param name="name">
+/// The domain's name. Estuary's metrics are tagged with it and its meter is process-wide: a test counting them names
+/// its own domain, so executions of tests running beside it are not counted.
+/// </param>
+internal sealed class TracedDomain(string name = "traced") : EstuaryDomain
 {
-    public override string Name => "traced";
+    public override string Name => name;
 
     public override string Description => "Tracing fixtures";
 

@@ -5,7 +5,7 @@ using Estuary.Worker.Payments.Providers;
 namespace Estuary.Tests.Payments;
 
 /// <summary>Starts a Payments worker for one test: its own task queue, the test class's database, retries fast
-/// enough for tests, and the provider failures the test injects.</summary>
+/// enough for tests, the provider failures the test injects, and no schedules.</summary>
 internal static class PaymentsWorker
 {
     /// <summary>Starts the worker.</summary>
@@ -31,6 +31,9 @@ internal static class PaymentsWorker
             ["Estuary:Domains:payments:Activities:InitialInterval"] = "00:00:00.050",
             ["Estuary:Domains:payments:Activities:MaximumInterval"] = "00:00:00.200",
             ["Estuary:Domains:payments:Activities:StartToCloseTimeout"] = "00:00:10",
+
+            // The nightly payout schedule is the schedule tests' own: kept out of the servers other tests share.
+            ["Estuary:Worker:ReconcileSchedules"] = "false",
         };
         for (var i = 0; i < failures.Length; i++)
         {

@@ -20,7 +20,7 @@ public sealed class WorkerConfigurationTests
         ["cancel_booking", "check_follow_up", "complete_booking", "confirm_booking", "reschedule_booking", "reserve_slot", "send_reminder"];
 
     private static readonly string[] PaymentsActivities =
-        ["authorize_payment", "capture_payment", "pay_out", "record_payment", "refund_payment", "void_authorization"];
+        ["authorize_payment", "capture_payment", "list_recorded_payouts", "pay_out", "record_payment", "refund_payment", "void_authorization"];
 
     private const string Database = "Host=127.0.0.1;Port=1;Database=unused";
 
@@ -132,7 +132,7 @@ public sealed class WorkerConfigurationTests
             ["ExampleWorkflow", "PayoutBatchWorkflow", "ProcessPaymentWorkflow", "RecordPaymentWorkflow", "RefundPaymentWorkflow"],
             options.Workflows.Select(w => w.Name!).Order(StringComparer.Ordinal));
         Assert.Equal(
-            ["authorize_payment", "capture_payment", "get_entity_details", "pay_out", "process_entity", "record_payment", "refund_payment", "void_authorization"],
+            ["authorize_payment", "capture_payment", "get_entity_details", "list_recorded_payouts", "pay_out", "process_entity", "record_payment", "refund_payment", "void_authorization"],
             options.Activities.Select(a => a.Name!).Order(StringComparer.Ordinal));
         Assert.Single(host.Services.GetServices<IHostedService>().OfType<TemporalWorkerService>());
     }

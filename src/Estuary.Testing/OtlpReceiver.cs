@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Estuary.AppHost.Tests;
+namespace Estuary.Testing;
 
 /// <summary>
 /// Stands in for the dashboard's OTLP/gRPC endpoint: it accepts every export (traces, metrics, logs) with an empty
@@ -25,6 +25,8 @@ public sealed class OtlpReceiver : IAsyncDisposable
     /// <summary>Gets the endpoint, <c>http://127.0.0.1:port</c>.</summary>
     public string Endpoint { get; private set; } = string.Empty;
 
+    /// <summary>Starts a receiver on a free loopback port.</summary>
+    /// <returns>The running receiver.</returns>
     public static async Task<OtlpReceiver> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -58,6 +60,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
         return await found.Task.WaitAsync(cancellationToken);
     }
 
+    /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
