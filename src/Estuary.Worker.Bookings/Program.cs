@@ -1,10 +1,14 @@
 using Estuary.Worker.Bookings;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults();
-builder.AddEstuaryWorker(new BookingsDomain());
-
-var app = builder.Build();
-app.MapDefaultEndpoints();
-app.MapCodecServer();
-app.Run();
+return EstuaryWorkerProgram.Run(
+    args,
+    builder =>
+    {
+        builder.AddServiceDefaults();
+        builder.AddEstuaryWorker(new BookingsDomain());
+    },
+    app =>
+    {
+        app.MapDefaultEndpoints();
+        app.MapCodecServer();
+    });

@@ -1,10 +1,14 @@
 using Estuary.Worker.Example;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults();
-builder.AddEstuaryWorker(new ExampleDomain());
-
-var app = builder.Build();
-app.MapDefaultEndpoints();
-app.MapCodecServer();
-app.Run();
+return EstuaryWorkerProgram.Run(
+    args,
+    builder =>
+    {
+        builder.AddServiceDefaults();
+        builder.AddEstuaryWorker(new ExampleDomain());
+    },
+    app =>
+    {
+        app.MapDefaultEndpoints();
+        app.MapCodecServer();
+    });

@@ -1,10 +1,14 @@
 using Estuary.Worker.Payments;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults();
-builder.AddEstuaryWorker(new PaymentsDomain());
-
-var app = builder.Build();
-app.MapDefaultEndpoints();
-app.MapCodecServer();
-app.Run();
+return EstuaryWorkerProgram.Run(
+    args,
+    builder =>
+    {
+        builder.AddServiceDefaults();
+        builder.AddEstuaryWorker(new PaymentsDomain());
+    },
+    app =>
+    {
+        app.MapDefaultEndpoints();
+        app.MapCodecServer();
+    });

@@ -62,11 +62,49 @@ public sealed class WorkerProcessTests(PostgresFixture postgres)
         var (exitCode, output) = await RunExampleWorkerAsync(
             database, $"127.0.0.1:{UnusedPort()}", new() { ["Estuary__Encryption__ActiveKey"] = "", ["Estuary__Encryption__Keys__test"] = "" });
 
-        Assert.NotEqual(0, exitCode);
+        Assert.Equal(1, exitCode);
         Assert.Contains("Configuration key 'Estuary:Encryption:ActiveKey' is not set", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExampleWorker_MissingPayloadKey_OneLineOnStderrNamingTheKeyAndExitsOne()
+    {
+        var database = await postgres.CreateDatabaseAsync("worker_process_nokey");
+
+        var (exitCode, _, error) = await RunExampleWorkerProcessAsync(
+            database, $"127.0.0.1:{UnusedPort()}", new() { ["Estuary__Encryption__ActiveKey"] = "", ["Estuary__Encryption__Keys__test"] = "" });
+
+        Assert.Equal(1, exitCode);
+        var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.Contains("'Estuary:Encryption:ActiveKey'", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExampleWorker_InvalidOptionValidatedAtStart_OneLineOnStderrNamingTheKeyAndExitsOne()
+    {
+        var database = await postgres.CreateDatabaseAsync("worker_process_options");
+
+        var (exitCode, output, error) = await RunExampleWorkerProcessAsync(
+            database, $"127.0.0.1:{UnusedPort()}", new() { ["Estuary__Domains__example__Activities__StartToCloseTimeout"] = "-00:00:01" });
+
+        Assert.Equal(1, exitCode);
+        var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.Contains("'Estuary:Domains:example:Activities:StartToCloseTimeout' must be positive", line, StringComparison.Ordinal);
+        Assert.Contains("'Estuary:Domains:example:Activities:StartToCloseTimeout' must be positive", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output + error, StringComparison.Ordinal);
     }
 
     private static async Task<(int ExitCode, string Output)> RunExampleWorkerAsync(
+        string database, string? temporal, Dictionary<string, string>? environment = null)
+    {
+        var (exitCode, output, error) = await RunExampleWorkerProcessAsync(database, temporal, environment);
+        return (exitCode, output + error);
+    }
+
+    private static async Task<(int ExitCode, string Output, string Error)> RunExampleWorkerProcessAsync(
         string database, string? temporal, Dictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Estuary.Worker.Example.dll")])
@@ -114,7 +152,7 @@ public sealed class WorkerProcessTests(PostgresFixture postgres)
             throw new TimeoutException($"The worker did not exit within {Eventually.Patience.TotalSeconds:0} s: {await output}{await error}");
         }
 
-        return (process.ExitCode, await output + await error);
+        return (process.ExitCode, await output, await error);
     }
 
     private static int UnusedPort()

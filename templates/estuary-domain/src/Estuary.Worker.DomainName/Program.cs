@@ -1,10 +1,14 @@
 using Estuary.Worker.DomainName;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults();
-builder.AddEstuaryWorker(new DomainNameDomain());
-
-var app = builder.Build();
-app.MapDefaultEndpoints();
-app.MapCodecServer();
-app.Run();
+return EstuaryWorkerProgram.Run(
+    args,
+    builder =>
+    {
+        builder.AddServiceDefaults();
+        builder.AddEstuaryWorker(new DomainNameDomain());
+    },
+    app =>
+    {
+        app.MapDefaultEndpoints();
+        app.MapCodecServer();
+    });
