@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Publishing;
@@ -12,7 +13,8 @@ namespace Aspire.Hosting;
 /// (for a local run generated on first use and kept in the AppHost's user secrets; required inputs of the publish
 /// manifest), passed to each worker as <c>Estuary:Encryption:*</c>. The AppHost's <c>Estuary:Encryption:ActiveKey</c>
 /// (default <c>k1</c>) names the key new payloads use and <c>Estuary:Encryption:RetiredKeys</c> those still needed to read
-/// old ones; <c>Estuary:Encryption:Enabled=false</c> turns encryption off in every worker. Each worker also serves Temporal's
+/// old ones. In a local run the keys reach each worker in a secrets file (<see cref="EncryptionSecretsFile"/>), never in its
+/// environment, which the dashboard shows; <c>Estuary:Encryption:Enabled=false</c> turns encryption off in every worker. Each worker also serves Temporal's
 /// codec server protocol at <c>/codec</c> behind the secret parameter <c>codec-access-token</c>, which the embedded
 /// server's UI uses to show decoded payloads.
 /// </summary>
@@ -69,11 +71,23 @@ public static partial class PayloadEncryptionExtensions
         var token = builder.AddParameter(CodecTokenParameter, new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
         foreach (var worker in workers)
         {
-            worker.WithEnvironment("Estuary__Encryption__ActiveKey", active)
-                .WithEnvironment("Estuary__Encryption__CodecServer__AccessToken", token);
-            foreach (var (id, parameter) in keys)
+            worker.WithEnvironment("Estuary__Encryption__ActiveKey", active);
+            if (builder.ExecutionContext.IsPublishMode)
             {
-                worker.WithEnvironment($"Estuary__Encryption__Keys__{id}", parameter);
+                // The deployment keeps the parameters as secrets and hands them to the containers.
+                worker.WithEnvironment("Estuary__Encryption__CodecServer__AccessToken", token);
+                foreach (var (id, parameter) in keys)
+                {
+                    worker.WithEnvironment($"Estuary__Encryption__Keys__{id}", parameter);
+                }
+            }
+            else
+            {
+                // A local run's environment is on show in the dashboard: the keys go through a file only the user reads.
+                var file = SecretFiles.PathOf(builder, $"{worker.Resource.Name}.json");
+                worker.WithEnvironment(EnvironmentVariable(EncryptionSecretsFile.Key), file)
+                    .OnBeforeResourceStarted(async (_, _, cancellationToken) =>
+                        SecretFiles.Write(file, await SecretsJsonAsync(keys.Select(k => (k.Id, k.Parameter.Resource)), token.Resource, cancellationToken)));
             }
         }
 
@@ -88,6 +102,24 @@ public static partial class PayloadEncryptionExtensions
         StartupLog.Write(builder, $"Payload encryption: key '{active}'{(retired.Count > 0 ? $", retired {string.Join(", ", retired.Select(id => $"'{id}'"))}" : "")}, "
             + $"the secret parameters {string.Join(", ", keys.Select(k => k.Parameter.Resource.Name))}.");
         return builder;
+    }
+
+    private static string EnvironmentVariable(string key) => key.Replace(":", "__", StringComparison.Ordinal);
+
+    // The Estuary:Encryption values a worker reads from its secrets file (EncryptionSecretsFile).
+    private static async Task<string> SecretsJsonAsync(IEnumerable<(string Id, ParameterResource Parameter)> keys, ParameterResource token, CancellationToken cancellationToken)
+    {
+        var values = new JsonObject();
+        foreach (var (id, parameter) in keys)
+        {
+            values[id] = await parameter.GetValueAsync(cancellationToken);
+        }
+
+        return new JsonObject
+        {
+            [nameof(EncryptionOptions.Keys)] = values,
+            ["CodecServer"] = new JsonObject { [nameof(CodecServerOptions.AccessToken)] = await token.GetValueAsync(cancellationToken) },
+        }.ToJsonString();
     }
 
     // A key id becomes part of a parameter's (resource) name and of an environment variable's.
