@@ -32,7 +32,8 @@ public static partial class PayloadEncryptionExtensions
     private const string Section = "Estuary:Encryption";
 
     /// <summary>Passes the encryption keys to every worker added so far (<see cref="WorkerHostingExtensions.AddWorker{TProject}"/>),
-    /// and the codec endpoint of the first to the embedded server's UI; annotates Temporal with <see cref="AppHostPayloadEncryption"/>
+    /// in a local run through a secrets file; lets the page of Temporal's own UI (container, CLI) call their codec endpoints;
+    /// passes the codec endpoint of the first to the embedded server's UI; annotates Temporal with <see cref="AppHostPayloadEncryption"/>
     /// so that the AppHost's own Temporal clients (the dashboard commands) encrypt with the same keys.</summary>
     /// <param name="builder">The application builder.</param>
     /// <param name="temporal">Temporal, whose embedded server's UI decodes payloads through a worker.</param>
@@ -88,6 +89,21 @@ public static partial class PayloadEncryptionExtensions
                 worker.WithEnvironment(EnvironmentVariable(EncryptionSecretsFile.Key), file)
                     .OnBeforeResourceStarted(async (_, _, cancellationToken) =>
                         SecretFiles.Write(file, await SecretsJsonAsync(keys.Select(k => (k.Id, k.Parameter.Resource)), token.Resource, cancellationToken)));
+            }
+        }
+
+        // Temporal's own UI (its container's, the CLI's) calls a codec server from the browser: its page may call the
+        // workers', by either name of this machine as typed in the address bar.
+        if (temporal.Resource.Server is TemporalContainerResource or TemporalExecutableResource
+            && temporal.Resource.Server.Annotations.OfType<EndpointAnnotation>().FirstOrDefault(e => e.Name == EstuaryEndpoints.TemporalUi) is { Port: { } uiPort })
+        {
+            string[] origins = [$"http://localhost:{uiPort}", $"http://127.0.0.1:{uiPort}"];
+            foreach (var worker in workers)
+            {
+                for (var i = 0; i < origins.Length; i++)
+                {
+                    worker.WithEnvironment($"Estuary__Encryption__CodecServer__AllowedOrigins__{i}", origins[i]);
+                }
             }
         }
 

@@ -15,7 +15,7 @@ public sealed class EncryptionSecretsFileTests : IDisposable
 
     private IConfiguration Configuration(params (string Key, string Value)[] values) =>
         new ConfigurationBuilder().AddInMemoryCollection(
-            values.Append(("Estuary:Encryption:SecretsFile", _file)).Select(v => new KeyValuePair<string, string?>(v.Key, v.Value))).Build();
+            values.Append((Key: "Estuary:Encryption:SecretsFile", Value: _file)).Select(v => new KeyValuePair<string, string?>(v.Key, v.Value))).Build();
 
     [Fact]
     public void FromConfiguration_KeysAndTokenInTheFile_CodecAndCodecServerUseThem()
