@@ -1,3 +1,5 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
 using Google.Protobuf;
 using Temporalio.Api.Common.V1;
 using Temporalio.Api.Enums.V1;
@@ -26,6 +28,12 @@ public sealed class WorkflowDetails
 
     /// <summary>The run's full history.</summary>
     public required IReadOnlyList<HistoryEvent> Events { get; init; }
+
+    /// <summary>
+    /// A digest of what the description says that can change without a history event (see <see cref="LiveStateOf"/>),
+    /// as read for this page: the live page re-renders when the run's current one differs.
+    /// </summary>
+    public required string LiveState { get; init; }
 
     /// <summary>The run's visibility record.</summary>
     public WorkflowExecutionInfo Info => Description.WorkflowExecutionInfo;
@@ -155,8 +163,27 @@ public sealed class WorkflowDetails
         {
             return null;
         }
+        // The digest is of the payloads as the server holds them, before decoding, so the live watch compares like with like.
+        var liveState = LiveStateOf(describe.Result);
         await temporal.Codec.DecodeAsync(ns, [.. history.Result, describe.Result], ct);
-        return new WorkflowDetails { Namespace = ns, Description = describe.Result, Events = history.Result };
+        return new WorkflowDetails { Namespace = ns, Description = describe.Result, Events = history.Result, LiveState = liveState };
+    }
+
+    /// <summary>
+    /// A digest of the parts of a run's description that its page shows and that change without a history event: a
+    /// pending activity's state, attempt, last failure and heartbeat (a failed attempt that is retried, a heartbeat
+    /// write no event), the pending children, and the run's status (which the page may have read before its close
+    /// event, as description and history are read side by side).
+    /// </summary>
+    internal static string LiveStateOf(DescribeWorkflowExecutionResponse description)
+    {
+        var shown = new DescribeWorkflowExecutionResponse
+        {
+            WorkflowExecutionInfo = new WorkflowExecutionInfo { Status = description.WorkflowExecutionInfo.Status },
+            PendingActivities = { description.PendingActivities },
+            PendingChildren = { description.PendingChildren },
+        };
+        return Base64Url.EncodeToString(SHA256.HashData(shown.ToByteArray()).AsSpan(0, 16));
     }
 
     /// <summary>The whole history, page by page as the server hands it out.</summary>
