@@ -53,7 +53,7 @@ internal static class HistoryWatch
         }
         var (changed, next) = await events;
         // The long poll may end at once on a run that has just closed: the page may have read its description before
-        // the close (description and history are read side by side), so look once more before saying nothing changed.
+        // the close (it reads the description before the history), so look once more before saying nothing changed.
         return changed || await DescriptionChangedAsync(temporal, ns, execution, liveState, ct) ? (true, null) : (false, next);
     }
 
