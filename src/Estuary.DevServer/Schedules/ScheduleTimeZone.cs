@@ -2,8 +2,12 @@ namespace Estuary.DevServer.Schedules;
 
 /// <summary>
 /// The time zone a schedule's calendars are read in: the UTC offset at each instant, and the instants a wall-clock time
-/// stands for. A spec's <c>timezone_name</c> finds a zone of the machine's time zone database; its <c>timezone_data</c>
-/// (a TZif file) defines one itself, and the name is then only a label, as in Temporal.
+/// stands for. A spec's <c>timezone_data</c> (a TZif file) defines the zone itself, and the name is then only a label,
+/// as in Temporal. Otherwise <c>timezone_name</c> names a zone of the machine's time zone database: its TZif file read
+/// as that data is, as Temporal (Go) reads it, where the machine has one (<c>$TZDIR</c>, else
+/// <c>/usr/share/zoneinfo</c>), else <see cref="TimeZoneInfo"/>'s zone. .NET's own reading of those files differs in
+/// places: it rounds offsets to the minute, takes the rule times of version 3 files modulo 24 h, and misses the
+/// repeated hour of a zone whose daylight-saving time is the negative one (Europe/Dublin).
 /// </summary>
 internal abstract class ScheduleTimeZone
 {
@@ -25,6 +29,17 @@ internal abstract class ScheduleTimeZone
         {
             return Utc;
         }
+        if (ZoneFile(name) is { } file)
+        {
+            try
+            {
+                return TzifTimeZone.Parse(File.ReadAllBytes(file));
+            }
+            catch (FormatException e)
+            {
+                throw new FormatException($"unknown time zone '{name}' ({file} is no time zone: {e.Message})", e);
+            }
+        }
         try
         {
             return new SystemZone(TimeZoneInfo.FindSystemTimeZoneById(name));
@@ -33,6 +48,18 @@ internal abstract class ScheduleTimeZone
         {
             throw new FormatException($"unknown time zone '{name}' (expected an IANA name such as Europe/Paris)");
         }
+    }
+
+    /// <summary>The machine's TZif file of a zone name such as <c>Europe/Paris</c>, or null when it has none.</summary>
+    private static string? ZoneFile(string name)
+    {
+        if (Path.IsPathRooted(name) || name.Split('/').Any(part => part is "" or "." or ".."))
+        {
+            return null;
+        }
+        var directory = Environment.GetEnvironmentVariable("TZDIR") is { Length: > 0 } tzdir ? tzdir : "/usr/share/zoneinfo";
+        var path = Path.Combine(directory, name);
+        return File.Exists(path) ? path : null;
     }
 
     /// <summary>The zone's UTC offset at an instant (UTC).</summary>

@@ -92,29 +92,67 @@ public sealed partial class TzifTimeZoneTests
         Assert.True(mismatches.Count == 0, string.Join("\n", mismatches));
     }
 
+    /// <summary>The quarter hours from midnight to 04:45 of each local day of <paramref name="year"/>, as instants, by .NET's reading of the zone.</summary>
+    private static List<DateTime> NightQuarterHours(TimeZoneInfo zone, int year)
+    {
+        var instants = new List<DateTime>();
+        for (var day = new DateTime(year, 1, 1); day.Year == year; day = day.AddDays(1))
+        {
+            for (var minutes = 0; minutes < 5 * 60; minutes += 15)
+            {
+                var local = day.AddMinutes(minutes);
+                if (zone.IsInvalidTime(local))
+                {
+                    continue;
+                }
+                var offsets = zone.IsAmbiguousTime(local) ? zone.GetAmbiguousTimeOffsets(local) : [zone.GetUtcOffset(local)];
+                instants.AddRange(offsets.Select(offset => DateTime.SpecifyKind(local - offset, DateTimeKind.Utc)));
+            }
+        }
+        instants.Sort();
+        return instants;
+    }
+
     [Theory]
     [InlineData("Europe/Berlin")]
     [InlineData("America/New_York")]
     [InlineData("Australia/Lord_Howe")]
     [InlineData("Pacific/Chatham")]
-    public void NextTime_EveryQuarterHourAtNightWithTheZonesData_EqualsTheSpecWithItsName(string name)
+    public void NextTime_EveryQuarterHourAtNightWithTheZonesData_SkipsAndRepeatsTheHoursTheZoneSkipsAndRepeats(string name)
     {
-        var calendar = new CalendarSpec { Second = "0", Minute = "*/15", Hour = "0-4" };
-        var byName = CompiledScheduleSpec.Compile(new ScheduleSpec { Calendar = { calendar }, TimezoneName = name });
-        var byData = CompiledScheduleSpec.Compile(new ScheduleSpec { Calendar = { calendar }, TimezoneData = ByteString.CopyFrom(ZoneFile(name)) });
+        var spec = CompiledScheduleSpec.Compile(new ScheduleSpec
+        {
+            Calendar = { new CalendarSpec { Second = "0", Minute = "*/15", Hour = "0-4" } },
+            TimezoneData = ByteString.CopyFrom(ZoneFile(name)),
+        });
+        var system = TimeZoneInfo.FindSystemTimeZoneById(name);
 
         // Two years within the file's transitions and two beyond them (its footer rule).
         foreach (var year in new[] { 2026, 2030, 2040, 2061 })
         {
-            var (fromName, fromData) = (Utc(year, 1, 1), Utc(year, 1, 1));
-            for (var i = 0; i < 365 * 20; i++)
+            var expected = NightQuarterHours(system, year);
+            var actual = new List<DateTime>();
+            for (var after = expected[0].AddSeconds(-1); actual.Count < expected.Count; after = actual[^1])
             {
-                var expected = byName.NextTime(fromName, "seed")!.Value;
-                var actual = byData.NextTime(fromData, "seed")!.Value;
-                Assert.Equal(expected, actual);
-                (fromName, fromData) = (expected.Nominal, actual.Nominal);
+                actual.Add(spec.NextTime(after, "seed")!.Value.Nominal);
             }
+            Assert.Equal(expected, actual);
         }
+    }
+
+    [Fact]
+    public void NextTime_DailyAtHalfPastOneInDublinOverFallBack_MatchesBothHalfPastOnes()
+    {
+        ZoneFile("Europe/Dublin");
+        // Europe/Dublin's standard time is summer time (IST, UTC+1) and winter time the negative daylight saving time
+        // (GMT): on 2030-10-27 02:00 IST becomes 01:00 GMT, so 01:30 happens twice.
+        var spec = CompiledScheduleSpec.Compile(new ScheduleSpec { CronString = { "30 1 * * *" }, TimezoneName = "Europe/Dublin" });
+
+        var first = spec.NextTime(Utc(2030, 10, 26, 12), "seed")!.Value.Nominal;
+        var second = spec.NextTime(first, "seed")!.Value.Nominal;
+        var third = spec.NextTime(second, "seed")!.Value.Nominal;
+
+        Assert.Equal([Utc(2030, 10, 27, 0, 30), Utc(2030, 10, 27, 1, 30), Utc(2030, 10, 28, 1, 30)], [first, second, third]);
     }
 
     [Fact]
