@@ -48,7 +48,7 @@ internal sealed class ExampleRun : IModeRun
     /// <param name="sink">Where an on host exports.</param>
     /// <param name="workflows">Workflows started at once in a round.</param>
     /// <returns>The started run, migrations applied.</returns>
-    public static async Task<ExampleRun> StartAsync(string address, Monitors monitors, string database, OtlpSink sink, int workflows)
+    public static async Task<ExampleRun> StartAsync(string address, Monitors monitors, string database, OtlpReceiver sink, int workflows)
     {
         var monitored = monitors is not (Monitors.None or Monitors.Control);
         var taskQueue = $"bench-example-{monitors}-{Guid.NewGuid():N}";

@@ -1,3 +1,4 @@
+using Estuary.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -8,7 +9,7 @@ namespace Estuary.Monitoring.Bench;
 
 /// <summary>
 /// The OpenTelemetry pipeline of a worker process, built by the service defaults (<c>ConfigureOpenTelemetry</c>) as
-/// <c>AddServiceDefaults</c> builds it, exporting over OTLP/gRPC to an <see cref="OtlpSink"/> with the settings the
+/// <c>AddServiceDefaults</c> builds it, exporting over OTLP/gRPC to an <see cref="OtlpReceiver"/> with the settings the
 /// Aspire AppHost gives a resource in development (<see cref="Settings"/>): logs (scopes included) and spans through
 /// the batching processors, metrics through the periodic reader. One per process, as a worker has one.
 /// </summary>
@@ -26,7 +27,7 @@ internal sealed class MonitoringPipeline : IAsyncDisposable
     /// appsettings.json.</summary>
     /// <param name="sink">The receiver.</param>
     /// <returns>Configuration keys and values.</returns>
-    public static Dictionary<string, string?> Settings(OtlpSink sink) => new()
+    public static Dictionary<string, string?> Settings(OtlpReceiver sink) => new()
     {
         ["OTEL_EXPORTER_OTLP_ENDPOINT"] = sink.Endpoint,
         ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc",
@@ -53,7 +54,7 @@ internal sealed class MonitoringPipeline : IAsyncDisposable
         builder.Services.Configure<AspNetCoreTraceInstrumentationOptions>(options => options.Filter = _ => false);
     }
 
-    public static async Task<MonitoringPipeline> StartAsync(OtlpSink sink)
+    public static async Task<MonitoringPipeline> StartAsync(OtlpReceiver sink)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "monitoring-bench" });
         builder.Configuration.AddInMemoryCollection(Settings(sink));

@@ -87,7 +87,7 @@ if (example && modes.Count(m => m is not (Monitors.None or Monitors.Control)) > 
 }
 
 using var exportFailures = new ExportFailures();
-await using var sink = await OtlpSink.StartAsync();
+await using var sink = await OtlpReceiver.StartAsync(keepExports: false);
 if (options.Contains("--hot-paths"))
 {
     await HotPaths.RunAsync(sink, iterations: 200_000);
@@ -150,7 +150,8 @@ for (var jitShare = 1.0; warmupRounds < warmup || (jitShare > 0.01 && warmupRoun
 var jitAtStart = JitInfo.GetCompilationTime();
 var measured = Stopwatch.StartNew();
 var (activationsAtStart, threadsAtStart, poolThreadsAtStart) = (WorkflowThreads.Activations, WorkflowThreads.Threads, WorkflowThreads.PoolThreads);
-var (requestsAtStart, bytesAtStart) = (sink.Requests, sink.BytesOf());
+var signals = Enum.GetValues<OtlpSignal>();
+var (requestsAtStart, bytesAtStart) = (sink.Requests, signals.Select(sink.BytesOf).ToArray());
 
 var results = modes.ToDictionary(m => m, _ => new List<RoundResult>());
 for (var round = 0; round < rounds; round++)
@@ -222,10 +223,10 @@ else
     Console.WriteLine($"SQL commands of off hosts kept out of the monitored host's tracing: {ExampleRun.SqlRootsDropped}");
 }
 
-var received = sink.BytesOf().Zip(bytesAtStart, (now, before) => (now - before) / 1024.0 / elapsed.TotalSeconds).ToArray();
+var received = signals.Select(sink.BytesOf).Zip(bytesAtStart, (now, before) => (now - before) / 1024.0 / elapsed.TotalSeconds).ToArray();
 Console.WriteLine(string.Create(
     CultureInfo.InvariantCulture,
-    $"OTLP sink, measured rounds: {sink.Requests - requestsAtStart} export requests, {received.Sum():F0} KiB/s received ({string.Join(", ", OtlpSink.Signals.Zip(received, (signal, rate) => string.Create(CultureInfo.InvariantCulture, $"{signal} {rate:F0}")))})"));
+    $"OTLP sink, measured rounds: {sink.Requests - requestsAtStart} export requests, {received.Sum():F0} KiB/s received ({string.Join(", ", signals.Zip(received, (signal, rate) => string.Create(CultureInfo.InvariantCulture, $"{signal.ToString().ToLowerInvariant()} {rate:F0}")))})"));
 Console.WriteLine($"OTLP exporter warnings and errors, whole run: {exportFailures.Count}{(exportFailures.First is { } first ? $" (first: {first})" : string.Empty)}");
 return 0;
 
