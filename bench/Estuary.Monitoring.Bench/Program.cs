@@ -21,6 +21,8 @@ using Temporalio.Runtime;
 //   --warmup K         at least K unmeasured rounds first (default 6), more while the JIT still compiles
 //   --hot-paths        first time monitoring's per-activity work alone, without a server
 //   --timeline         print when each measured round ran (monotonic clock), for bench/monitoring-perf-share.sh
+//   --inventory        the receiver also decodes every export and the run prints what was exported per workflow with
+//                      spans or logs on, by instrumentation scope (decoding costs the process: not for the ratios)
 var options = new HashSet<string>(args, StringComparer.Ordinal);
 var valued = new Dictionary<string, string>(StringComparer.Ordinal);
 var numbers = new List<int>();
@@ -35,7 +37,7 @@ for (var i = 0; i < args.Length; i++)
 
         valued[args[i]] = args[++i];
     }
-    else if (args[i] is not ("--breakdown" or "--hot-paths" or "--timeline"))
+    else if (args[i] is not ("--breakdown" or "--hot-paths" or "--timeline" or "--inventory"))
     {
         if (!int.TryParse(args[i], NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number < 1)
         {
@@ -87,7 +89,7 @@ if (example && modes.Count(m => m is not (Monitors.None or Monitors.Control)) > 
 }
 
 using var exportFailures = new ExportFailures();
-await using var sink = await OtlpReceiver.StartAsync(keepExports: false);
+await using var sink = await OtlpReceiver.StartAsync(keepExports: false, countItems: options.Contains("--inventory"));
 if (options.Contains("--hot-paths"))
 {
     await HotPaths.RunAsync(sink, iterations: 200_000);
@@ -152,6 +154,7 @@ var measured = Stopwatch.StartNew();
 var (activationsAtStart, threadsAtStart, poolThreadsAtStart) = (WorkflowThreads.Activations, WorkflowThreads.Threads, WorkflowThreads.PoolThreads);
 var signals = Enum.GetValues<OtlpSignal>();
 var (requestsAtStart, bytesAtStart) = (sink.Requests, signals.Select(sink.BytesOf).ToArray());
+var itemsAtStart = signals.Select(sink.ItemsByScope).ToArray();
 
 var results = modes.ToDictionary(m => m, _ => new List<RoundResult>());
 for (var round = 0; round < rounds; round++)
@@ -227,6 +230,30 @@ var received = signals.Select(sink.BytesOf).Zip(bytesAtStart, (now, before) => (
 Console.WriteLine(string.Create(
     CultureInfo.InvariantCulture,
     $"OTLP sink, measured rounds: {sink.Requests - requestsAtStart} export requests, {received.Sum():F0} KiB/s received ({string.Join(", ", signals.Zip(received, (signal, rate) => string.Create(CultureInfo.InvariantCulture, $"{signal.ToString().ToLowerInvariant()} {rate:F0}")))})"));
+if (options.Contains("--inventory"))
+{
+    // Spans and log records come only from rounds with tracing or logs on (each round exports its own before it ends);
+    // metric data points are exported every interval whatever runs, so they are given per second.
+    var exporting = modes.Where(m => (m & (Monitors.Tracing | Monitors.LogsAndMetrics)) != 0).ToList();
+    var workflowsExporting = exporting.Sum(m => results[m].Sum(r => r.Activities)) / (double)(example ? 2 : activities);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exported in the measured rounds, per workflow of {string.Join(", ", exporting)} ({workflowsExporting:F0} workflows); metric data points per second:"));
+    foreach (var signal in signals)
+    {
+        var before = itemsAtStart[(int)signal];
+        var counted = sink.ItemsByScope(signal)
+            .Select(s => (Scope: s.Key, Count: s.Value - before.GetValueOrDefault(s.Key)))
+            .Where(s => s.Count > 0)
+            .OrderByDescending(s => s.Count)
+            .ToList();
+        var per = signal == OtlpSignal.Metrics ? elapsed.TotalSeconds : Math.Max(1, workflowsExporting);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {signal}: {counted.Sum(s => s.Count) / per:F2}"));
+        foreach (var (scope, count) in counted)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {count / per,10:F2}  {(scope.Length == 0 ? "(no scope)" : scope)}"));
+        }
+    }
+}
+
 Console.WriteLine($"OTLP exporter warnings and errors, whole run: {exportFailures.Count}{(exportFailures.First is { } first ? $" (first: {first})" : string.Empty)}");
 return 0;
 
@@ -249,7 +276,7 @@ static string LoadAverage() =>
 
 static int Usage(string problem)
 {
-    Console.Error.WriteLine($"Estuary.Monitoring.Bench: {problem} Usage: [rounds] [workflows] [activities] [--scenario trivial|example] [--breakdown] [--modes A,B] [--warmup K] [--hot-paths] [--timeline]");
+    Console.Error.WriteLine($"Estuary.Monitoring.Bench: {problem} Usage: [rounds] [workflows] [activities] [--scenario trivial|example] [--breakdown] [--modes A,B] [--warmup K] [--hot-paths] [--timeline] [--inventory]");
     return 2;
 }
 

@@ -15,7 +15,8 @@ namespace Estuary.Testing;
 /// empty successful answer (anything else gets UNIMPLEMENTED) and counts the requests and their bytes per signal. By
 /// default it keeps each request's API key header and body, so a test can see who exported what with which key; a
 /// benchmark starts it with <c>keepExports: false</c>, so it reads every body whole and drops it, and the exporters do
-/// all their work (serialising, HTTP/2, waiting for the answer) while nothing piles up.
+/// all their work (serialising, HTTP/2, waiting for the answer) while nothing piles up. With <c>countItems</c> it also
+/// counts the spans, log records and metric data points of each instrumentation scope (<see cref="ItemsByScope"/>).
 /// </summary>
 public sealed class OtlpReceiver : IAsyncDisposable
 {
@@ -31,15 +32,18 @@ public sealed class OtlpReceiver : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly bool _keepExports;
+    private readonly bool _countItems;
+    private readonly Dictionary<string, long>[] _items = [.. ExportPaths.Select(_ => new Dictionary<string, long>(StringComparer.Ordinal))];
     private readonly long[] _bytes = new long[ExportPaths.Length];
     private readonly List<Export> _exports = [];
     private readonly List<(Func<Export, bool> Match, TaskCompletionSource<Export> Found)> _waiters = [];
     private long _requests;
 
-    private OtlpReceiver(WebApplication app, bool keepExports)
+    private OtlpReceiver(WebApplication app, bool keepExports, bool countItems)
     {
         _app = app;
         _keepExports = keepExports;
+        _countItems = countItems;
     }
 
     /// <summary>Gets the endpoint, <c>http://127.0.0.1:port</c>.</summary>
@@ -50,14 +54,15 @@ public sealed class OtlpReceiver : IAsyncDisposable
 
     /// <summary>Starts a receiver on a free loopback port.</summary>
     /// <param name="keepExports">Whether to keep every export for <see cref="WaitForAsync"/>; without, only counts remain.</param>
+    /// <param name="countItems">Whether to decode every export to count its items by scope (<see cref="ItemsByScope"/>).</param>
     /// <returns>The running receiver.</returns>
-    public static async Task<OtlpReceiver> StartAsync(bool keepExports = true)
+    public static async Task<OtlpReceiver> StartAsync(bool keepExports = true, bool countItems = false)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
             kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
         var app = builder.Build();
-        var receiver = new OtlpReceiver(app, keepExports);
+        var receiver = new OtlpReceiver(app, keepExports, countItems);
         app.Run(receiver.HandleAsync);
         await app.StartAsync();
         receiver.Endpoint = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
@@ -68,6 +73,17 @@ public sealed class OtlpReceiver : IAsyncDisposable
     /// <param name="signal">The signal.</param>
     /// <returns>The bytes, gRPC framing included.</returns>
     public long BytesOf(OtlpSignal signal) => Interlocked.Read(ref _bytes[(int)signal]);
+
+    /// <summary>Gets the items received so far for a signal, by instrumentation scope (empty unless started with <c>countItems</c>).</summary>
+    /// <param name="signal">The signal.</param>
+    /// <returns>A copy: scope name → spans, log records or metric data points.</returns>
+    public Dictionary<string, long> ItemsByScope(OtlpSignal signal)
+    {
+        lock (_items[(int)signal])
+        {
+            return new(_items[(int)signal], StringComparer.Ordinal);
+        }
+    }
 
     /// <summary>Waits for an export that matches.</summary>
     /// <param name="match">What to look for.</param>
@@ -112,12 +128,23 @@ public sealed class OtlpReceiver : IAsyncDisposable
             return;
         }
 
-        if (_keepExports)
+        if (_keepExports || _countItems)
         {
             using var body = new MemoryStream();
             await context.Request.Body.CopyToAsync(body, context.RequestAborted);
             Interlocked.Add(ref _bytes[signal], body.Length);
-            Keep(new Export(context.Request.Path, context.Request.Headers["x-otlp-api-key"].ToString(), body.ToArray()));
+            if (_countItems)
+            {
+                lock (_items[signal])
+                {
+                    OtlpItems.CountByScope((OtlpSignal)signal, body.GetBuffer().AsSpan(0, (int)body.Length), _items[signal]);
+                }
+            }
+
+            if (_keepExports)
+            {
+                Keep(new Export(context.Request.Path, context.Request.Headers["x-otlp-api-key"].ToString(), body.ToArray()));
+            }
         }
         else
         {
