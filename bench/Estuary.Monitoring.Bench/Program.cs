@@ -21,6 +21,8 @@ using Temporalio.Runtime;
 //   --warmup K         at least K unmeasured rounds first (default 6), more while the JIT still compiles
 //   --hot-paths        first time monitoring's per-activity work alone, without a server
 //   --timeline         print when each measured round ran (monotonic clock), for bench/monitoring-perf-share.sh
+//   --allocations      sample what the process allocates by type (the runtime's allocation ticks) and print the types
+//                      each mode allocates most beyond the reference, per activity
 //   --inventory        the receiver also decodes every export and the run prints what was exported per workflow with
 //                      spans or logs on, by instrumentation scope (decoding costs the process: not for the ratios)
 var options = new HashSet<string>(args, StringComparer.Ordinal);
@@ -37,7 +39,7 @@ for (var i = 0; i < args.Length; i++)
 
         valued[args[i]] = args[++i];
     }
-    else if (args[i] is not ("--breakdown" or "--hot-paths" or "--timeline" or "--inventory"))
+    else if (args[i] is not ("--breakdown" or "--hot-paths" or "--timeline" or "--inventory" or "--allocations"))
     {
         if (!int.TryParse(args[i], NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number < 1)
         {
@@ -89,6 +91,7 @@ if (example && modes.Count(m => m is not (Monitors.None or Monitors.Control)) > 
 }
 
 using var exportFailures = new ExportFailures();
+using var allocations = options.Contains("--allocations") ? new AllocationSampler() : null;
 await using var sink = await OtlpReceiver.StartAsync(keepExports: false, countItems: options.Contains("--inventory"));
 if (options.Contains("--hot-paths"))
 {
@@ -254,6 +257,22 @@ if (options.Contains("--inventory"))
     }
 }
 
+if (allocations is not null)
+{
+    var byMode = allocations.ByMode(results.SelectMany(m => m.Value.Select(r => (m.Key, r.Start, r.End))));
+    var perActivity = modes.ToDictionary(m => m, m => results[m].Sum(r => r.Activities));
+    double Kib(Monitors mode, string type) => byMode.GetValueOrDefault(mode)?.GetValueOrDefault(type) / 1024.0 / perActivity[mode] ?? 0;
+    foreach (var mode in modes.Skip(1))
+    {
+        Console.WriteLine($"allocation sampled, {mode} against {reference}: KiB per activity by type (the 20 grown most)");
+        var types = byMode.Values.SelectMany(t => t.Keys).Distinct();
+        foreach (var type in types.OrderByDescending(t => Kib(mode, t) - Kib(reference, t)).Take(20))
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {Kib(mode, type) - Kib(reference, type),8:+0.00;-0.00}  ({Kib(reference, type):F2} -> {Kib(mode, type):F2})  {type}"));
+        }
+    }
+}
+
 Console.WriteLine($"OTLP exporter warnings and errors, whole run: {exportFailures.Count}{(exportFailures.First is { } first ? $" (first: {first})" : string.Empty)}");
 return 0;
 
@@ -276,7 +295,7 @@ static string LoadAverage() =>
 
 static int Usage(string problem)
 {
-    Console.Error.WriteLine($"Estuary.Monitoring.Bench: {problem} Usage: [rounds] [workflows] [activities] [--scenario trivial|example] [--breakdown] [--modes A,B] [--warmup K] [--hot-paths] [--timeline] [--inventory]");
+    Console.Error.WriteLine($"Estuary.Monitoring.Bench: {problem} Usage: [rounds] [workflows] [activities] [--scenario trivial|example] [--breakdown] [--modes A,B] [--warmup K] [--hot-paths] [--timeline] [--inventory] [--allocations]");
     return 2;
 }
 
