@@ -70,6 +70,16 @@ public sealed class AppHostFixture : IAsyncLifetime, IDisposable
     /// <summary>Gets the names of the resources that have a life cycle (parameters and resources started only on request, such as Aspire's project rebuilders, aside).</summary>
     public IReadOnlyList<string> ResourceNames { get; private set; } = [];
 
+    /// <summary>Gets the latest notification of every resource, what the dashboard was last sent about it.</summary>
+    public IReadOnlyCollection<ResourceEvent> LatestStates => _states.Values.ToList();
+
+    /// <summary>Gets the value of one of the AppHost's parameters, as its resources get it.</summary>
+    /// <param name="name">The parameter.</param>
+    /// <returns>The value.</returns>
+    public async Task<string> ParameterValueAsync(string name) =>
+        await App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ParameterResource>().Single(p => p.Name == name)
+            .GetValueAsync(TestContext.Current.CancellationToken) ?? throw new InvalidOperationException($"Parameter '{name}' has no value.");
+
     public async ValueTask InitializeAsync()
     {
         // Readable by the postgres user the cluster runs as when the tests run as root.

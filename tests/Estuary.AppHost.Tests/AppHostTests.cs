@@ -54,9 +54,9 @@ public sealed class AppHostTests(AppHostFixture fixture)
         Assert.NotNull(await client.Connection.WorkflowService.GetSystemInfoAsync(new()));
 
         var postgres = await fixture.App.GetConnectionStringAsync("postgres");
-        var password = postgres!.Split(';').Single(part => part.StartsWith("Password=", StringComparison.Ordinal))["Password=".Length..];
+        var password = await fixture.ParameterValueAsync("postgres-password");
         Assert.Contains($"Temporal:   localhost:{fixture.TemporalPort}, namespace default (UI http://localhost:{fixture.TemporalPort + 1000})", ready, StringComparison.Ordinal);
-        Assert.Contains($"PostgreSQL: {postgres.Replace($";Password={password}", string.Empty, StringComparison.Ordinal)} (", ready, StringComparison.Ordinal);
+        Assert.Contains($"PostgreSQL: {postgres} (", ready, StringComparison.Ordinal);
         Assert.DoesNotContain(password, ready, StringComparison.Ordinal);
         Assert.Contains(fixture.LocalEndpointsFile, ready, StringComparison.Ordinal);
         Assert.Single(fixture.Log.Lines, line => line.StartsWith("Estuary is ready.", StringComparison.Ordinal));

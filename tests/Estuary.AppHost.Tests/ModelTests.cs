@@ -132,6 +132,23 @@ public sealed class ModelTests
         Assert.Equal(["postgres", "shop-db", "temporal"], worker.Resource.Annotations.OfType<WaitAnnotation>().Select(w => w.Resource.Name).Order());
     }
 
+    [Theory]
+    [InlineData("Container", true)]
+    [InlineData("Cli", true)]
+    [InlineData("Embedded", false)]
+    public async Task Build_TemporalMode_WorkersLetTheTemporalUiPageCallTheirCodecOnlyWhereItIsTemporals(string mode, bool allowed)
+    {
+        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Estuary_AppHost>(
+            [$"Temporal:Mode={mode}", "Temporal:Port=17233", "Postgres:Mode=Local"]);
+
+        foreach (var worker in new[] { "example-worker", "bookings-worker", "payments-worker" })
+        {
+            var environment = await EnvironmentAsync(builder, worker);
+            var origins = environment.Where(e => e.Key.StartsWith("Estuary__Encryption__CodecServer__AllowedOrigins__", StringComparison.Ordinal)).Select(e => e.Value);
+            Assert.Equal(allowed ? ["http://localhost:18233", "http://127.0.0.1:18233"] : [], origins);
+        }
+    }
+
     private static IResource Resource(IDistributedApplicationTestingBuilder builder, string name) =>
         builder.Resources.Single(r => r.Name == name);
 
@@ -140,6 +157,19 @@ public sealed class ModelTests
         Assert.Equal(
             dependencies.Order(),
             Resource(builder, worker).Annotations.OfType<WaitAnnotation>().Select(w => w.Resource.Name).Order());
+
+    /// <summary>A resource's environment variables whose values are plain strings (the rest need a model that starts).</summary>
+    private static async Task<Dictionary<string, string>> EnvironmentAsync(IDistributedApplicationTestingBuilder builder, string name)
+    {
+        var variables = new Dictionary<string, object>();
+        var context = new EnvironmentCallbackContext(builder.ExecutionContext, variables);
+        foreach (var annotation in Resource(builder, name).Annotations.OfType<EnvironmentCallbackAnnotation>())
+        {
+            await annotation.Callback(context);
+        }
+
+        return variables.Where(v => v.Value is string).ToDictionary(v => v.Key, v => (string)v.Value);
+    }
 
     /// <summary>A resource's command-line arguments; plain strings only (endpoint references are not allocated in a model that never starts).</summary>
     internal static async Task<List<string>> ArgumentsAsync(IResource resource)

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Publishing;
@@ -12,7 +13,8 @@ namespace Aspire.Hosting;
 /// (for a local run generated on first use and kept in the AppHost's user secrets; required inputs of the publish
 /// manifest), passed to each worker as <c>Estuary:Encryption:*</c>. The AppHost's <c>Estuary:Encryption:ActiveKey</c>
 /// (default <c>k1</c>) names the key new payloads use and <c>Estuary:Encryption:RetiredKeys</c> those still needed to read
-/// old ones; <c>Estuary:Encryption:Enabled=false</c> turns encryption off in every worker. Each worker also serves Temporal's
+/// old ones. In a local run the keys reach each worker in a secrets file (<see cref="EncryptionSecretsFile"/>), never in its
+/// environment, which the dashboard shows; <c>Estuary:Encryption:Enabled=false</c> turns encryption off in every worker. Each worker also serves Temporal's
 /// codec server protocol at <c>/codec</c> behind the secret parameter <c>codec-access-token</c>, which the embedded
 /// server's UI uses to show decoded payloads.
 /// </summary>
@@ -30,7 +32,8 @@ public static partial class PayloadEncryptionExtensions
     private const string Section = "Estuary:Encryption";
 
     /// <summary>Passes the encryption keys to every worker added so far (<see cref="WorkerHostingExtensions.AddWorker{TProject}"/>),
-    /// and the codec endpoint of the first to the embedded server's UI; annotates Temporal with <see cref="AppHostPayloadEncryption"/>
+    /// in a local run through a secrets file; lets the page of Temporal's own UI (container, CLI) call their codec endpoints;
+    /// passes the codec endpoint of the first to the embedded server's UI; annotates Temporal with <see cref="AppHostPayloadEncryption"/>
     /// so that the AppHost's own Temporal clients (the dashboard commands) encrypt with the same keys.</summary>
     /// <param name="builder">The application builder.</param>
     /// <param name="temporal">Temporal, whose embedded server's UI decodes payloads through a worker.</param>
@@ -69,11 +72,38 @@ public static partial class PayloadEncryptionExtensions
         var token = builder.AddParameter(CodecTokenParameter, new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
         foreach (var worker in workers)
         {
-            worker.WithEnvironment("Estuary__Encryption__ActiveKey", active)
-                .WithEnvironment("Estuary__Encryption__CodecServer__AccessToken", token);
-            foreach (var (id, parameter) in keys)
+            worker.WithEnvironment("Estuary__Encryption__ActiveKey", active);
+            if (builder.ExecutionContext.IsPublishMode)
             {
-                worker.WithEnvironment($"Estuary__Encryption__Keys__{id}", parameter);
+                // The deployment keeps the parameters as secrets and hands them to the containers.
+                worker.WithEnvironment("Estuary__Encryption__CodecServer__AccessToken", token);
+                foreach (var (id, parameter) in keys)
+                {
+                    worker.WithEnvironment($"Estuary__Encryption__Keys__{id}", parameter);
+                }
+            }
+            else
+            {
+                // A local run's environment is on show in the dashboard: the keys go through a file only the user reads.
+                var file = SecretFiles.PathOf(builder, $"{worker.Resource.Name}.json");
+                worker.WithEnvironment(EnvironmentVariable(EncryptionSecretsFile.Key), file)
+                    .OnBeforeResourceStarted(async (_, _, cancellationToken) =>
+                        SecretFiles.Write(file, await SecretsJsonAsync(keys.Select(k => (k.Id, k.Parameter.Resource)), token.Resource, cancellationToken)));
+            }
+        }
+
+        // Temporal's own UI (its container's, the CLI's) calls a codec server from the browser: its page may call the
+        // workers', by either name of this machine as typed in the address bar.
+        if (temporal.Resource.Server is TemporalContainerResource or TemporalExecutableResource
+            && temporal.Resource.Server.Annotations.OfType<EndpointAnnotation>().FirstOrDefault(e => e.Name == EstuaryEndpoints.TemporalUi) is { Port: { } uiPort })
+        {
+            string[] origins = [$"http://localhost:{uiPort}", $"http://127.0.0.1:{uiPort}"];
+            foreach (var worker in workers)
+            {
+                for (var i = 0; i < origins.Length; i++)
+                {
+                    worker.WithEnvironment($"Estuary__Encryption__CodecServer__AllowedOrigins__{i}", origins[i]);
+                }
             }
         }
 
@@ -88,6 +118,24 @@ public static partial class PayloadEncryptionExtensions
         StartupLog.Write(builder, $"Payload encryption: key '{active}'{(retired.Count > 0 ? $", retired {string.Join(", ", retired.Select(id => $"'{id}'"))}" : "")}, "
             + $"the secret parameters {string.Join(", ", keys.Select(k => k.Parameter.Resource.Name))}.");
         return builder;
+    }
+
+    private static string EnvironmentVariable(string key) => key.Replace(":", "__", StringComparison.Ordinal);
+
+    // The Estuary:Encryption values a worker reads from its secrets file (EncryptionSecretsFile).
+    private static async Task<string> SecretsJsonAsync(IEnumerable<(string Id, ParameterResource Parameter)> keys, ParameterResource token, CancellationToken cancellationToken)
+    {
+        var values = new JsonObject();
+        foreach (var (id, parameter) in keys)
+        {
+            values[id] = await parameter.GetValueAsync(cancellationToken);
+        }
+
+        return new JsonObject
+        {
+            [nameof(EncryptionOptions.Keys)] = values,
+            ["CodecServer"] = new JsonObject { [nameof(CodecServerOptions.AccessToken)] = await token.GetValueAsync(cancellationToken) },
+        }.ToJsonString();
     }
 
     // A key id becomes part of a parameter's (resource) name and of an environment variable's.

@@ -10,7 +10,9 @@ namespace Aspire.Hosting.ApplicationModel;
 /// <param name="name">The resource name.</param>
 /// <param name="cluster">The cluster the server runs.</param>
 /// <param name="password">The password of the <see cref="LocalPostgresCluster.SuperUser"/> role.</param>
-public sealed class LocalPostgresServerResource(string name, LocalPostgresCluster cluster, ParameterResource password)
+/// <param name="passwordFile">The password file (PostgreSQL's <c>.pgpass</c> format) the connection string names, so that the
+/// password is never in a client's environment or arguments; written before the server starts.</param>
+public sealed class LocalPostgresServerResource(string name, LocalPostgresCluster cluster, ParameterResource password, string passwordFile)
     : ExecutableResource(name, cluster.ServerCommand().FileName, cluster.DataDirectory), IResourceWithConnectionString
 {
     private readonly List<LocalPostgresDatabaseResource> _databases = [];
@@ -21,6 +23,9 @@ public sealed class LocalPostgresServerResource(string name, LocalPostgresCluste
     /// <summary>Gets the password of <see cref="LocalPostgresCluster.SuperUser"/>.</summary>
     public ParameterResource PasswordParameter { get; } = password;
 
+    /// <summary>Gets the password file (<c>.pgpass</c> format) that clients read the password from (<c>Passfile</c> of the connection string).</summary>
+    public string PasswordFile { get; } = passwordFile;
+
     /// <summary>Gets the endpoint clients connect to.</summary>
     public EndpointReference PrimaryEndpoint => new(this, EstuaryEndpoints.PostgresTcp);
 
@@ -29,7 +34,7 @@ public sealed class LocalPostgresServerResource(string name, LocalPostgresCluste
 
     /// <inheritdoc />
     public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
-        $"Host={PrimaryEndpoint.Property(EndpointProperty.Host)};Port={PrimaryEndpoint.Property(EndpointProperty.Port)};Username={LocalPostgresCluster.SuperUser};Password={PasswordParameter}");
+        $"Host={PrimaryEndpoint.Property(EndpointProperty.Host)};Port={PrimaryEndpoint.Property(EndpointProperty.Port)};Username={LocalPostgresCluster.SuperUser};Passfile={PasswordFile}");
 
     /// <summary>
     /// Gets a connection string over the Unix socket: no password, no pooling (an idle pooled connection would hold up

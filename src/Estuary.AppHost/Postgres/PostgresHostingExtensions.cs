@@ -66,8 +66,9 @@ public static class PostgresHostingExtensions
         };
 
     /// <summary>
-    /// Adds a server running <paramref name="cluster"/>. Before it starts, the cluster is made with initdb when new, or a
-    /// stale <c>postmaster.pid</c> is removed; once it answers (its health check: <c>SELECT 1</c> over the Unix socket),
+    /// Adds a server running <paramref name="cluster"/>. Before it starts, the password file its connection string names
+    /// (<c>Passfile</c>, in <c>secrets/</c> of the state directory, readable by the user only) is written, and the cluster
+    /// is made with initdb when new, or a stale <c>postmaster.pid</c> is removed; once it answers (its health check: <c>SELECT 1</c> over the Unix socket),
     /// the superuser's password is set from the parameter and the missing databases are created.
     /// </summary>
     /// <param name="builder">The application builder.</param>
@@ -78,7 +79,7 @@ public static class PostgresHostingExtensions
     public static IResourceBuilder<LocalPostgresServerResource> AddLocalPostgres(
         this IDistributedApplicationBuilder builder, [ResourceName] string name, LocalPostgresCluster cluster, ParameterResource password)
     {
-        var resource = new LocalPostgresServerResource(name, cluster, password);
+        var resource = new LocalPostgresServerResource(name, cluster, password, SecretFiles.PathOf(builder, $"{name}.pgpass"));
         var healthCheckKey = $"{name}-select-1";
         builder.Services.AddHealthChecks().AddCheck(healthCheckKey, new PostgresHealthCheck(resource.SocketConnectionString));
 
@@ -100,6 +101,7 @@ public static class PostgresHostingExtensions
             .OnBeforeResourceStarted(async (server, @event, cancellationToken) =>
             {
                 var logger = @event.Services.GetRequiredService<ResourceLoggerService>().GetLogger(server);
+                SecretFiles.Write(server.PasswordFile, $"*:*:*:{LocalPostgresCluster.SuperUser}:{PassfileEscaped(await PasswordAsync(server, cancellationToken))}\n");
                 if (server.Cluster.IsInitialized)
                 {
                     if (server.Cluster.RemoveStaleLock() is { } pid)
@@ -179,6 +181,10 @@ public static class PostgresHostingExtensions
             }
         }
     }
+
+    // In a .pgpass line ':' separates the fields: a password's ':' and '\' are escaped with '\'.
+    private static string PassfileEscaped(string password) =>
+        password.Replace("\\", "\\\\", StringComparison.Ordinal).Replace(":", "\\:", StringComparison.Ordinal);
 
     private static string Identifier(string name) => $"\"{name.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
 }

@@ -151,26 +151,19 @@ internal sealed class ScheduleCommands(string worker, WorkerCatalogClient catalo
     private string Note(ExecuteCommandContext context, string done) =>
         context.Arguments.GetString(WorkflowCommandExtensions.NoteArgument) is { Length: > 0 } note ? note : $"{done} from the dashboard ({worker})";
 
-    private async Task<ExecuteCommandResult> OperateAsync(ExecuteCommandContext context, string done, Func<ScheduleHandle, RpcOptions, Task> operate)
-    {
-        var id = context.Arguments.GetString(Schedule) ?? string.Empty;
-        try
+    private Task<ExecuteCommandResult> OperateAsync(ExecuteCommandContext context, string done, Func<ScheduleHandle, RpcOptions, Task> operate) =>
+        temporal.RunAsync(context, async (client, _, rpc) =>
         {
+            var id = context.Arguments.GetString(Schedule) ?? string.Empty;
             if (await ProblemAsync(id, context.CancellationToken) is { } problem)
             {
                 return CommandResults.Failure(problem);
             }
 
-            var (client, _) = await temporal.GetAsync(context.CancellationToken);
-            await operate(client.GetScheduleHandle(id), new RpcOptions { CancellationToken = context.CancellationToken });
+            await operate(client.GetScheduleHandle(id), rpc);
             context.Logger.LogInformation("{Done} schedule {ScheduleId}", done, id);
             return CommandResults.Success($"{done} schedule '{id}'.");
-        }
-        catch (Exception e) when (e is TemporalException or InvalidOperationException)
-        {
-            return CommandResults.Failure(e.Message);
-        }
-    }
+        });
 
     // Why a schedule id cannot be operated from this worker, or null.
     private async Task<string?> ProblemAsync(string? id, CancellationToken cancellationToken)

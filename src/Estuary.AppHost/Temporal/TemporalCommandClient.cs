@@ -1,6 +1,7 @@
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.Configuration;
 using Temporalio.Client;
+using Temporalio.Exceptions;
 using TemporalConnectionOptions = Estuary.Temporal.Configuration.TemporalConnectionOptions;
 
 namespace Aspire.Hosting;
@@ -33,6 +34,27 @@ internal sealed class TemporalCommandClient(IResourceWithConnectionString tempor
         }
 
         return await connecting.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs what a dashboard command does in Temporal: with the client and its namespace, an <see cref="RpcOptions"/>
+    /// carrying the command's cancellation, and a failure of Temporal, of the connection or of the worker's catalog
+    /// (<see cref="TemporalException"/>, <see cref="InvalidOperationException"/>) as the command's failure message.
+    /// </summary>
+    /// <param name="context">The command's context.</param>
+    /// <param name="command">What the command does.</param>
+    /// <returns>The command's outcome.</returns>
+    public async Task<ExecuteCommandResult> RunAsync(ExecuteCommandContext context, Func<TemporalClient, string, RpcOptions, Task<ExecuteCommandResult>> command)
+    {
+        try
+        {
+            var (client, ns) = await GetAsync(context.CancellationToken);
+            return await command(client, ns, new RpcOptions { CancellationToken = context.CancellationToken });
+        }
+        catch (Exception e) when (e is TemporalException or InvalidOperationException)
+        {
+            return CommandResults.Failure(e.Message);
+        }
     }
 
     private async Task<(TemporalClient, string)> ConnectAsync(CancellationToken cancellationToken)

@@ -85,9 +85,8 @@ internal sealed class WorkflowCommands(string worker, WorkerCatalogClient catalo
     /// <summary>Starts the chosen workflow with its arguments, typed in a second dialog and bound by the worker.</summary>
     /// <param name="context">The command's context.</param>
     /// <returns>The workflow id and a link to its page in the Temporal UI.</returns>
-    public async Task<ExecuteCommandResult> StartAsync(ExecuteCommandContext context)
-    {
-        try
+    public Task<ExecuteCommandResult> StartAsync(ExecuteCommandContext context) =>
+        temporal.RunAsync(context, async (client, ns, rpc) =>
         {
             var (workflow, problem) = await FindWorkflowAsync(context.Arguments.GetString(WorkflowName), context.CancellationToken);
             if (workflow is null)
@@ -103,19 +102,10 @@ internal sealed class WorkflowCommands(string worker, WorkerCatalogClient catalo
             }
 
             var id = context.Arguments.GetString(Id) is { Length: > 0 } given ? given : $"{Kebab(workflow.Name)}-{Guid.NewGuid():N}";
-            var (client, ns) = await temporal.GetAsync(context.CancellationToken);
-            var handle = await client.StartWorkflowAsync(
-                workflow.Name,
-                arguments.Values!,
-                new WorkflowOptions(id, workflow.TaskQueue) { Rpc = new RpcOptions { CancellationToken = context.CancellationToken } });
+            var handle = await client.StartWorkflowAsync(workflow.Name, arguments.Values!, new WorkflowOptions(id, workflow.TaskQueue) { Rpc = rpc });
             context.Logger.LogInformation("Started {WorkflowType} {WorkflowId} (run {RunId}) on task queue {TaskQueue}", workflow.Name, handle.Id, handle.ResultRunId, workflow.TaskQueue);
             return Answer($"Started {workflow.Name} {handle.Id}", handle.Id, ns);
-        }
-        catch (Exception e) when (e is TemporalException or InvalidOperationException)
-        {
-            return CommandResults.Failure(e.Message);
-        }
-    }
+        });
 
     /// <summary>Validates the first dialog of a signal, query or update: a workflow of this worker, running (unless queried),
     /// defining the handler.</summary>
@@ -147,9 +137,8 @@ internal sealed class WorkflowCommands(string worker, WorkerCatalogClient catalo
     /// <param name="context">The command's context.</param>
     /// <param name="kind">Signal, query or update.</param>
     /// <returns>Success with the answer (queries and updates), or what failed.</returns>
-    public async Task<ExecuteCommandResult> CallAsync(ExecuteCommandContext context, WorkflowHandlerKind kind)
-    {
-        try
+    public Task<ExecuteCommandResult> CallAsync(ExecuteCommandContext context, WorkflowHandlerKind kind) =>
+        temporal.RunAsync(context, async (client, ns, rpc) =>
         {
             var target = await TryResolveAsync(context.Arguments.GetString(Id), context.CancellationToken);
             if (target.Problem is { } problem)
@@ -173,9 +162,7 @@ internal sealed class WorkflowCommands(string worker, WorkerCatalogClient catalo
                 return notBound;
             }
 
-            var (client, ns) = await temporal.GetAsync(context.CancellationToken);
             var workflow = client.GetWorkflowHandle(target.WorkflowId!);
-            var rpc = new RpcOptions { CancellationToken = context.CancellationToken };
             string? answer = null;
             switch (kind)
             {
@@ -198,12 +185,7 @@ internal sealed class WorkflowCommands(string worker, WorkerCatalogClient catalo
             return answer is null
                 ? Answer(message, target.WorkflowId!, ns)
                 : CommandResults.Success(message, new CommandResultData { Value = answer, Format = CommandResultFormat.Json, DisplayImmediately = true });
-        }
-        catch (Exception e) when (e is TemporalException or InvalidOperationException)
-        {
-            return CommandResults.Failure(e.Message);
-        }
-    }
+        });
 
     /// <summary>Validates the dialog of cancel and terminate: a workflow that is running.</summary>
     /// <param name="context">The dialog's inputs.</param>
@@ -236,21 +218,14 @@ internal sealed class WorkflowCommands(string worker, WorkerCatalogClient catalo
             context.Arguments.GetString(WorkflowCommandExtensions.ReasonArgument) is { Length: > 0 } reason ? reason : $"terminated from the dashboard ({worker})",
             new WorkflowTerminateOptions { Rpc = rpc }));
 
-    private async Task<ExecuteCommandResult> OperateAsync(ExecuteCommandContext context, string done, Func<WorkflowHandle, RpcOptions, Task> operate)
-    {
-        try
+    private Task<ExecuteCommandResult> OperateAsync(ExecuteCommandContext context, string done, Func<WorkflowHandle, RpcOptions, Task> operate) =>
+        temporal.RunAsync(context, async (client, ns, rpc) =>
         {
             var id = context.Arguments.GetString(Id) ?? string.Empty;
-            var (client, ns) = await temporal.GetAsync(context.CancellationToken);
-            await operate(client.GetWorkflowHandle(id), new RpcOptions { CancellationToken = context.CancellationToken });
+            await operate(client.GetWorkflowHandle(id), rpc);
             context.Logger.LogInformation("{Done} workflow {WorkflowId}", done, id);
             return Answer($"{done} {id}", id, ns);
-        }
-        catch (Exception e) when (e is TemporalException or InvalidOperationException)
-        {
-            return CommandResults.Failure(e.Message);
-        }
-    }
+        });
 
     // Prompts for the parameters' values (when there are any) in a dialog that validates them with the worker's binder,
     // then binds them once more: what an API caller answered without the dialog's validation is checked all the same.

@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
 using Google.Protobuf;
-using Google.Protobuf.Reflection;
 using Microsoft.Extensions.Logging;
 using Temporalio.Api.Common.V1;
 
@@ -32,7 +31,7 @@ internal sealed class RemoteCodec(Uri? endpoint, string? accessToken, ILogger<Re
             return;
         }
 
-        var encrypted = messages.SelectMany(PayloadsOf)
+        var encrypted = messages.SelectMany(MessagePayloads.Of)
             .Where(p => p.Metadata.TryGetValue("encoding", out var encoding) && encoding.Equals(Encrypted))
             .ToList();
         if (encrypted.Count > 0 && await CallAsync(ns, "decode", encrypted, ct) is { } decoded)
@@ -99,34 +98,6 @@ internal sealed class RemoteCodec(Uri? endpoint, string? accessToken, ILogger<Re
         {
             logger.LogWarning("The codec server at {Endpoint} failed to {Operation}: {Error}", endpoint, operation, e.Message);
             return null;
-        }
-    }
-
-    // Every Payload anywhere in a message.
-    private static IEnumerable<Payload> PayloadsOf(IMessage message)
-    {
-        if (message is Payload payload)
-        {
-            yield return payload;
-            yield break;
-        }
-
-        foreach (var field in message.Descriptor.Fields.InFieldNumberOrder())
-        {
-            if (field.FieldType != FieldType.Message)
-            {
-                continue;
-            }
-
-            var value = field.Accessor.GetValue(message);
-            var children = field.IsMap
-                ? ((System.Collections.IDictionary)value).Values.OfType<IMessage>()
-                : field.IsRepeated ? ((System.Collections.IEnumerable)value).OfType<IMessage>()
-                : value is IMessage child ? [child] : [];
-            foreach (var nested in children.SelectMany(PayloadsOf))
-            {
-                yield return nested;
-            }
         }
     }
 }

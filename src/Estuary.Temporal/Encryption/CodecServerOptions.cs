@@ -4,7 +4,8 @@ namespace Estuary.Temporal.Encryption;
 
 /// <summary>
 /// Who may call the codec server (<c>Estuary:Encryption:CodecServer</c>): the access token a caller sends as
-/// <c>Authorization: Bearer …</c>, and the web origins (Temporal's UI) allowed to call it from a browser.
+/// <c>Authorization: Bearer …</c> (possibly in the file <see cref="EncryptionSecretsFile.Key"/> names), and the web origins
+/// (Temporal's UI) allowed to call it from a browser.
 /// </summary>
 public sealed class CodecServerOptions
 {
@@ -20,10 +21,11 @@ public sealed class CodecServerOptions
     /// <summary>Reads the options from configuration.</summary>
     /// <param name="configuration">The configuration root.</param>
     /// <returns>The options.</returns>
-    /// <exception cref="InvalidOperationException">An origin is not an absolute http(s) origin; the message names its key.</exception>
+    /// <exception cref="InvalidOperationException">An origin is not an absolute http(s) origin, or the secrets file
+    /// (<see cref="EncryptionSecretsFile"/>, where the token may be) cannot be read; the message names the key.</exception>
     public static CodecServerOptions FromConfiguration(IConfiguration configuration)
     {
-        var section = configuration.GetSection(SectionName);
+        var section = EncryptionSecretsFile.Section(configuration).GetSection("CodecServer");
         var options = new CodecServerOptions { AccessToken = section[nameof(AccessToken)] };
         foreach (var origin in section.GetSection(nameof(AllowedOrigins)).GetChildren())
         {

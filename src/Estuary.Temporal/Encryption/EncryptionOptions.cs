@@ -4,8 +4,8 @@ namespace Estuary.Temporal.Encryption;
 
 /// <summary>
 /// Payload encryption keys, bound from <c>Estuary:Encryption</c>: <c>Enabled</c>, <c>ActiveKey</c> (the id new payloads
-/// are encrypted with) and <c>Keys:&lt;id&gt;</c> (each a base64 AES-256 key of 32 bytes). Retired keys stay listed so
-/// that payloads written under them still decrypt.
+/// are encrypted with) and <c>Keys:&lt;id&gt;</c> (each a base64 AES-256 key of 32 bytes), the keys possibly in the file
+/// <see cref="EncryptionSecretsFile.Key"/> names. Retired keys stay listed so that payloads written under them still decrypt.
 /// </summary>
 public sealed class EncryptionOptions
 {
@@ -25,10 +25,11 @@ public sealed class EncryptionOptions
     /// <param name="configuration">The configuration root.</param>
     /// <param name="validate">Whether to check the keys now (<see cref="Validate"/>); <see cref="CreateCodec"/> checks them anyway.</param>
     /// <returns>The options.</returns>
-    /// <exception cref="InvalidOperationException">A value is invalid; the message names the configuration key, never a key's value.</exception>
+    /// <exception cref="InvalidOperationException">A value is invalid, or the secrets file cannot be read; the message names the
+    /// configuration key, never a key's value.</exception>
     public static EncryptionOptions FromConfiguration(IConfiguration configuration, bool validate = true)
     {
-        var section = configuration.GetSection(SectionName);
+        var section = EncryptionSecretsFile.Section(configuration);
         var options = new EncryptionOptions();
         if (section[nameof(Enabled)] is { } enabled)
         {

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Temporalio.Api.Common.V1;
@@ -144,12 +145,45 @@ public sealed class CodecServerTests : IAsyncLifetime
         if (expected == HttpStatusCode.NoContent)
         {
             Assert.Equal(origin, response.Headers.GetValues("Access-Control-Allow-Origin").Single());
-            Assert.Contains("Authorization", response.Headers.GetValues("Access-Control-Allow-Headers").Single(), StringComparison.Ordinal);
+            Assert.Equal(["Authorization", "Content-Type", "X-Namespace"],
+                response.Headers.GetValues("Access-Control-Allow-Headers").Single().Split(',', StringSplitOptions.TrimEntries).Order());
+            Assert.Equal("POST", response.Headers.GetValues("Access-Control-Allow-Methods").Single());
         }
         else
         {
             Assert.False(response.Headers.Contains("Access-Control-Allow-Origin"));
         }
+    }
+
+    [Fact]
+    public async Task Decode_FromTheAllowedOriginWithoutTheToken_UnauthorizedAndNothingDecrypted()
+    {
+        var encrypted = await _codec.EncodeAsync([Plain("Ada Lovelace")]);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/codec/decode")
+        {
+            Content = new StringContent(JsonFormatter.Default.Format(new Payloads { Payloads_ = { encrypted } }), Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("Origin", UiOrigin);
+        request.Headers.Add("X-Namespace", "default");
+
+        using var response = await _http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        // The page may read the refusal, and nothing else.
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal(UiOrigin, response.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        Assert.DoesNotContain("Lovelace", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("http://localhost:8233/ui")]
+    [InlineData("localhost:8233")]
+    public void FromConfiguration_AllowedOriginNotAnOrigin_OneLineNamingTheKey(string origin)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection([new("Estuary:Encryption:CodecServer:AllowedOrigins:0", origin)]).Build();
+
+        var error = Assert.Throws<InvalidOperationException>(() => CodecServerOptions.FromConfiguration(configuration));
+
+        Assert.Equal($"Configuration key 'Estuary:Encryption:CodecServer:AllowedOrigins:0' must be an origin such as http://localhost:8233, got '{origin}'.", error.Message);
     }
 
     [Fact]

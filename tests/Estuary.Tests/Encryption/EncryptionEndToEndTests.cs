@@ -1,8 +1,8 @@
 using System.Text;
+using Estuary.DevServer.Ui.Temporal;
 using Estuary.Temporal.Encryption;
 using Estuary.Tests.Infrastructure;
 using Google.Protobuf;
-using Google.Protobuf.Reflection;
 using Microsoft.Extensions.Hosting;
 using Temporalio.Api.Common.V1;
 using Temporalio.Api.History.V1;
@@ -40,7 +40,7 @@ public sealed class EncryptionEndToEndTests(EndToEndFixture fixture)
         }
 
         // Workflow input, memo, activity input and result, signal, workflow result: every payload of the run is ciphertext.
-        var payloads = PayloadsOf(history).ToList();
+        var payloads = MessagePayloads.Of(history).ToList();
         Assert.True(payloads.Count >= 6, $"expected at least 6 payloads, found {payloads.Count}");
         Assert.All(payloads, p => Assert.Equal(TestEncryption.KeyId, KeyIdOf(p)));
     }
@@ -85,7 +85,7 @@ public sealed class EncryptionEndToEndTests(EndToEndFixture fixture)
         var rotated = newClient.GetWorkflowHandle<WelcomeWorkflow>(handle.Id);
         await rotated.SignalAsync(wf => wf.ConfirmAsync("after rotation"));
         var result = await rotated.GetResultAsync<string>();
-        var keyIds = PayloadsOf(await RawHistoryAsync(handle.Id)).Select(KeyIdOf).ToList();
+        var keyIds = MessagePayloads.Of(await RawHistoryAsync(handle.Id)).Select(KeyIdOf).ToList();
 
         Assert.Equal($"Dear {customer.Name} <{customer.Email}>, payment {customer.PaymentReference} received; after rotation", result);
         Assert.Equal("old", keyIds[0]);
@@ -183,34 +183,6 @@ public sealed class EncryptionEndToEndTests(EndToEndFixture fixture)
         }
         while (!request.NextPageToken.IsEmpty);
         return history;
-    }
-
-    // Every Payload anywhere in a message, in field order (events in history order).
-    private static IEnumerable<Payload> PayloadsOf(IMessage message)
-    {
-        if (message is Payload payload)
-        {
-            yield return payload;
-            yield break;
-        }
-
-        foreach (var field in message.Descriptor.Fields.InFieldNumberOrder())
-        {
-            if (field.FieldType != FieldType.Message)
-            {
-                continue;
-            }
-
-            var value = field.Accessor.GetValue(message);
-            var children = field.IsMap
-                ? ((System.Collections.IDictionary)value).Values.OfType<IMessage>()
-                : field.IsRepeated ? ((System.Collections.IEnumerable)value).OfType<IMessage>()
-                : value is IMessage child ? [child] : [];
-            foreach (var nested in children.SelectMany(PayloadsOf))
-            {
-                yield return nested;
-            }
-        }
     }
 
     private static string? KeyIdOf(Payload payload) =>
