@@ -47,7 +47,7 @@ public sealed class ActivityOperatorTests(ServerFixture fixture)
                 Reason = "maintenance",
             });
             // The interrupted attempt ends; the next one waits for the operator, not for the hour.
-            var paused = await PendingWhenAsync(handle, a => a.Attempt == 2);
+            var paused = await handle.PendingActivityWhenAsync(a => a.Attempt == 2);
             await Client.WorkflowService.UnpauseActivityAsync(new()
             {
                 Namespace = Namespace,
@@ -72,7 +72,7 @@ public sealed class ActivityOperatorTests(ServerFixture fixture)
         var (result, waiting) = await WithWorkerAsync(activities, async taskQueue =>
         {
             var handle = await StartAsync("FailFirst", taskQueue);
-            var waiting = await PendingWhenAsync(handle, a => a.Attempt == 2);
+            var waiting = await handle.PendingActivityWhenAsync(a => a.Attempt == 2);
             await Client.WorkflowService.ResetActivityAsync(new()
             {
                 Namespace = Namespace,
@@ -130,7 +130,7 @@ public sealed class ActivityOperatorTests(ServerFixture fixture)
                 },
                 UpdateMask = new() { Paths = { "start_to_close_timeout", "retry_policy.maximum_attempts" } },
             });
-            var described = (await PendingWhenAsync(handle, _ => true)).ActivityOptions;
+            var described = (await handle.PendingActivityWhenAsync(_ => true)).ActivityOptions;
             activities.Release.TrySetResult();
             await handle.GetResultAsync();
             return (response.ActivityOptions, described);
@@ -165,7 +165,7 @@ public sealed class ActivityOperatorTests(ServerFixture fixture)
                 Execution = new() { WorkflowId = handle.Id },
                 Id = "no-such-activity",
             }));
-            var described = await PendingWhenAsync(handle, _ => true);
+            var described = await handle.PendingActivityWhenAsync(_ => true);
             activities.Release.TrySetResult();
             await handle.GetResultAsync();
             return (badPath, unknown, described);
@@ -189,7 +189,7 @@ public sealed class ActivityOperatorTests(ServerFixture fixture)
         var (result, restored) = await worker.ExecuteAsync(async () =>
         {
             var handle = await client.StartWorkflowAsync((OperatorWorkflow wf) => wf.RunAsync("FailFirst"), new(TestIds.New("wf"), taskQueue));
-            await PendingWhenAsync(client, handle, a => a.Attempt == 2);
+            await handle.PendingActivityWhenAsync(a => a.Attempt == 2);
             var execution = new Temporalio.Api.Common.V1.WorkflowExecution { WorkflowId = handle.Id };
             await client.WorkflowService.PauseActivityAsync(new() { Namespace = "default", Execution = execution, Id = "operated", Reason = "restart" });
             await client.WorkflowService.UpdateActivityOptionsAsync(new()
@@ -203,7 +203,7 @@ public sealed class ActivityOperatorTests(ServerFixture fixture)
 
             await server.RestartAsync();
 
-            var restored = await PendingWhenAsync(client, handle, _ => true);
+            var restored = await handle.PendingActivityWhenAsync(_ => true);
             await client.WorkflowService.UnpauseActivityAsync(new() { Namespace = "default", Execution = execution, Id = "operated" });
             return (await handle.GetResultAsync(), restored);
         });
@@ -212,29 +212,5 @@ public sealed class ActivityOperatorTests(ServerFixture fixture)
         Assert.Equal("restart", restored.PauseInfo.Manual.Reason);
         Assert.Equal(TimeSpan.FromMinutes(10), restored.ActivityOptions.StartToCloseTimeout.ToTimeSpan());
         Assert.Equal("attempt 2 run 2", result);
-    }
-
-    /// <summary>
-    /// The workflow's pending activity once <paramref name="condition"/> holds. A retried attempt writes no event, so
-    /// there is nothing to wait on but Describe itself.
-    /// </summary>
-    private Task<PendingActivityInfo> PendingWhenAsync(WorkflowHandle handle, Func<PendingActivityInfo, bool> condition) =>
-        PendingWhenAsync(Client, handle, condition);
-
-    private static async Task<PendingActivityInfo> PendingWhenAsync(TemporalClient client, WorkflowHandle handle, Func<PendingActivityInfo, bool> condition)
-    {
-        while (true)
-        {
-            var described = await client.WorkflowService.DescribeWorkflowExecutionAsync(new()
-            {
-                Namespace = client.Options.Namespace,
-                Execution = new() { WorkflowId = handle.Id },
-            });
-            if (described.PendingActivities.FirstOrDefault() is { } pending && condition(pending))
-            {
-                return pending;
-            }
-            await Task.Delay(TimeSpan.FromMilliseconds(20), TestContext.Current.CancellationToken);
-        }
     }
 }

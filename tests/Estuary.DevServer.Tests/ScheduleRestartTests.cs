@@ -124,4 +124,27 @@ public sealed class ScheduleRestartTests
         version.CommandText = "PRAGMA user_version;";
         Assert.Equal((long)Store.SqliteStore.SchemaVersion, version.ExecuteScalar());
     }
+
+    [DevServerOnlyFact]
+    public async Task Restart_SpecWithTimezoneData_KeepsTheDataAndItsMatchingTimes()
+    {
+        var data = ScheduleTimeZoneDataTests.ZoneFile("Australia/Lord_Howe");
+        await using var server = await RestartableServer.StartAsync();
+        var client = await server.ConnectAsync();
+        var id = TestIds.New("schedule");
+        await client.WorkflowService.CreateScheduleAsync(ScheduleTimeZoneDataTests.CreateWithZoneData(client, id, "Lord Howe", data, ScheduleTimeZoneDataTests.NightQuarterHoursProto));
+        // Lord Howe Island moves its clocks back by half an hour on 2045-04-02, after the file's last transition.
+        var (from, to) = (new DateTime(2045, 3, 30, 0, 0, 0, DateTimeKind.Utc), new DateTime(2045, 4, 5, 0, 0, 0, DateTimeKind.Utc));
+        var before = await ScheduleTimeZoneDataTests.MatchingTimesAsync(client, id, from, to);
+
+        await server.RestartAsync();
+
+        var described = await client.WorkflowService.DescribeScheduleAsync(new() { Namespace = client.Options.Namespace, ScheduleId = id });
+        Assert.Equal("Lord Howe", described.Schedule.Spec.TimezoneName);
+        Assert.Equal(data, described.Schedule.Spec.TimezoneData.ToByteArray());
+        Assert.Equal(before, await ScheduleTimeZoneDataTests.MatchingTimesAsync(client, id, from, to));
+        var lordHowe = TimeZoneInfo.FindSystemTimeZoneById("Australia/Lord_Howe");
+        Assert.All(before, time => Assert.True(TimeZoneInfo.ConvertTimeFromUtc(time, lordHowe).Hour <= 4, $"{time:O} is not a night time on Lord Howe Island"));
+        await client.GetScheduleHandle(id).DeleteAsync();
+    }
 }

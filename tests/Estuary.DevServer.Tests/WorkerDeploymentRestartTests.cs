@@ -29,36 +29,24 @@ public sealed class WorkerDeploymentRestartTests
 
         var taskQueue = TestIds.New("tq");
         var deployment = TestIds.New("deployment");
-        using (var worker = new TemporalWorker(client, new TemporalWorkerOptions(taskQueue)
-        {
-            DeploymentOptions = new(new WorkerDeploymentVersion(deployment, "b1"), true),
-        }.AddWorkflow<PinnedV1Workflow>()))
+        var deployments = new DeploymentCalls(client, "restart-test");
+        using (var worker = new TemporalWorker(client, DeploymentCalls.VersionedWorker(taskQueue, deployment, "b1").AddWorkflow<PinnedV1Workflow>()))
         {
             await worker.ExecuteAsync(async () =>
             {
-                await Eventually.PollAsync(() => DescribeOrNullAsync(client, deployment), d => d is { WorkerDeploymentInfo.VersionSummaries.Count: 1 }, $"deployment {deployment}");
-                await client.WorkflowService.SetWorkerDeploymentCurrentVersionAsync(new()
-                {
-                    Namespace = client.Options.Namespace,
-                    DeploymentName = deployment,
-                    BuildId = "b1",
-                    Identity = "restart-test",
-                });
+                await deployments.VersionAsync(deployment, "b1");
+                await deployments.SetCurrentAsync(deployment, "b1");
                 await SetRampAsync(client, deployment);
             });
         }
-        var before = await DescribeOrNullAsync(client, deployment);
+        var before = await deployments.DescribeAsync(deployment);
         await server.RestartAsync();
 
-        var after = await DescribeOrNullAsync(client, deployment);
+        var after = await deployments.DescribeOrNullAsync(deployment);
         Assert.NotNull(after);
-        Assert.Equal(before!.WorkerDeploymentInfo, after.WorkerDeploymentInfo);
+        Assert.Equal(before.WorkerDeploymentInfo, after.WorkerDeploymentInfo);
         Assert.Equal(before.ConflictToken, after.ConflictToken);
-        var version = await client.WorkflowService.DescribeWorkerDeploymentVersionAsync(new()
-        {
-            Namespace = client.Options.Namespace,
-            DeploymentVersion = new() { DeploymentName = deployment, BuildId = "b1" },
-        });
+        var version = await deployments.DescribeVersionAsync(deployment, "b1");
         Assert.Equal(taskQueue, Assert.Single(version.VersionTaskQueues).Name);
         await server.StopAsync();
         using var migrated = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = server.DatabasePath, Pooling = false }.ToString());
@@ -74,27 +62,16 @@ public sealed class WorkerDeploymentRestartTests
         await using var server = await RestartableServer.StartAsync();
         var client = await server.ConnectAsync();
         var ns = client.Options.Namespace;
+        var deployments = new DeploymentCalls(client, "restart-test") { AllowNoPollers = true };
         var deployment = TestIds.New("deployment");
         var deleted = TestIds.New("deployment");
-        foreach (var (name, buildId) in new[] { (deployment, "b1"), (deleted, "b1") })
+        foreach (var name in new[] { deployment, deleted })
         {
-            await client.WorkflowService.SetWorkerDeploymentCurrentVersionAsync(new()
-            {
-                Namespace = ns,
-                DeploymentName = name,
-                BuildId = buildId,
-                AllowNoPollers = true,
-                Identity = "restart-test",
-            });
+            await deployments.SetCurrentAsync(name, "b1");
         }
         await SetRampAsync(client, deployment);
-        await client.WorkflowService.SetWorkerDeploymentRampingVersionAsync(new() { Namespace = ns, DeploymentName = deployment, Percentage = 30, Identity = "restart-test" });
-        await client.WorkflowService.DeleteWorkerDeploymentVersionAsync(new()
-        {
-            Namespace = ns,
-            DeploymentVersion = new() { DeploymentName = deployment, BuildId = "b2" },
-            Identity = "restart-test",
-        });
+        await deployments.SetRampingAsync(deployment, "", 30);
+        await deployments.DeleteVersionAsync(deployment, "b2");
         await client.WorkflowService.UpdateWorkerDeploymentVersionMetadataAsync(new()
         {
             Namespace = ns,
@@ -102,55 +79,26 @@ public sealed class WorkerDeploymentRestartTests
             UpsertEntries = { ["owner"] = new Temporalio.Api.Common.V1.Payload { Data = Google.Protobuf.ByteString.CopyFromUtf8("team-a") } },
         });
         await client.WorkflowService.SetWorkerDeploymentManagerAsync(new() { Namespace = ns, DeploymentName = deployment, Self = true, Identity = "restart-test" });
-        await client.WorkflowService.SetWorkerDeploymentCurrentVersionAsync(new() { Namespace = ns, DeploymentName = deleted, Identity = "restart-test" });
-        await client.WorkflowService.DeleteWorkerDeploymentVersionAsync(new()
-        {
-            Namespace = ns,
-            DeploymentVersion = new() { DeploymentName = deleted, BuildId = "b1" },
-            Identity = "restart-test",
-        });
-        await client.WorkflowService.DeleteWorkerDeploymentAsync(new() { Namespace = ns, DeploymentName = deleted });
-        var before = await DescribeOrNullAsync(client, deployment);
+        await deployments.SetCurrentAsync(deleted, "");
+        await deployments.DeleteVersionAsync(deleted, "b1");
+        await deployments.DeleteDeploymentAsync(deleted);
+        var before = await deployments.DescribeAsync(deployment);
         await server.RestartAsync();
 
-        var after = await DescribeOrNullAsync(client, deployment);
+        var after = await deployments.DescribeOrNullAsync(deployment);
         Assert.NotNull(after);
-        Assert.Equal(before!.WorkerDeploymentInfo, after.WorkerDeploymentInfo);
+        Assert.Equal(before.WorkerDeploymentInfo, after.WorkerDeploymentInfo);
         Assert.Equal(before.ConflictToken, after.ConflictToken);
         Assert.Equal("restart-test", after.WorkerDeploymentInfo.ManagerIdentity);
         Assert.Equal("b1", Assert.Single(after.WorkerDeploymentInfo.VersionSummaries).DeploymentVersion.BuildId);
         Assert.Null(after.WorkerDeploymentInfo.RoutingConfig.RampingDeploymentVersion);
         Assert.Equal(30f, after.WorkerDeploymentInfo.RoutingConfig.RampingVersionPercentage);
-        var version = await client.WorkflowService.DescribeWorkerDeploymentVersionAsync(new()
-        {
-            Namespace = ns,
-            DeploymentVersion = new() { DeploymentName = deployment, BuildId = "b1" },
-        });
+        var version = await deployments.DescribeVersionAsync(deployment, "b1");
         Assert.Equal("team-a", version.WorkerDeploymentVersionInfo.Metadata.Entries["owner"].Data.ToStringUtf8());
-        Assert.Null(await DescribeOrNullAsync(client, deleted));
+        Assert.Null(await deployments.DescribeOrNullAsync(deleted));
     }
 
     /// <summary>A ramp to a version no worker polls yet, which allow_no_pollers lets an operator prepare.</summary>
     private static Task<SetWorkerDeploymentRampingVersionResponse> SetRampAsync(TemporalClient client, string deployment) =>
-        client.WorkflowService.SetWorkerDeploymentRampingVersionAsync(new()
-        {
-            Namespace = client.Options.Namespace,
-            DeploymentName = deployment,
-            BuildId = "b2",
-            Percentage = 25,
-            AllowNoPollers = true,
-            Identity = "restart-test",
-        });
-
-    private static async Task<DescribeWorkerDeploymentResponse?> DescribeOrNullAsync(TemporalClient client, string deployment)
-    {
-        try
-        {
-            return await client.WorkflowService.DescribeWorkerDeploymentAsync(new() { Namespace = client.Options.Namespace, DeploymentName = deployment });
-        }
-        catch (RpcException e) when (e.Code == RpcException.StatusCode.NotFound)
-        {
-            return null;
-        }
-    }
+        new DeploymentCalls(client, "restart-test") { AllowNoPollers = true }.SetRampingAsync(deployment, "b2", 25);
 }

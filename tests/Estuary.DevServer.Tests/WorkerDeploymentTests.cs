@@ -109,53 +109,12 @@ public sealed class WorkerDeploymentTests(ServerFixture fixture)
 
     private string Namespace => Client.Options.Namespace;
 
+    private DeploymentCalls Deployments => new(Client);
+
     private TemporalWorker Worker(string taskQueue, string deployment, string buildId, bool second) =>
         new(Client, second
-            ? new TemporalWorkerOptions(taskQueue) { DeploymentOptions = new(new WorkerDeploymentVersion(deployment, buildId), true) }
-                .AddWorkflow<PinnedV2Workflow>().AddWorkflow<AutoUpgradeV2Workflow>()
-            : new TemporalWorkerOptions(taskQueue) { DeploymentOptions = new(new WorkerDeploymentVersion(deployment, buildId), true) }
-                .AddWorkflow<PinnedV1Workflow>().AddWorkflow<AutoUpgradeV1Workflow>());
-
-    /// <summary>A version exists once its worker's first poll arrived; nothing announces that.</summary>
-    private Task<DescribeWorkerDeploymentVersionResponse> VersionAsync(string deployment, string buildId) =>
-        Eventually.PollAsync(async () =>
-        {
-            try
-            {
-                return await Client.WorkflowService.DescribeWorkerDeploymentVersionAsync(new()
-                {
-                    Namespace = Namespace,
-                    DeploymentVersion = new() { DeploymentName = deployment, BuildId = buildId },
-                });
-            }
-            catch (RpcException e) when (e.Code == RpcException.StatusCode.NotFound)
-            {
-                return null;
-            }
-        }, version => version is not null, $"version {deployment}.{buildId}")!;
-
-    private Task<SetWorkerDeploymentCurrentVersionResponse> SetCurrentAsync(string deployment, string buildId, ByteString? conflictToken = null) =>
-        Client.WorkflowService.SetWorkerDeploymentCurrentVersionAsync(new()
-        {
-            Namespace = Namespace,
-            DeploymentName = deployment,
-            BuildId = buildId,
-            Identity = "deployment-test",
-            ConflictToken = conflictToken ?? ByteString.Empty,
-        });
-
-    private Task<SetWorkerDeploymentRampingVersionResponse> SetRampingAsync(string deployment, string buildId, float percentage) =>
-        Client.WorkflowService.SetWorkerDeploymentRampingVersionAsync(new()
-        {
-            Namespace = Namespace,
-            DeploymentName = deployment,
-            BuildId = buildId,
-            Percentage = percentage,
-            Identity = "deployment-test",
-        });
-
-    private Task<DescribeWorkerDeploymentResponse> DescribeAsync(string deployment) =>
-        Client.WorkflowService.DescribeWorkerDeploymentAsync(new() { Namespace = Namespace, DeploymentName = deployment });
+            ? DeploymentCalls.VersionedWorker(taskQueue, deployment, buildId).AddWorkflow<PinnedV2Workflow>().AddWorkflow<AutoUpgradeV2Workflow>()
+            : DeploymentCalls.VersionedWorker(taskQueue, deployment, buildId).AddWorkflow<PinnedV1Workflow>().AddWorkflow<AutoUpgradeV1Workflow>());
 
     /// <summary>The build that completed the run's last workflow task, as Describe reports it (empty before the first).</summary>
     private async Task<string> BuildOfAsync(WorkflowHandle handle)
@@ -175,12 +134,12 @@ public sealed class WorkerDeploymentTests(ServerFixture fixture)
         using var worker = Worker(taskQueue, deployment, "b1", second: false);
         await worker.ExecuteAsync(async () =>
         {
-            var version = await VersionAsync(deployment, "b1");
+            var version = await Deployments.VersionAsync(deployment, "b1");
             // The worker has workflows only, so it polls no activity queue.
             Assert.Equal((taskQueue, TaskQueueType.Workflow), Assert.Single(version.VersionTaskQueues.Select(q => (q.Name, q.Type))));
             Assert.Equal(WorkerDeploymentVersionStatus.Inactive, version.WorkerDeploymentVersionInfo.Status);
 
-            var described = await DescribeAsync(deployment);
+            var described = await Deployments.DescribeAsync(deployment);
             Assert.Equal(deployment, described.WorkerDeploymentInfo.Name);
             Assert.Null(described.WorkerDeploymentInfo.RoutingConfig.CurrentDeploymentVersion);
             Assert.Equal("b1", Assert.Single(described.WorkerDeploymentInfo.VersionSummaries).DeploymentVersion.BuildId);
@@ -199,16 +158,16 @@ public sealed class WorkerDeploymentTests(ServerFixture fixture)
         using var v2 = Worker(taskQueue, deployment, "b2", second: true);
         await v1.ExecuteAsync(() => v2.ExecuteAsync(async () =>
         {
-            await VersionAsync(deployment, "b1");
-            await VersionAsync(deployment, "b2");
-            await SetCurrentAsync(deployment, "b1");
+            await Deployments.VersionAsync(deployment, "b1");
+            await Deployments.VersionAsync(deployment, "b2");
+            await Deployments.SetCurrentAsync(deployment, "b1");
 
             var pinned = await Client.StartWorkflowAsync((PinnedV1Workflow wf) => wf.RunAsync(), new(TestIds.New("pinned"), taskQueue));
             var upgrading = await Client.StartWorkflowAsync((AutoUpgradeV1Workflow wf) => wf.RunAsync(), new(TestIds.New("auto"), taskQueue));
             Assert.Equal("b1", await FirstTaskDoneAsync(pinned));
             Assert.Equal("b1", await FirstTaskDoneAsync(upgrading));
 
-            await SetCurrentAsync(deployment, "b2");
+            await Deployments.SetCurrentAsync(deployment, "b2");
             var started = await Client.StartWorkflowAsync((AutoUpgradeV1Workflow wf) => wf.RunAsync(), new(TestIds.New("new"), taskQueue));
             await pinned.SignalAsync(wf => wf.GoAsync());
             await upgrading.SignalAsync(wf => wf.GoAsync());
@@ -217,7 +176,7 @@ public sealed class WorkerDeploymentTests(ServerFixture fixture)
             Assert.Equal("v1", await pinned.GetResultAsync());
             Assert.Equal("v2", await upgrading.GetResultAsync());
             Assert.Equal("v2", await started.GetResultAsync());
-            var described = await DescribeAsync(deployment);
+            var described = await Deployments.DescribeAsync(deployment);
             Assert.Equal("b2", described.WorkerDeploymentInfo.RoutingConfig.CurrentDeploymentVersion.BuildId);
             var statuses = described.WorkerDeploymentInfo.VersionSummaries.ToDictionary(s => s.DeploymentVersion.BuildId, s => s.Status);
             Assert.Equal(WorkerDeploymentVersionStatus.Current, statuses["b2"]);
@@ -235,22 +194,22 @@ public sealed class WorkerDeploymentTests(ServerFixture fixture)
         using var v2 = Worker(taskQueue, deployment, "b2", second: true);
         await v1.ExecuteAsync(() => v2.ExecuteAsync(async () =>
         {
-            await VersionAsync(deployment, "b1");
-            await VersionAsync(deployment, "b2");
-            await SetCurrentAsync(deployment, "b1");
-            await SetRampingAsync(deployment, "b2", 100);
+            await Deployments.VersionAsync(deployment, "b1");
+            await Deployments.VersionAsync(deployment, "b2");
+            await Deployments.SetCurrentAsync(deployment, "b1");
+            await Deployments.SetRampingAsync(deployment, "b2", 100);
             var ramped = await Client.StartWorkflowAsync((PinnedV1Workflow wf) => wf.RunAsync(), new(TestIds.New("ramped"), taskQueue));
             Assert.Equal("b2", await FirstTaskDoneAsync(ramped));
-            var rampingVersion = await VersionAsync(deployment, "b2");
+            var rampingVersion = await Deployments.VersionAsync(deployment, "b2");
             Assert.Equal((WorkerDeploymentVersionStatus.Ramping, 100f),
                 (rampingVersion.WorkerDeploymentVersionInfo.Status, rampingVersion.WorkerDeploymentVersionInfo.RampPercentage));
 
-            await SetRampingAsync(deployment, "b2", 0);
+            await Deployments.SetRampingAsync(deployment, "b2", 0);
             var notRamped = await Client.StartWorkflowAsync((PinnedV1Workflow wf) => wf.RunAsync(), new(TestIds.New("not-ramped"), taskQueue));
             Assert.Equal("b1", await FirstTaskDoneAsync(notRamped));
 
-            await SetRampingAsync(deployment, "", 0);
-            Assert.Null((await DescribeAsync(deployment)).WorkerDeploymentInfo.RoutingConfig.RampingDeploymentVersion);
+            await Deployments.SetRampingAsync(deployment, "", 0);
+            Assert.Null((await Deployments.DescribeAsync(deployment)).WorkerDeploymentInfo.RoutingConfig.RampingDeploymentVersion);
             foreach (var handle in new[] { ramped, notRamped })
             {
                 await handle.SignalAsync(wf => wf.GoAsync());
@@ -269,9 +228,9 @@ public sealed class WorkerDeploymentTests(ServerFixture fixture)
         using var v2 = Worker(taskQueue, deployment, "b2", second: true);
         await v1.ExecuteAsync(() => v2.ExecuteAsync(async () =>
         {
-            await VersionAsync(deployment, "b1");
-            await VersionAsync(deployment, "b2");
-            await SetCurrentAsync(deployment, "b1");
+            await Deployments.VersionAsync(deployment, "b1");
+            await Deployments.VersionAsync(deployment, "b2");
+            await Deployments.SetCurrentAsync(deployment, "b1");
 
             var overridden = await Client.StartWorkflowAsync((PinnedV1Workflow wf) => wf.RunAsync(), new(TestIds.New("override"), taskQueue)
             {
@@ -320,22 +279,22 @@ public sealed class WorkerDeploymentTests(ServerFixture fixture)
         using var worker = Worker(taskQueue, deployment, "b1", second: false);
         await worker.ExecuteAsync(async () =>
         {
-            await VersionAsync(deployment, "b1");
-            var token = (await DescribeAsync(deployment)).ConflictToken;
+            await Deployments.VersionAsync(deployment, "b1");
+            var token = (await Deployments.DescribeAsync(deployment)).ConflictToken;
 
-            var unknownBuild = await Assert.ThrowsAsync<RpcException>(() => SetCurrentAsync(deployment, "b9"));
+            var unknownBuild = await Assert.ThrowsAsync<RpcException>(() => Deployments.SetCurrentAsync(deployment, "b9"));
             Assert.Equal(RpcException.StatusCode.FailedPrecondition, unknownBuild.Code);
             Assert.Contains("b9", unknownBuild.Message, StringComparison.Ordinal);
-            var badPercentage = await Assert.ThrowsAsync<RpcException>(() => SetRampingAsync(deployment, "b1", 150));
+            var badPercentage = await Assert.ThrowsAsync<RpcException>(() => Deployments.SetRampingAsync(deployment, "b1", 150));
             Assert.Equal(RpcException.StatusCode.InvalidArgument, badPercentage.Code);
-            var unknownDeployment = await Assert.ThrowsAsync<RpcException>(() => DescribeAsync(TestIds.New("nowhere")));
+            var unknownDeployment = await Assert.ThrowsAsync<RpcException>(() => Deployments.DescribeAsync(TestIds.New("nowhere")));
             Assert.Equal(RpcException.StatusCode.NotFound, unknownDeployment.Code);
-            Assert.Equal(token, (await DescribeAsync(deployment)).ConflictToken);
+            Assert.Equal(token, (await Deployments.DescribeAsync(deployment)).ConflictToken);
 
-            await SetCurrentAsync(deployment, "b1", token);
-            var stale = await Assert.ThrowsAsync<RpcException>(() => SetCurrentAsync(deployment, "", token));
+            await Deployments.SetCurrentAsync(deployment, "b1", token);
+            var stale = await Assert.ThrowsAsync<RpcException>(() => Deployments.SetCurrentAsync(deployment, "", token));
             Assert.Equal(RpcException.StatusCode.FailedPrecondition, stale.Code);
-            Assert.Equal("b1", (await DescribeAsync(deployment)).WorkerDeploymentInfo.RoutingConfig.CurrentDeploymentVersion.BuildId);
+            Assert.Equal("b1", (await Deployments.DescribeAsync(deployment)).WorkerDeploymentInfo.RoutingConfig.CurrentDeploymentVersion.BuildId);
         });
     }
 }

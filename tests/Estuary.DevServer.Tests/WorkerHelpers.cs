@@ -1,6 +1,7 @@
 using Estuary.DevServer.Tests.Workflows;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Api.History.V1;
+using Temporalio.Api.Workflow.V1;
 using Temporalio.Client;
 using Temporalio.Worker;
 
@@ -28,6 +29,27 @@ internal static class WorkerHelpers
             events.Add(evt);
         }
         return events;
+    }
+
+    /// <summary>
+    /// The run's first pending activity once <paramref name="condition"/> holds. Heartbeats and retried attempts write
+    /// no event, so there is nothing to wait on but Describe itself.
+    /// </summary>
+    public static async Task<PendingActivityInfo> PendingActivityWhenAsync(this WorkflowHandle handle, Func<PendingActivityInfo, bool> condition)
+    {
+        while (true)
+        {
+            var described = await handle.Client.WorkflowService.DescribeWorkflowExecutionAsync(new()
+            {
+                Namespace = handle.Client.Options.Namespace,
+                Execution = new() { WorkflowId = handle.Id },
+            });
+            if (described.PendingActivities.FirstOrDefault() is { } pending && condition(pending))
+            {
+                return pending;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(20), TestContext.Current.CancellationToken);
+        }
     }
 
     public static async Task<List<EventType>> EventTypesAsync(this WorkflowHandle handle) =>

@@ -3,6 +3,7 @@ using Estuary.Testing;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Client;
 using Temporalio.Common;
+using Temporalio.Exceptions;
 using Temporalio.Worker;
 
 namespace Estuary.DevServer.Tests;
@@ -75,5 +76,36 @@ public sealed class WorkerVersioningTests(ServerFixture fixture)
         Assert.Null(described.WorkflowExecutionInfo.VersioningInfo);
         Assert.All((await handle.HistoryAsync()).Where(e => e.EventType == EventType.WorkflowTaskCompleted),
             e => Assert.Null(e.WorkflowTaskCompletedEventAttributes.DeploymentVersion));
+    }
+
+    /// <summary>
+    /// The build id calls that worker deployments replaced (version sets, versioning rules, task reachability) are off by
+    /// default in Temporal (dynamic config <c>frontend.workerVersioningDataAPIs</c> and <c>frontend.workerVersioningRuleAPIs</c>),
+    /// and answer PERMISSION_DENIED naming the feature; an unknown namespace is NOT_FOUND first.
+    /// </summary>
+    [Fact]
+    public async Task DeprecatedBuildIdCalls_DefaultConfiguration_PermissionDeniedNamingTheVersioningGeneration()
+    {
+        var ns = Client.Options.Namespace;
+        var taskQueue = TestIds.New("tq");
+        const string VersionSets = "Worker versioning v0.1 (Version Set-based, deprecated) is disabled on this namespace.";
+        const string Rules = "Worker versioning v0.2 (Rules-based, deprecated) is disabled on this namespace.";
+        var calls = new (string Message, Func<Task> Call)[]
+        {
+            (VersionSets, () => Client.WorkflowService.UpdateWorkerBuildIdCompatibilityAsync(new() { Namespace = ns, TaskQueue = taskQueue, AddNewBuildIdInNewDefaultSet = "b1" })),
+            (VersionSets, () => Client.WorkflowService.GetWorkerBuildIdCompatibilityAsync(new() { Namespace = ns, TaskQueue = taskQueue })),
+            (VersionSets, () => Client.WorkflowService.GetWorkerTaskReachabilityAsync(new() { Namespace = ns, BuildIds = { "b1" } })),
+            (Rules, () => Client.WorkflowService.GetWorkerVersioningRulesAsync(new() { Namespace = ns, TaskQueue = taskQueue })),
+            (Rules, () => Client.WorkflowService.UpdateWorkerVersioningRulesAsync(new() { Namespace = ns, TaskQueue = taskQueue })),
+        };
+
+        foreach (var (message, call) in calls)
+        {
+            var error = await Assert.ThrowsAsync<RpcException>(call);
+            Assert.Equal((RpcException.StatusCode.PermissionDenied, message), (error.Code, error.Message));
+        }
+        var unknown = await Assert.ThrowsAsync<RpcException>(() =>
+            Client.WorkflowService.GetWorkerBuildIdCompatibilityAsync(new() { Namespace = TestIds.New("nowhere"), TaskQueue = taskQueue }));
+        Assert.Equal(RpcException.StatusCode.NotFound, unknown.Code);
     }
 }

@@ -23,6 +23,9 @@ public sealed class UiFixture : IAsyncLifetime
 
     public TemporalClient Client { get; private set; } = null!;
 
+    /// <summary>The worker's <c>flaky-when-released</c> activity, which a test lets fail when it chooses.</summary>
+    public GatedActivities GatedActivities { get; } = new();
+
     /// <summary>The UI's root, e.g. <c>http://127.0.0.1:41234/</c>.</summary>
     public Uri UiUrl { get; private set; } = null!;
 
@@ -46,7 +49,8 @@ public sealed class UiFixture : IAsyncLifetime
             .AddWorkflow<ChainWorkflow>()
             .AddWorkflow<ParentWorkflow>()
             .AddActivity(GreetingActivities.Greet)
-            .AddActivity(GreetingActivities.Flaky));
+            .AddActivity(GreetingActivities.Flaky)
+            .AddAllActivities(GatedActivities));
         _workerRun = _worker.ExecuteAsync(_stop.Token);
 
         if (File.Exists(ChromiumPath))

@@ -2,6 +2,7 @@ using System.Globalization;
 using Estuary.DevServer.Ui.Tests.Workflows;
 using Microsoft.Playwright;
 using Temporalio.Api.Enums.V1;
+using Temporalio.Api.Workflow.V1;
 using Temporalio.Client;
 using static Microsoft.Playwright.Assertions;
 
@@ -12,6 +13,27 @@ public sealed class WorkflowPageTests(UiFixture fixture)
 {
     private static string RunUrl(WorkflowHandle handle, string tab = "history") =>
         $"/namespaces/default/workflows/{Uri.EscapeDataString(handle.Id)}/{handle.ResultRunId}/{tab}";
+
+    /// <summary>
+    /// The run's pending activity once <paramref name="condition"/> holds. Heartbeats and retried attempts write no
+    /// event, so there is nothing to wait on but Describe itself.
+    /// </summary>
+    private async Task<PendingActivityInfo> PendingWhenAsync(WorkflowHandle handle, Func<PendingActivityInfo, bool> condition)
+    {
+        while (true)
+        {
+            var described = await fixture.Client.WorkflowService.DescribeWorkflowExecutionAsync(new()
+            {
+                Namespace = "default",
+                Execution = new() { WorkflowId = handle.Id },
+            });
+            if (described.PendingActivities.FirstOrDefault() is { } pending && condition(pending))
+            {
+                return pending;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(20), TestContext.Current.CancellationToken);
+        }
+    }
 
     [Fact]
     public async Task WorkflowPage_CompletedWorkflow_ShowsInputResultAndActivityEvents()
@@ -230,7 +252,7 @@ public sealed class WorkflowPageTests(UiFixture fixture)
     [Fact]
     public async Task WorkflowPage_ActivityWaitingToRetry_ShowsAttemptLastFailureAndHeartbeat()
     {
-        var handle = await fixture.Client.StartWorkflowAsync((RetryingWorkflow wf) => wf.RunAsync(), new($"retrying-{Guid.NewGuid():N}", UiFixture.TaskQueue));
+        var handle = await fixture.Client.StartWorkflowAsync((RetryingWorkflow wf) => wf.RunAsync("flaky"), new($"retrying-{Guid.NewGuid():N}", UiFixture.TaskQueue));
         var page = await fixture.NewPageAsync();
         await page.GotoAsync(RunUrl(handle));
 
@@ -250,6 +272,27 @@ public sealed class WorkflowPageTests(UiFixture fixture)
         Assert.Equal(pending.LastAttemptCompleteTime.ToDateTime() + TimeSpan.FromMinutes(10), nextRetry);
         await Expect(activity.Locator("td").Last).ToHaveTextAsync(nextRetry.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture));
         await UiFixture.ScreenshotAsync(page, "workflow-pending-activity");
+        await handle.TerminateAsync("test over");
+    }
+
+    [Fact]
+    public async Task WorkflowPage_AttemptFailsWhileShown_ShowsTheRetryThoughNoEventIsWritten()
+    {
+        var handle = await fixture.Client.StartWorkflowAsync((RetryingWorkflow wf) => wf.RunAsync("flaky-when-released"), new($"retry-live-{Guid.NewGuid():N}", UiFixture.TaskQueue));
+        await PendingWhenAsync(handle, a => a.HeartbeatDetails is not null);
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync(RunUrl(handle));
+        var activity = page.Locator("#pending-activities tbody tr");
+        await Expect(activity).ToContainTextAsync("Started");
+        await Expect(activity).ToContainTextAsync("1 of 5");
+        await Expect(activity).ToContainTextAsync("\"halfway\"");
+
+        // The attempt fails and waits ten minutes for its retry: Temporal writes no history event for that.
+        fixture.GatedActivities.Release(handle.Id);
+
+        await Expect(activity).ToContainTextAsync("2 of 5");
+        await Expect(activity).ToContainTextAsync("The warehouse is closed");
+        await Expect(activity).ToContainTextAsync("\"halfway\"");
         await handle.TerminateAsync("test over");
     }
 

@@ -1,5 +1,5 @@
 // The UI's little JavaScript: dialogs for actions, the namespace switcher, event JSON on demand, and live updates of a
-// running workflow's page (a long poll of its history; when an event arrives the page's live parts are re-rendered).
+// running workflow's page (a long poll of its history and description; on a change the page's live parts are re-rendered).
 (() => {
   "use strict";
 
@@ -83,13 +83,15 @@
     }
   }
 
-  // Live updates: wait for a new event, then swap in the freshly rendered [data-live] parts of this page.
+  // Live updates: wait for a new event or a change the run's description shows without one (an activity's retry,
+  // heartbeat), then swap in the freshly rendered [data-live] parts of this page.
   async function live() {
     let main = document.getElementById("main");
     let token = null;
     while (main && main.dataset.liveUrl) {
       const url = new URL(main.dataset.liveUrl, location.href);
       url.searchParams.set("after", main.dataset.after || "0");
+      if (main.dataset.state) url.searchParams.set("state", main.dataset.state);
       if (token) url.searchParams.set("token", token);
       let answer;
       try {
@@ -119,6 +121,7 @@
       }
       const freshMain = fresh.getElementById("main");
       main.dataset.after = freshMain?.dataset.after || main.dataset.after;
+      main.dataset.state = freshMain?.dataset.state || "";
       if (freshMain?.dataset.liveUrl) main.dataset.liveUrl = freshMain.dataset.liveUrl;
       else delete main.dataset.liveUrl;
       token = null;

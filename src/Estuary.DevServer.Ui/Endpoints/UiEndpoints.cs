@@ -122,12 +122,12 @@ internal static class UiEndpoints
 
     /// <summary>Long-polls the history for an event after <paramref name="after"/>; the page's script reloads its parts when there is one.</summary>
     private static async Task<IResult> WaitAsync(
-        string ns, string workflowId, string runId, long after, string? token, TemporalGateway temporal, CancellationToken ct)
+        string ns, string workflowId, string runId, long after, string? state, string? token, TemporalGateway temporal, CancellationToken ct)
     {
         var target = Run(ns, workflowId, runId);
         try
         {
-            var (changed, next) = await HistoryWatch.WaitAsync(temporal, ns, target.Execution, after, token, ct);
+            var (changed, next) = await HistoryWatch.WaitAsync(temporal, ns, target.Execution, after, state, token, ct);
             return Results.Json(new { changed, token = next });
         }
         catch (RpcException e) when (TemporalErrors.IsNotFound(e))

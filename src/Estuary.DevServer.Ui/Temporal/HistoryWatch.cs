@@ -6,18 +6,79 @@ using Temporalio.Api.WorkflowService.V1;
 
 namespace Estuary.DevServer.Ui.Temporal;
 
-/// <summary>Reading a run's history for the live page and for one event's JSON.</summary>
+/// <summary>Watching a run for its live page, and reading one event's JSON.</summary>
 internal static class HistoryWatch
 {
     /// <summary>How long one live-update request may wait; the server answers empty shortly before it.</summary>
     private static readonly TimeSpan LongPoll = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Waits, with <c>GetWorkflowExecutionHistory</c>'s <c>wait_new_event</c> long poll, until the run has an event after
-    /// <paramref name="afterEventId"/>. Answers whether it has one and, when the poll ended without one on a running run,
-    /// the token to continue waiting from (null once the run is closed).
+    /// How often the run's description is compared with the page's while the history long poll waits: Temporal's API
+    /// tells no one when a pending activity changes (a retried failure, a heartbeat), so the description is asked.
+    /// </summary>
+    private static readonly TimeSpan DescribeInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Waits until the page showing the run up to event <paramref name="afterEventId"/>, with the description digest
+    /// <paramref name="liveState"/> (<see cref="WorkflowDetails.LiveStateOf"/>), is out of date: the run has an event
+    /// after it (<c>GetWorkflowExecutionHistory</c>'s <c>wait_new_event</c> long poll), or its description has changed
+    /// (<c>DescribeWorkflowExecution</c>, every <see cref="DescribeInterval"/>). Answers whether it is and, when the
+    /// long poll ended with nothing new on a running run, the token to continue waiting from (null once the run is closed).
     /// </summary>
     public static async Task<(bool Changed, string? Token)> WaitAsync(
+        TemporalGateway temporal, string ns, WorkflowExecution execution, long afterEventId, string? liveState, string? token, CancellationToken ct)
+    {
+        if (liveState is null)
+        {
+            return await WaitForEventAsync(temporal, ns, execution, afterEventId, token, ct);
+        }
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var events = WaitForEventAsync(temporal, ns, execution, afterEventId, token, stop.Token);
+        var described = WaitForDescriptionChangeAsync(temporal, ns, execution, liveState, stop.Token);
+        var first = await Task.WhenAny(events, described);
+        await stop.CancelAsync();
+        var loser = first == events ? (Task)described : events;
+        try
+        {
+            await loser;
+        }
+        catch (Exception) when (stop.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            // Stopped because the other wait answered.
+        }
+        if (first == described)
+        {
+            await described;
+            return (true, null);
+        }
+        var (changed, next) = await events;
+        // The long poll may end at once on a run that has just closed: the page may have read its description before
+        // the close (it reads the description before the history), so look once more before saying nothing changed.
+        return changed || await DescriptionChangedAsync(temporal, ns, execution, liveState, ct) ? (true, null) : (false, next);
+    }
+
+    private static async Task WaitForDescriptionChangeAsync(
+        TemporalGateway temporal, string ns, WorkflowExecution execution, string liveState, CancellationToken ct)
+    {
+        while (!await DescriptionChangedAsync(temporal, ns, execution, liveState, ct))
+        {
+            await Task.Delay(DescribeInterval, ct);
+        }
+    }
+
+    private static async Task<bool> DescriptionChangedAsync(
+        TemporalGateway temporal, string ns, WorkflowExecution execution, string liveState, CancellationToken ct)
+    {
+        var description = await temporal.Service.DescribeWorkflowExecutionAsync(
+            new DescribeWorkflowExecutionRequest { Namespace = ns, Execution = execution }, TemporalGateway.Call(ct));
+        return WorkflowDetails.LiveStateOf(description) != liveState;
+    }
+
+    /// <summary>
+    /// Waits, with <c>GetWorkflowExecutionHistory</c>'s <c>wait_new_event</c> long poll, until the run has an event after
+    /// <paramref name="afterEventId"/>; the token to continue from when the poll ended without one on a running run.
+    /// </summary>
+    private static async Task<(bool Changed, string? Token)> WaitForEventAsync(
         TemporalGateway temporal, string ns, WorkflowExecution execution, long afterEventId, string? token, CancellationToken ct)
     {
         var request = new GetWorkflowExecutionHistoryRequest

@@ -1,3 +1,5 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
 using Google.Protobuf;
 using Temporalio.Api.Common.V1;
 using Temporalio.Api.Enums.V1;
@@ -15,7 +17,7 @@ public sealed record ChildWorkflow(string Namespace, string WorkflowId, string? 
 /// <summary>Another run of the same chain (continue-as-new, retry, cron) and why it exists.</summary>
 public sealed record ChainLink(string RunId, string Reason);
 
-/// <summary>One run as its page shows it: <c>DescribeWorkflowExecution</c> and its full history, read alongside.</summary>
+/// <summary>One run as its page shows it: <c>DescribeWorkflowExecution</c>, then its full history.</summary>
 public sealed class WorkflowDetails
 {
     /// <summary>The run's namespace.</summary>
@@ -26,6 +28,12 @@ public sealed class WorkflowDetails
 
     /// <summary>The run's full history.</summary>
     public required IReadOnlyList<HistoryEvent> Events { get; init; }
+
+    /// <summary>
+    /// A digest of what the description says that can change without a history event (see <see cref="LiveStateOf"/>),
+    /// as read for this page: the live page re-renders when the run's current one differs.
+    /// </summary>
+    public required string LiveState { get; init; }
 
     /// <summary>The run's visibility record.</summary>
     public WorkflowExecutionInfo Info => Description.WorkflowExecutionInfo;
@@ -144,19 +152,40 @@ public sealed class WorkflowDetails
     internal static async Task<WorkflowDetails?> LoadAsync(TemporalGateway temporal, string ns, string workflowId, string runId, CancellationToken ct)
     {
         var execution = new WorkflowExecution { WorkflowId = workflowId, RunId = runId };
-        var describe = temporal.Service.DescribeWorkflowExecutionAsync(
-            new DescribeWorkflowExecutionRequest { Namespace = ns, Execution = execution }, TemporalGateway.Call(ct));
-        var history = ReadHistoryAsync(temporal, ns, execution, ct);
+        DescribeWorkflowExecutionResponse description;
+        List<HistoryEvent> events;
         try
         {
-            await Task.WhenAll(describe, history);
+            // The description first: the history read after it is at least as new, so a page that shows a closed run
+            // shows its close event, and a page whose description is older than its history is refreshed by the live watch.
+            description = await temporal.Service.DescribeWorkflowExecutionAsync(
+                new DescribeWorkflowExecutionRequest { Namespace = ns, Execution = execution }, TemporalGateway.Call(ct));
+            events = await ReadHistoryAsync(temporal, ns, execution, ct);
         }
         catch (RpcException e) when (TemporalErrors.IsNotFound(e) || (TemporalErrors.IsInvalidArgument(e) && !Guid.TryParse(runId, out _)))
         {
             return null;
         }
-        await temporal.Codec.DecodeAsync(ns, [.. history.Result, describe.Result], ct);
-        return new WorkflowDetails { Namespace = ns, Description = describe.Result, Events = history.Result };
+        // The digest is of the payloads as the server holds them, before decoding, so the live watch compares like with like.
+        var liveState = LiveStateOf(description);
+        await temporal.Codec.DecodeAsync(ns, [.. events, description], ct);
+        return new WorkflowDetails { Namespace = ns, Description = description, Events = events, LiveState = liveState };
+    }
+
+    /// <summary>
+    /// A digest of the parts of a run's description that its page shows and that change without a history event: a
+    /// pending activity's state, attempt, last failure and heartbeat (a failed attempt that is retried, a heartbeat
+    /// write no event), the pending children, and the run's status (read before the history, it may be older than it).
+    /// </summary>
+    internal static string LiveStateOf(DescribeWorkflowExecutionResponse description)
+    {
+        var shown = new DescribeWorkflowExecutionResponse
+        {
+            WorkflowExecutionInfo = new WorkflowExecutionInfo { Status = description.WorkflowExecutionInfo.Status },
+            PendingActivities = { description.PendingActivities },
+            PendingChildren = { description.PendingChildren },
+        };
+        return Base64Url.EncodeToString(SHA256.HashData(shown.ToByteArray()).AsSpan(0, 16));
     }
 
     /// <summary>The whole history, page by page as the server hands it out.</summary>

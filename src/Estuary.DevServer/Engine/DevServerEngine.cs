@@ -458,6 +458,17 @@ internal sealed class DevServerEngine : IRunServices, IAsyncDisposable
         _activityQueues.GetOrAdd((ns, name), key => new TaskQueue<ActivityLifecycle, PollActivityTaskQueueResponse>(key.Queue, StartActivityTask,
             activity => Deployments.Target(activity.Run, key.Namespace, key.Queue)));
 
+    /// <summary>
+    /// The statistics of a queue's workflow or activity side for the tasks routed to the versions
+    /// <paramref name="includes"/> accepts; a queue the server does not hold (never used, or retired while idle) has none.
+    /// </summary>
+    public Temporalio.Api.TaskQueue.V1.TaskQueueStats TaskQueueStats(string ns, string name, Temporalio.Api.Enums.V1.TaskQueueType type,
+        Func<WorkerVersion?, bool> includes) =>
+        (type == Temporalio.Api.Enums.V1.TaskQueueType.Activity
+            ? _activityQueues.TryGetValue((ns, name), out var activityQueue) ? activityQueue.Stats(includes) : null
+            : _workflowQueues.TryGetValue((ns, name), out var workflowQueue) ? workflowQueue.Stats(includes) : null)
+        ?? new Temporalio.Api.TaskQueue.V1.TaskQueueStats { ApproximateBacklogAge = new Duration() };
+
     /// <summary>Hands waiting tasks of <paramref name="queues"/> to the polls they may go to now (a routing or override change).</summary>
     public void Rematch(string ns, IEnumerable<string> queues)
     {

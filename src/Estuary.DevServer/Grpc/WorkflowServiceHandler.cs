@@ -74,6 +74,16 @@ internal sealed class WorkflowServiceHandler : ServiceHandler
         OnAsync<RecordActivityTaskHeartbeatByIdRequest, RecordActivityTaskHeartbeatByIdResponse>("RecordActivityTaskHeartbeatById", workers.RecordActivityTaskHeartbeatByIdAsync);
         OnAsync<ShutdownWorkerRequest, ShutdownWorkerResponse>("ShutdownWorker", workers.ShutdownWorkerAsync);
         On<DescribeTaskQueueRequest, DescribeTaskQueueResponse>("DescribeTaskQueue", taskQueues.DescribeTaskQueue);
+        On<UpdateWorkerBuildIdCompatibilityRequest, UpdateWorkerBuildIdCompatibilityResponse>("UpdateWorkerBuildIdCompatibility",
+            request => throw taskQueues.VersionSetsDisabled(request.Namespace));
+        On<GetWorkerBuildIdCompatibilityRequest, GetWorkerBuildIdCompatibilityResponse>("GetWorkerBuildIdCompatibility",
+            request => throw taskQueues.VersionSetsDisabled(request.Namespace));
+        On<GetWorkerTaskReachabilityRequest, GetWorkerTaskReachabilityResponse>("GetWorkerTaskReachability",
+            request => throw taskQueues.VersionSetsDisabled(request.Namespace));
+        On<UpdateWorkerVersioningRulesRequest, UpdateWorkerVersioningRulesResponse>("UpdateWorkerVersioningRules",
+            request => throw taskQueues.VersioningRulesDisabled(request.Namespace));
+        On<GetWorkerVersioningRulesRequest, GetWorkerVersioningRulesResponse>("GetWorkerVersioningRules",
+            request => throw taskQueues.VersioningRulesDisabled(request.Namespace));
         OnAsync<PauseActivityRequest, PauseActivityResponse>("PauseActivity", activities.PauseActivityAsync);
         OnAsync<UnpauseActivityRequest, UnpauseActivityResponse>("UnpauseActivity", activities.UnpauseActivityAsync);
         OnAsync<ResetActivityRequest, ResetActivityResponse>("ResetActivity", activities.ResetActivityAsync);

@@ -24,7 +24,7 @@ internal sealed class CompiledScheduleSpec
     // time may still come after it in absolute time.
     private static readonly TimeSpan ZoneShiftWindow = TimeSpan.FromHours(3);
 
-    private readonly TimeZoneInfo _zone;
+    private readonly ScheduleTimeZone _zone;
     private readonly List<ScheduleCalendar> _calendars;
     private readonly List<ScheduleCalendar> _excludes;
     private readonly List<(long Interval, long Phase)> _intervals;
@@ -32,7 +32,7 @@ internal sealed class CompiledScheduleSpec
     private readonly DateTime? _end;
     private readonly TimeSpan _jitter;
 
-    private CompiledScheduleSpec(ScheduleSpec canonical, TimeZoneInfo zone)
+    private CompiledScheduleSpec(ScheduleSpec canonical, ScheduleTimeZone zone)
     {
         Canonical = canonical;
         _zone = zone;
@@ -88,11 +88,11 @@ internal sealed class CompiledScheduleSpec
             {
                 throw new FormatException($"the cron strings' time zone {cronZone} differs from timezone_name {canonical.TimezoneName}");
             }
+            if (!canonical.TimezoneData.IsEmpty)
+            {
+                throw new FormatException($"the cron strings' time zone {cronZone} conflicts with timezone_data");
+            }
             canonical.TimezoneName = cronZone;
-        }
-        if (!canonical.TimezoneData.IsEmpty)
-        {
-            throw new FormatException("timezone_data is not supported by the Estuary dev server; give timezone_name (an IANA time zone) instead");
         }
         foreach (var calendar in canonical.StructuredCalendar.Concat(canonical.ExcludeStructuredCalendar))
         {
@@ -129,7 +129,16 @@ internal sealed class CompiledScheduleSpec
         {
             throw new FormatException("end_time is before start_time");
         }
-        return new CompiledScheduleSpec(canonical, FindZone(canonical.TimezoneName));
+        ScheduleTimeZone zone;
+        try
+        {
+            zone = ScheduleTimeZone.For(canonical.TimezoneName, canonical.TimezoneData.Span);
+        }
+        catch (FormatException e) when (!canonical.TimezoneData.IsEmpty)
+        {
+            throw new FormatException($"timezone_data: {e.Message}", e);
+        }
+        return new CompiledScheduleSpec(canonical, zone);
     }
 
     /// <summary>The first scheduled time whose nominal time is strictly after <paramref name="after"/>, or null when there is none.</summary>
@@ -188,13 +197,13 @@ internal sealed class CompiledScheduleSpec
     /// <summary>The calendar's first time strictly after <paramref name="after"/> (UTC, whole seconds), read on the zone's wall clock.</summary>
     private DateTime? NextInZone(ScheduleCalendar calendar, DateTime after)
     {
-        if (_zone == TimeZoneInfo.Utc)
+        if (_zone.IsUtc)
         {
             return calendar.NextAfter(after) is { } utc ? DateTime.SpecifyKind(utc, DateTimeKind.Utc) : null;
         }
-        var local = TimeZoneInfo.ConvertTimeFromUtc(after, _zone);
-        var offset = _zone.GetUtcOffset(after);
-        if (_zone.GetUtcOffset(after.AddDays(-1)) == offset && _zone.GetUtcOffset(after.AddDays(2)) == offset
+        var local = _zone.ToLocal(after);
+        var offset = _zone.OffsetAt(after);
+        if (_zone.OffsetAt(after.AddDays(-1)) == offset && _zone.OffsetAt(after.AddDays(2)) == offset
             && calendar.NextAfter(local) is { } soon && soon <= local.AddDays(1))
         {
             // No change of offset near: the wall clock maps one to one.
@@ -208,7 +217,7 @@ internal sealed class CompiledScheduleSpec
         while (calendar.NextAfter(candidate) is { } next && (stopAt is null || next <= stopAt))
         {
             candidate = next;
-            foreach (var instant in Instants(next))
+            foreach (var instant in _zone.Instants(next))
             {
                 if (instant > after && (best is null || instant < best))
                 {
@@ -220,31 +229,13 @@ internal sealed class CompiledScheduleSpec
         return best;
     }
 
-    /// <summary>The instants a wall-clock time of the zone stands for.</summary>
-    private IEnumerable<DateTime> Instants(DateTime local)
-    {
-        if (_zone.IsInvalidTime(local))
-        {
-            yield break;
-        }
-        if (_zone.IsAmbiguousTime(local))
-        {
-            foreach (var offset in _zone.GetAmbiguousTimeOffsets(local).OrderByDescending(o => o))
-            {
-                yield return DateTime.SpecifyKind(local - offset, DateTimeKind.Utc);
-            }
-            yield break;
-        }
-        yield return DateTime.SpecifyKind(local - _zone.GetUtcOffset(local), DateTimeKind.Utc);
-    }
-
     private bool IsExcluded(DateTime nominal)
     {
         if (_excludes.Count == 0)
         {
             return false;
         }
-        var local = _zone == TimeZoneInfo.Utc ? nominal : TimeZoneInfo.ConvertTimeFromUtc(nominal, _zone);
+        var local = _zone.IsUtc ? nominal : _zone.ToLocal(nominal);
         return _excludes.Any(exclude => exclude.Matches(local));
     }
 
@@ -264,22 +255,6 @@ internal sealed class CompiledScheduleSpec
         }
         var range = (ulong)Math.Min(milliseconds, uint.MaxValue);
         return TimeSpan.FromMilliseconds((double)((hash * range) >> 32));
-    }
-
-    private static TimeZoneInfo FindZone(string name)
-    {
-        if (string.IsNullOrEmpty(name) || name == "UTC")
-        {
-            return TimeZoneInfo.Utc;
-        }
-        try
-        {
-            return TimeZoneInfo.FindSystemTimeZoneById(name);
-        }
-        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
-        {
-            throw new FormatException($"unknown time zone '{name}' (expected an IANA name such as Europe/Paris)");
-        }
     }
 
     private static long FloorDivide(long dividend, long divisor) =>

@@ -1,4 +1,6 @@
 using Estuary.DevServer.Deployments;
+using Google.Protobuf.WellKnownTypes;
+using Temporalio.Api.TaskQueue.V1;
 
 namespace Estuary.DevServer.TaskQueues;
 
@@ -8,6 +10,8 @@ namespace Estuary.DevServer.TaskQueues;
 /// completion source runs its continuation asynchronously, so nothing runs under that lock either. With worker
 /// versioning a task goes only to a poll of the version its route names (null: an unversioned worker); the route is
 /// asked each time the task is matched, so it follows routing changes, and reads nothing that needs a run's lock.
+/// The queue also keeps what its statistics report (<see cref="Stats"/>): when each backlog entry arrived, and the
+/// tasks added and dispatched within the last <see cref="RateWindow"/>.
 /// </summary>
 /// <typeparam name="TTask">What sits in the backlog (a workflow run or an activity).</typeparam>
 /// <typeparam name="TResponse">What a poll answers.</typeparam>
@@ -15,8 +19,13 @@ internal sealed class TaskQueue<TTask, TResponse>
     where TTask : class
     where TResponse : class
 {
+    /// <summary>The span Temporal averages its add and dispatch rates over.</summary>
+    public static readonly TimeSpan RateWindow = TimeSpan.FromSeconds(30);
+
     private readonly object _lock = new();
     private readonly LinkedList<TTask> _backlog = new();
+    private readonly Dictionary<TTask, DateTime> _backlogSince = new(ReferenceEqualityComparer.Instance);
+    private readonly Queue<(DateTime At, WorkerVersion? Version, bool Dispatched)> _recent = new();
     private readonly LinkedList<Poller> _pollers = new();
     private readonly Func<TTask, string, TResponse?> _start;
     private readonly Func<TTask, WorkerVersion?> _route;
@@ -46,13 +55,18 @@ internal sealed class TaskQueue<TTask, TResponse>
             {
                 return false;
             }
+            var now = DateTime.UtcNow;
+            var version = _route(task);
+            Count(now, version, dispatched: false);
             if (PollerFor(task) is { } poller)
             {
                 _pollers.Remove(poller);
+                Count(now, version, dispatched: true);
                 poller.Value.Completion.TrySetResult(task);
                 return true;
             }
             _backlog.AddLast(task);
+            _backlogSince.TryAdd(task, now);
             return true;
         }
     }
@@ -68,7 +82,7 @@ internal sealed class TaskQueue<TTask, TResponse>
                 if (PollerFor(node.Value) is { } poller)
                 {
                     _pollers.Remove(poller);
-                    _backlog.Remove(node);
+                    TakeFromBacklog(node);
                     poller.Value.Completion.TrySetResult(node.Value);
                 }
                 node = next;
@@ -119,7 +133,7 @@ internal sealed class TaskQueue<TTask, TResponse>
                     return null;
                 }
                 task = node.Value;
-                _backlog.Remove(node);
+                TakeFromBacklog(node);
             }
             var response = _start(task, identity);
             if (response is not null)
@@ -169,12 +183,81 @@ internal sealed class TaskQueue<TTask, TResponse>
             _retired = true;
             var tasks = _backlog.ToList();
             _backlog.Clear();
+            _backlogSince.Clear();
             while (_pollers.First is { } node)
             {
                 _pollers.RemoveFirst();
                 node.Value.Completion.TrySetResult(null);
             }
             return tasks;
+        }
+    }
+
+    /// <summary>
+    /// The queue's statistics for the tasks routed to the versions <paramref name="includes"/> accepts (null:
+    /// unversioned workers): the backlog's size and the age of its oldest task, and the tasks per second added (to the
+    /// backlog or straight to a waiting poll) and dispatched over the last <see cref="RateWindow"/>.
+    /// </summary>
+    public TaskQueueStats Stats(Func<WorkerVersion?, bool> includes)
+    {
+        lock (_lock)
+        {
+            var now = DateTime.UtcNow;
+            Trim(now);
+            var (count, oldest) = (0L, (DateTime?)null);
+            foreach (var task in _backlog)
+            {
+                if (includes(_route(task)))
+                {
+                    count++;
+                    var since = _backlogSince.GetValueOrDefault(task, now);
+                    oldest = oldest is { } o && o <= since ? o : since;
+                }
+            }
+            var (added, dispatched) = (0, 0);
+            foreach (var (_, version, wasDispatched) in _recent)
+            {
+                if (!includes(version))
+                {
+                    continue;
+                }
+                if (wasDispatched)
+                {
+                    dispatched++;
+                }
+                else
+                {
+                    added++;
+                }
+            }
+            return new TaskQueueStats
+            {
+                ApproximateBacklogCount = count,
+                ApproximateBacklogAge = Duration.FromTimeSpan(oldest is { } first ? now - first : TimeSpan.Zero),
+                TasksAddRate = (float)(added / RateWindow.TotalSeconds),
+                TasksDispatchRate = (float)(dispatched / RateWindow.TotalSeconds),
+            };
+        }
+    }
+
+    private void TakeFromBacklog(LinkedListNode<TTask> node)
+    {
+        _backlog.Remove(node);
+        _backlogSince.Remove(node.Value);
+        Count(DateTime.UtcNow, _route(node.Value), dispatched: true);
+    }
+
+    private void Count(DateTime now, WorkerVersion? version, bool dispatched)
+    {
+        Trim(now);
+        _recent.Enqueue((now, version, dispatched));
+    }
+
+    private void Trim(DateTime now)
+    {
+        while (_recent.TryPeek(out var oldest) && now - oldest.At > RateWindow)
+        {
+            _recent.Dequeue();
         }
     }
 

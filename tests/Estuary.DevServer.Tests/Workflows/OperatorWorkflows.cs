@@ -71,7 +71,10 @@ public sealed class OperatorActivities
     }
 }
 
-/// <summary>Runs one activity of <see cref="OperatorActivities"/> by name with a one-hour retry backoff.</summary>
+/// <summary>
+/// Runs one activity by name (of <see cref="OperatorActivities"/> or <see cref="HeartbeatActivities"/>) with a one-hour
+/// retry backoff and a two-second heartbeat timeout.
+/// </summary>
 [Workflow]
 public sealed class OperatorWorkflow
 {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Temporalio.Activities;
 using Temporalio.Exceptions;
 using Temporalio.Workflows;
@@ -30,13 +31,37 @@ public static class GreetingActivities
     }
 }
 
-/// <summary>Runs <c>flaky</c> with a ten-minute backoff between attempts.</summary>
+/// <summary>
+/// Heartbeats, then fails once the test releases it, so a page can be looked at while the attempt runs. Keyed by
+/// workflow id, so tests sharing the fixture's worker do not release each other's attempts.
+/// </summary>
+public sealed class GatedActivities
+{
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _releases = new();
+
+    /// <summary>Lets the running attempt of <paramref name="workflowId"/>'s activity fail.</summary>
+    public void Release(string workflowId) => Gate(workflowId).TrySetResult();
+
+    [Activity("flaky-when-released")]
+    public async Task<string> FlakyWhenReleasedAsync()
+    {
+        var context = ActivityExecutionContext.Current;
+        context.Heartbeat("halfway");
+        await Gate(context.Info.WorkflowId ?? throw new InvalidOperationException("Runs only in a workflow.")).Task.WaitAsync(context.CancellationToken);
+        throw new InvalidOperationException("The warehouse is closed");
+    }
+
+    private TaskCompletionSource Gate(string workflowId) =>
+        _releases.GetOrAdd(workflowId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+}
+
+/// <summary>Runs the named activity (<c>flaky</c>, <c>flaky-when-released</c>) with a ten-minute backoff between attempts.</summary>
 [Workflow]
 public sealed class RetryingWorkflow
 {
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822", Justification = "Temporal run methods are instance methods.")]
     [WorkflowRun]
-    public Task<string> RunAsync() => Workflow.ExecuteActivityAsync(() => GreetingActivities.Flaky(), new()
+    public Task<string> RunAsync(string activity) => Workflow.ExecuteActivityAsync<string>(activity, [], new()
     {
         StartToCloseTimeout = TimeSpan.FromMinutes(1),
         RetryPolicy = new() { InitialInterval = TimeSpan.FromMinutes(10), MaximumAttempts = 5 },

@@ -53,7 +53,12 @@ internal sealed class DeploymentOperations(DevServerEngine engine, PollerHistory
         var response = new DescribeWorkerDeploymentVersionResponse { WorkerDeploymentVersionInfo = info };
         foreach (var queue in info.TaskQueueInfos)
         {
-            response.VersionTaskQueues.Add(new DescribeWorkerDeploymentVersionResponse.Types.VersionTaskQueue { Name = queue.Name, Type = queue.Type });
+            response.VersionTaskQueues.Add(new DescribeWorkerDeploymentVersionResponse.Types.VersionTaskQueue
+            {
+                Name = queue.Name,
+                Type = queue.Type,
+                Stats = request.ReportTaskQueueStats ? engine.TaskQueueStats(engine.Namespaces.Get(request.Namespace).Name, queue.Name, queue.Type, v => v == version) : null,
+            });
         }
         return response;
     }
