@@ -111,6 +111,56 @@ public sealed class CommandLineTests
         Assert.Contains("--ui-codec-endpoint", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Parse_UiCodecAccessTokenFile_FlagOverVariableOverTheTokenItself()
+    {
+        var directory = Directory.CreateTempSubdirectory("codec-token-");
+        try
+        {
+            var flagFile = Path.Combine(directory.FullName, "flag");
+            var variableFile = Path.Combine(directory.FullName, "variable");
+            File.WriteAllText(flagFile, "from-flag\r\n");
+            File.WriteAllText(variableFile, "from-variable");
+            var environment = new Dictionary<string, string> { ["ESTUARY_CODEC_ACCESS_TOKEN_FILE"] = variableFile, ["ESTUARY_CODEC_ACCESS_TOKEN"] = "from-environment" };
+
+            var fromFlag = CommandLine.DevServerCommandLine.Parse(["server", "start-dev", "--ui-codec-access-token-file", flagFile], environment.GetValueOrDefault);
+            var fromVariable = CommandLine.DevServerCommandLine.Parse(["server", "start-dev"], environment.GetValueOrDefault);
+            environment.Remove("ESTUARY_CODEC_ACCESS_TOKEN_FILE");
+            var fromToken = CommandLine.DevServerCommandLine.Parse(["server", "start-dev"], environment.GetValueOrDefault);
+
+            Assert.Equal("from-flag", fromFlag.Options.UiCodecAccessToken);
+            Assert.Equal("from-variable", fromVariable.Options.UiCodecAccessToken);
+            Assert.Equal("from-environment", fromToken.Options.UiCodecAccessToken);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Parse_UiCodecAccessTokenFileEmptyOrMissing_ThrowsFormatExceptionNamingTheFile()
+    {
+        var directory = Directory.CreateTempSubdirectory("codec-token-");
+        try
+        {
+            var empty = Path.Combine(directory.FullName, "empty");
+            File.WriteAllText(empty, "\n");
+            var missing = Path.Combine(directory.FullName, "missing");
+            var environment = new Dictionary<string, string> { ["ESTUARY_CODEC_ACCESS_TOKEN_FILE"] = missing };
+
+            var emptyError = Assert.Throws<FormatException>(() => CommandLine.DevServerCommandLine.Parse(["server", "start-dev", "--ui-codec-access-token-file", empty], _ => null));
+            var missingError = Assert.Throws<FormatException>(() => CommandLine.DevServerCommandLine.Parse(["server", "start-dev"], environment.GetValueOrDefault));
+
+            Assert.Equal($"invalid value for --ui-codec-access-token-file: {empty} (the file is empty)", emptyError.Message);
+            Assert.Equal($"invalid value for ESTUARY_CODEC_ACCESS_TOKEN_FILE: {missing} (no such file)", missingError.Message);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
     private static int FreePort()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);

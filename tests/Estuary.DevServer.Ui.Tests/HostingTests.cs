@@ -85,7 +85,8 @@ public sealed class HostingTests(UiFixture fixture)
         Assert.DoesNotContain("   at ", body, StringComparison.Ordinal);
     }
 
-    private static Process Start(params string[] args)
+    /// <summary>Starts the DevServer executable with <paramref name="args"/>, its output redirected.</summary>
+    internal static Process Start(params string[] args)
     {
         var info = new ProcessStartInfo(Executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in args)

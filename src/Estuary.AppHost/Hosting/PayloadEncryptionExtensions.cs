@@ -16,7 +16,7 @@ namespace Aspire.Hosting;
 /// old ones. In a local run the keys reach each worker in a secrets file (<see cref="EncryptionSecretsFile"/>), never in its
 /// environment, which the dashboard shows; <c>Estuary:Encryption:Enabled=false</c> turns encryption off in every worker. Each worker also serves Temporal's
 /// codec server protocol at <c>/codec</c> behind the secret parameter <c>codec-access-token</c>, which the embedded
-/// server's UI uses to show decoded payloads.
+/// server's UI uses to show decoded payloads (given to it in a secrets file too).
 /// </summary>
 public static partial class PayloadEncryptionExtensions
 {
@@ -109,10 +109,14 @@ public static partial class PayloadEncryptionExtensions
 
         if (temporal.Resource.Server is TemporalProjectResource embedded && workers.Count > 0)
         {
+            // Run only locally, so its token, like a worker's secrets, goes through a file only the user reads.
             var codec = workers[0].GetEndpoint(EstuaryEndpoints.WorkerHttp);
+            var tokenFile = SecretFiles.PathOf(builder, $"{embedded.Name}.codec-access-token");
             builder.CreateResourceBuilder(embedded)
                 .WithEnvironment("TEMPORAL_CODEC_ENDPOINT", ReferenceExpression.Create($"{codec}{CodecPath}"))
-                .WithEnvironment("ESTUARY_CODEC_ACCESS_TOKEN", token);
+                .WithEnvironment("ESTUARY_CODEC_ACCESS_TOKEN_FILE", tokenFile)
+                .OnBeforeResourceStarted(async (_, _, cancellationToken) =>
+                    SecretFiles.Write(tokenFile, await token.Resource.GetValueAsync(cancellationToken) ?? string.Empty));
         }
 
         StartupLog.Write(builder, $"Payload encryption: key '{active}'{(retired.Count > 0 ? $", retired {string.Join(", ", retired.Select(id => $"'{id}'"))}" : "")}, "

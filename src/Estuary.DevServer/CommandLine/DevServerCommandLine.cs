@@ -10,12 +10,12 @@ namespace Estuary.DevServer.CommandLine;
 internal sealed class DevServerCommandLine
 {
     /// <summary>
-    /// Flags of <c>temporal server start-dev</c> that take a value and mean nothing here (the UI's own assets, codec and
-    /// path prefix; no HTTP API or metrics endpoint).
+    /// Flags of <c>temporal server start-dev</c> that take a value and mean nothing here (the UI's own assets and path
+    /// prefix; no HTTP API or metrics endpoint).
     /// </summary>
     private static readonly HashSet<string> IgnoredValueFlags = new(StringComparer.Ordinal)
     {
-        "--ui-asset-path", "--ui-codec-endpoint", "--ui-public-path", "--http-port",
+        "--ui-asset-path", "--ui-public-path", "--http-port",
         "--metrics-port", "--log-config", "--config", "--env", "--grpc-api-key",
     };
 
@@ -56,7 +56,9 @@ internal sealed class DevServerCommandLine
         {
             result.Options.UiCodecEndpoint = ParseCodecEndpoint(codecEndpoint, "TEMPORAL_CODEC_ENDPOINT");
         }
-        result.Options.UiCodecAccessToken = environment("ESTUARY_CODEC_ACCESS_TOKEN") is { Length: > 0 } codecToken ? codecToken : null;
+        // The token's file (flag over variable) over the token itself, so that a launcher can keep it out of the environment.
+        var codecTokenFileName = "ESTUARY_CODEC_ACCESS_TOKEN_FILE";
+        var codecTokenFile = environment(codecTokenFileName) is { Length: > 0 } tokenFile ? tokenFile : null;
         var namespaces = new List<string> { "default" };
         // Temporal's test server has no UI; start-dev serves one unless --headless.
         var headless = result.Options.TimeSkippingStartsLocked;
@@ -99,6 +101,10 @@ internal sealed class DevServerCommandLine
                     break;
                 case "--ui-codec-endpoint":
                     result.Options.UiCodecEndpoint = ParseCodecEndpoint(Value(), arg);
+                    break;
+                case "--ui-codec-access-token-file":
+                    codecTokenFile = Value();
+                    codecTokenFileName = arg;
                     break;
                 case "--ui-ip":
                     var uiIp = Value();
@@ -177,6 +183,9 @@ internal sealed class DevServerCommandLine
                     break;
             }
         }
+        result.Options.UiCodecAccessToken = codecTokenFile is not null
+            ? ReadCodecAccessToken(codecTokenFile, codecTokenFileName)
+            : environment("ESTUARY_CODEC_ACCESS_TOKEN") is { Length: > 0 } codecToken ? codecToken : null;
         result.Options.Namespaces = namespaces;
         if (!headless)
         {
@@ -193,6 +202,28 @@ internal sealed class DevServerCommandLine
         Uri.TryCreate(value.TrimEnd('/'), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
             ? uri
             : throw new FormatException($"invalid value for {name}: {value} (expected an http(s) URL)");
+
+    /// <summary>Reads the codec access token from its file: the whole file, less trailing line breaks (as `echo` leaves).</summary>
+    private static string ReadCodecAccessToken(string path, string name)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            var reason = e switch
+            {
+                FileNotFoundException or DirectoryNotFoundException => "no such file",
+                UnauthorizedAccessException => "permission denied",
+                _ => e.Message,
+            };
+            throw new FormatException($"invalid value for {name}: {path} ({reason})");
+        }
+        var token = text.TrimEnd('\r', '\n');
+        return token.Length > 0 ? token : throw new FormatException($"invalid value for {name}: {path} (the file is empty)");
+    }
 
     /// <summary>
     /// Reads a <c>key=value</c> dynamic config setting (the value is JSON, as for <c>temporal server start-dev</c>). Only
