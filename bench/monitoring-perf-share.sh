@@ -79,7 +79,7 @@ PARTS = [
     ("logging", r"Microsoft\.Extensions\.Logging|OpenTelemetry\.Logs|WorkflowTraceLogProcessor"),
     ("sql-telemetry", r"Npgsql\.MetricsReporter|Npgsql\.NpgsqlActivitySource"),
     ("metrics", r"System\.Diagnostics\.Metrics|OpenTelemetry\.Metrics|EstuaryTelemetry"),
-    ("otlp-sink", r"Estuary\.Monitoring\.Bench\.OtlpSink"),
+    ("otlp-sink", r"Estuary\.Testing\.OtlpReceiver"),
     ("otel-other", r"OpenTelemetry"),
 ]
 PARTS = [(name, re.compile(pattern)) for name, pattern in PARTS]

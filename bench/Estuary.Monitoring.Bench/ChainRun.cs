@@ -70,6 +70,7 @@ internal sealed class ChainRun : IModeRun
 
     private readonly TemporalClient _client;
     private readonly TemporalWorker _worker;
+    private readonly MonitoringPipeline? _exports;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _running;
     private readonly string _taskQueue;
@@ -77,10 +78,11 @@ internal sealed class ChainRun : IModeRun
     private readonly int _activities;
     private int _rounds;
 
-    private ChainRun(TemporalClient client, TemporalWorker worker, string taskQueue, int workflows, int activities)
+    private ChainRun(TemporalClient client, TemporalWorker worker, MonitoringPipeline? exports, string taskQueue, int workflows, int activities)
     {
         _client = client;
         _worker = worker;
+        _exports = exports;
         _taskQueue = taskQueue;
         _workflows = workflows;
         _activities = activities;
@@ -122,10 +124,12 @@ internal sealed class ChainRun : IModeRun
         }
             .AddWorkflow<ChainWorkflow>()
             .AddAllActivities<BenchActivities>(null);
-        return new ChainRun(client, new TemporalWorker(client, options), taskQueue, workflows, activities);
+        var exports = monitors.HasFlag(Monitors.Tracing) || logs ? runtimes.Pipeline : null;
+        return new ChainRun(client, new TemporalWorker(client, options), exports, taskQueue, workflows, activities);
     }
 
-    /// <summary>Runs a round: the chains started at once, timed from the first start to the last result.</summary>
+    /// <summary>Runs a round: the chains started at once, timed from the first start to the last result and, with spans or
+    /// logs on, the export of the round's spans and log records.</summary>
     /// <returns>The round's figures, per activity.</returns>
     public async Task<RoundResult> RunAsync()
     {
@@ -146,6 +150,11 @@ internal sealed class ChainRun : IModeRun
             if (results.Any(r => r != expected))
             {
                 throw new InvalidOperationException($"A chain returned a wrong total (expected {expected}).");
+            }
+
+            if (_exports is not null)
+            {
+                await _exports.FlushAsync();
             }
 
             return _workflows * _activities;

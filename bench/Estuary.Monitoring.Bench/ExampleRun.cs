@@ -30,13 +30,15 @@ internal sealed class ExampleRun : IModeRun
     private const int ActivitiesPerWorkflow = 2;
 
     private readonly IHost _host;
+    private readonly bool _monitored;
     private readonly string _taskQueue;
     private readonly int _workflows;
     private int _rounds;
 
-    private ExampleRun(IHost host, string taskQueue, int workflows)
+    private ExampleRun(IHost host, bool monitored, string taskQueue, int workflows)
     {
         _host = host;
+        _monitored = monitored;
         _taskQueue = taskQueue;
         _workflows = workflows;
     }
@@ -48,7 +50,7 @@ internal sealed class ExampleRun : IModeRun
     /// <param name="sink">Where an on host exports.</param>
     /// <param name="workflows">Workflows started at once in a round.</param>
     /// <returns>The started run, migrations applied.</returns>
-    public static async Task<ExampleRun> StartAsync(string address, Monitors monitors, string database, OtlpSink sink, int workflows)
+    public static async Task<ExampleRun> StartAsync(string address, Monitors monitors, string database, OtlpReceiver sink, int workflows)
     {
         var monitored = monitors is not (Monitors.None or Monitors.Control);
         var taskQueue = $"bench-example-{monitors}-{Guid.NewGuid():N}";
@@ -104,11 +106,12 @@ internal sealed class ExampleRun : IModeRun
 
         var host = builder.Build();
         await host.StartAsync();
-        return new ExampleRun(host, taskQueue, workflows);
+        return new ExampleRun(host, monitored, taskQueue, workflows);
     }
 
     /// <summary>Runs a round: creates one entity per workflow (not timed), then starts every workflow at once and waits
-    /// for each result, timed from the first start to the last result.</summary>
+    /// for each result and, with monitoring on, for the export of the round's spans and log records; timed from the first
+    /// start to that end.</summary>
     /// <returns>The round's figures, per activity.</returns>
     public async Task<RoundResult> RunAsync()
     {
@@ -123,6 +126,11 @@ internal sealed class ExampleRun : IModeRun
             if (results.Any(r => r.Status != "completed" || !r.Result.Success))
             {
                 throw new InvalidOperationException("An example workflow did not complete its entity.");
+            }
+
+            if (_monitored)
+            {
+                await MonitoringPipeline.FlushAsync(_host.Services);
             }
 
             return results.Length * ActivitiesPerWorkflow;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Estuary.Temporal.Monitoring;
 using Estuary.Temporal.Tracing;
+using Estuary.Testing;
 using Microsoft.Extensions.Logging;
 
 namespace Estuary.Monitoring.Bench;
@@ -12,7 +13,7 @@ namespace Estuary.Monitoring.Bench;
 /// </summary>
 internal static class HotPaths
 {
-    public static async Task RunAsync(OtlpSink sink, int iterations)
+    public static async Task RunAsync(OtlpReceiver sink, int iterations)
     {
         await using var pipeline = await MonitoringPipeline.StartAsync(sink);
         Run(pipeline, iterations);

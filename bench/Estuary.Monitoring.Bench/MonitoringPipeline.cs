@@ -1,14 +1,18 @@
+using Estuary.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry;
 using OpenTelemetry.Instrumentation.AspNetCore;
+using OpenTelemetry.Logs;
+using OpenTelemetry.Trace;
 
 namespace Estuary.Monitoring.Bench;
 
 /// <summary>
 /// The OpenTelemetry pipeline of a worker process, built by the service defaults (<c>ConfigureOpenTelemetry</c>) as
-/// <c>AddServiceDefaults</c> builds it, exporting over OTLP/gRPC to an <see cref="OtlpSink"/> with the settings the
+/// <c>AddServiceDefaults</c> builds it, exporting over OTLP/gRPC to an <see cref="OtlpReceiver"/> with the settings the
 /// Aspire AppHost gives a resource in development (<see cref="Settings"/>): logs (scopes included) and spans through
 /// the batching processors, metrics through the periodic reader. One per process, as a worker has one.
 /// </summary>
@@ -26,7 +30,7 @@ internal sealed class MonitoringPipeline : IAsyncDisposable
     /// appsettings.json.</summary>
     /// <param name="sink">The receiver.</param>
     /// <returns>Configuration keys and values.</returns>
-    public static Dictionary<string, string?> Settings(OtlpSink sink) => new()
+    public static Dictionary<string, string?> Settings(OtlpReceiver sink) => new()
     {
         ["OTEL_EXPORTER_OTLP_ENDPOINT"] = sink.Endpoint,
         ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc",
@@ -53,7 +57,21 @@ internal sealed class MonitoringPipeline : IAsyncDisposable
         builder.Services.Configure<AspNetCoreTraceInstrumentationOptions>(options => options.Filter = _ => false);
     }
 
-    public static async Task<MonitoringPipeline> StartAsync(OtlpSink sink)
+    /// <summary>Exports the spans and log records a host's batching processors hold and waits until the receiver has
+    /// answered, so a round with monitoring on pays for exporting its own telemetry rather than the round after it.</summary>
+    /// <param name="services">The services of a host with the pipeline (<see cref="AddTo"/>).</param>
+    /// <returns>When both are exported.</returns>
+    public static Task FlushAsync(IServiceProvider services) => Task.Run(() =>
+    {
+        services.GetService<TracerProvider>()?.ForceFlush();
+        services.GetService<LoggerProvider>()?.ForceFlush();
+    });
+
+    /// <summary>Exports what this pipeline's batching processors hold (<see cref="FlushAsync(IServiceProvider)"/>).</summary>
+    /// <returns>When it is exported.</returns>
+    public Task FlushAsync() => FlushAsync(_host.Services);
+
+    public static async Task<MonitoringPipeline> StartAsync(OtlpReceiver sink)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "monitoring-bench" });
         builder.Configuration.AddInMemoryCollection(Settings(sink));

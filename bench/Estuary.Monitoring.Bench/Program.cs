@@ -21,6 +21,10 @@ using Temporalio.Runtime;
 //   --warmup K         at least K unmeasured rounds first (default 6), more while the JIT still compiles
 //   --hot-paths        first time monitoring's per-activity work alone, without a server
 //   --timeline         print when each measured round ran (monotonic clock), for bench/monitoring-perf-share.sh
+//   --allocations      sample what the process allocates by type (the runtime's allocation ticks) and print the types
+//                      each mode allocates most beyond the reference, per activity
+//   --inventory        the receiver also decodes every export and the run prints what was exported per workflow with
+//                      spans or logs on, by instrumentation scope (decoding costs the process: not for the ratios)
 var options = new HashSet<string>(args, StringComparer.Ordinal);
 var valued = new Dictionary<string, string>(StringComparer.Ordinal);
 var numbers = new List<int>();
@@ -35,7 +39,7 @@ for (var i = 0; i < args.Length; i++)
 
         valued[args[i]] = args[++i];
     }
-    else if (args[i] is not ("--breakdown" or "--hot-paths" or "--timeline"))
+    else if (args[i] is not ("--breakdown" or "--hot-paths" or "--timeline" or "--inventory" or "--allocations"))
     {
         if (!int.TryParse(args[i], NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number < 1)
         {
@@ -87,7 +91,8 @@ if (example && modes.Count(m => m is not (Monitors.None or Monitors.Control)) > 
 }
 
 using var exportFailures = new ExportFailures();
-await using var sink = await OtlpSink.StartAsync();
+using var allocations = options.Contains("--allocations") ? new AllocationSampler() : null;
+await using var sink = await OtlpReceiver.StartAsync(keepExports: false, countItems: options.Contains("--inventory"));
 if (options.Contains("--hot-paths"))
 {
     await HotPaths.RunAsync(sink, iterations: 200_000);
@@ -150,7 +155,9 @@ for (var jitShare = 1.0; warmupRounds < warmup || (jitShare > 0.01 && warmupRoun
 var jitAtStart = JitInfo.GetCompilationTime();
 var measured = Stopwatch.StartNew();
 var (activationsAtStart, threadsAtStart, poolThreadsAtStart) = (WorkflowThreads.Activations, WorkflowThreads.Threads, WorkflowThreads.PoolThreads);
-var (requestsAtStart, bytesAtStart) = (sink.Requests, sink.BytesOf());
+var signals = Enum.GetValues<OtlpSignal>();
+var (requestsAtStart, bytesAtStart) = (sink.Requests, signals.Select(sink.BytesOf).ToArray());
+var itemsAtStart = signals.Select(sink.ItemsByScope).ToArray();
 
 var results = modes.ToDictionary(m => m, _ => new List<RoundResult>());
 for (var round = 0; round < rounds; round++)
@@ -188,14 +195,14 @@ if (pipeline is not null)
 
 // Each mode against the reference (the first mode: monitoring off unless --modes says otherwise) of the same round.
 var reference = modes[0];
-Console.WriteLine($"mode                 activities/s  CPU µs/activity   throughput {reference}/mode (median, IQR)   CPU mode/{reference} (median, IQR)   KiB/activity  GC pause µs/activity  switches/activity");
+Console.WriteLine($"mode                 activities/s  CPU µs/activity   throughput {reference}/mode (median, IQR)   CPU mode/{reference} (median, IQR)   KiB/activity  GC pause µs/activity  switches/activity  JIT µs/activity (mean)  GCs gen0/1/2 (all rounds)");
 foreach (var mode in modes)
 {
     var throughputRatios = Paired(reference, mode, r => r.PerSecond);
     var cpuRatios = Paired(mode, reference, r => r.CpuMicroseconds);
     Console.WriteLine(string.Create(
         CultureInfo.InvariantCulture,
-        $"{mode,-20} {Median(results[mode].Select(r => r.PerSecond)),12:F1}  {Median(results[mode].Select(r => r.CpuMicroseconds)),15:F0}   {Summary(throughputRatios),-37}   {Summary(cpuRatios),-29}   {Median(results[mode].Select(r => r.AllocatedKiB)),12:F1}  {Median(results[mode].Select(r => r.GcPauseMicroseconds)),20:F1}  {Median(results[mode].Select(r => r.ContextSwitches)),17:F1}"));
+        $"{mode,-20} {Median(results[mode].Select(r => r.PerSecond)),12:F1}  {Median(results[mode].Select(r => r.CpuMicroseconds)),15:F0}   {Summary(throughputRatios),-37}   {Summary(cpuRatios),-29}   {Median(results[mode].Select(r => r.AllocatedKiB)),12:F1}  {Median(results[mode].Select(r => r.GcPauseMicroseconds)),20:F1}  {Median(results[mode].Select(r => r.ContextSwitches)),17:F1}  {results[mode].Average(r => r.JitMicroseconds),22:F1}  {string.Join('/', Enumerable.Range(0, 3).Select(g => results[mode].Sum(r => int.Parse(r.Collections.Split('/')[g], CultureInfo.InvariantCulture))))}"));
 }
 
 // The figures the targets are about, each a median of paired throughput ratios (the slower mode's rate divides), with
@@ -222,10 +229,50 @@ else
     Console.WriteLine($"SQL commands of off hosts kept out of the monitored host's tracing: {ExampleRun.SqlRootsDropped}");
 }
 
-var received = sink.BytesOf().Zip(bytesAtStart, (now, before) => (now - before) / 1024.0 / elapsed.TotalSeconds).ToArray();
+var received = signals.Select(sink.BytesOf).Zip(bytesAtStart, (now, before) => (now - before) / 1024.0 / elapsed.TotalSeconds).ToArray();
 Console.WriteLine(string.Create(
     CultureInfo.InvariantCulture,
-    $"OTLP sink, measured rounds: {sink.Requests - requestsAtStart} export requests, {received.Sum():F0} KiB/s received ({string.Join(", ", OtlpSink.Signals.Zip(received, (signal, rate) => string.Create(CultureInfo.InvariantCulture, $"{signal} {rate:F0}")))})"));
+    $"OTLP sink, measured rounds: {sink.Requests - requestsAtStart} export requests, {received.Sum():F0} KiB/s received ({string.Join(", ", signals.Zip(received, (signal, rate) => string.Create(CultureInfo.InvariantCulture, $"{signal.ToString().ToLowerInvariant()} {rate:F0}")))})"));
+if (options.Contains("--inventory"))
+{
+    // Spans and log records come only from rounds with tracing or logs on (each round exports its own before it ends);
+    // metric data points are exported every interval whatever runs, so they are given per second.
+    var exporting = modes.Where(m => (m & (Monitors.Tracing | Monitors.LogsAndMetrics)) != 0).ToList();
+    var workflowsExporting = exporting.Sum(m => results[m].Sum(r => r.Activities)) / (double)(example ? 2 : activities);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exported in the measured rounds, per workflow of {string.Join(", ", exporting)} ({workflowsExporting:F0} workflows); metric data points per second:"));
+    foreach (var signal in signals)
+    {
+        var before = itemsAtStart[(int)signal];
+        var counted = sink.ItemsByScope(signal)
+            .Select(s => (Scope: s.Key, Count: s.Value - before.GetValueOrDefault(s.Key)))
+            .Where(s => s.Count > 0)
+            .OrderByDescending(s => s.Count)
+            .ToList();
+        var per = signal == OtlpSignal.Metrics ? elapsed.TotalSeconds : Math.Max(1, workflowsExporting);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {signal}: {counted.Sum(s => s.Count) / per:F2}"));
+        foreach (var (scope, count) in counted)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {count / per,10:F2}  {(scope.Length == 0 ? "(no scope)" : scope)}"));
+        }
+    }
+}
+
+if (allocations is not null)
+{
+    var byMode = allocations.ByMode(results.SelectMany(m => m.Value.Select(r => (m.Key, r.Start, r.End))));
+    var perActivity = modes.ToDictionary(m => m, m => results[m].Sum(r => r.Activities));
+    double Kib(Monitors mode, string type) => byMode.GetValueOrDefault(mode)?.GetValueOrDefault(type) / 1024.0 / perActivity[mode] ?? 0;
+    foreach (var mode in modes.Skip(1))
+    {
+        Console.WriteLine($"allocation sampled, {mode} against {reference}: KiB per activity by type (the 20 grown most)");
+        var types = byMode.Values.SelectMany(t => t.Keys).Distinct();
+        foreach (var type in types.OrderByDescending(t => Kib(mode, t) - Kib(reference, t)).Take(20))
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {Kib(mode, type) - Kib(reference, type),8:+0.00;-0.00}  ({Kib(reference, type):F2} -> {Kib(mode, type):F2})  {type}"));
+        }
+    }
+}
+
 Console.WriteLine($"OTLP exporter warnings and errors, whole run: {exportFailures.Count}{(exportFailures.First is { } first ? $" (first: {first})" : string.Empty)}");
 return 0;
 
@@ -248,7 +295,7 @@ static string LoadAverage() =>
 
 static int Usage(string problem)
 {
-    Console.Error.WriteLine($"Estuary.Monitoring.Bench: {problem} Usage: [rounds] [workflows] [activities] [--scenario trivial|example] [--breakdown] [--modes A,B] [--warmup K] [--hot-paths] [--timeline]");
+    Console.Error.WriteLine($"Estuary.Monitoring.Bench: {problem} Usage: [rounds] [workflows] [activities] [--scenario trivial|example] [--breakdown] [--modes A,B] [--warmup K] [--hot-paths] [--timeline] [--inventory] [--allocations]");
     return 2;
 }
 

@@ -21,6 +21,8 @@ internal interface IModeRun : IAsyncDisposable
 /// <param name="End">When the round ended, on the same clock.</param>
 /// <param name="Activities">The activities the round ran.</param>
 /// <param name="Collections">Garbage collections during the round: generation 0, 1 and 2 (each counts the lower ones too).</param>
+/// <param name="JitMicroseconds">Time the JIT spent compiling during the round, per activity (CPU of the process the
+/// round is charged with, though it comes from code reaching a new tier, not from the round's work).</param>
 internal sealed record RoundResult(
     double PerSecond,
     double CpuMicroseconds,
@@ -30,7 +32,8 @@ internal sealed record RoundResult(
     double Start,
     double End,
     int Activities,
-    string Collections)
+    string Collections,
+    double JitMicroseconds)
 {
     /// <summary>Times <paramref name="work"/> from its start to its end and reads, for the whole process (server, SDK
     /// core, worker, telemetry pipeline), the CPU time, managed allocation, GC pauses and context switches it took.</summary>
@@ -44,6 +47,7 @@ internal sealed record RoundResult(
         var paused = GC.GetTotalPauseDuration();
         int[] collections = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
         var switches = ContextSwitchesSoFar();
+        var jit = System.Runtime.JitInfo.GetCompilationTime();
         var begin = Stopwatch.GetTimestamp();
         var count = await work();
         var end = Stopwatch.GetTimestamp();
@@ -54,6 +58,7 @@ internal sealed record RoundResult(
         var pause = GC.GetTotalPauseDuration() - paused;
         var collected = $"{GC.CollectionCount(0) - collections[0]}/{GC.CollectionCount(1) - collections[1]}/{GC.CollectionCount(2) - collections[2]}";
         var switched = ContextSwitchesSoFar() - switches;
+        var compiled = System.Runtime.JitInfo.GetCompilationTime() - jit;
         return new(
             count / elapsed.TotalSeconds,
             cpuUsed.TotalMicroseconds / count,
@@ -63,7 +68,8 @@ internal sealed record RoundResult(
             begin / (double)Stopwatch.Frequency,
             end / (double)Stopwatch.Frequency,
             count,
-            collected);
+            collected,
+            compiled.TotalMicroseconds / count);
     }
 
     // Voluntary and involuntary context switches of every thread of this process so far (Linux; 0 elsewhere). Threads

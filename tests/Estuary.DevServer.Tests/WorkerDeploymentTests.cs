@@ -272,6 +272,62 @@ public sealed class WorkerDeploymentTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task UpdateWorkflowExecutionOptions_OverrideSetThenRemovedMidRun_EventsInHistoryAndTheWorkerReplaysThem()
+    {
+        var taskQueue = TestIds.New("tq");
+        var deployment = TestIds.New("deployment");
+        // No sticky cache: every workflow task replays the history from its start, events of the option changes included.
+        var options = DeploymentCalls.VersionedWorker(taskQueue, deployment, "b1").AddWorkflow<PinnedV1Workflow>();
+        options.MaxCachedWorkflows = 0;
+        using var worker = new TemporalWorker(Client, options);
+        await worker.ExecuteAsync(async () =>
+        {
+            await Deployments.VersionAsync(deployment, "b1");
+            await Deployments.SetCurrentAsync(deployment, "b1");
+            var handle = await Client.StartWorkflowAsync((PinnedV1Workflow wf) => wf.RunAsync(), new(TestIds.New("options-event"), taskQueue));
+            Assert.Equal("b1", await FirstTaskDoneAsync(handle));
+
+            var pinned = new Temporalio.Api.Workflow.V1.VersioningOverride
+            {
+                Pinned = new()
+                {
+                    Behavior = Temporalio.Api.Workflow.V1.VersioningOverride.Types.PinnedOverrideBehavior.Pinned,
+                    Version = new() { DeploymentName = deployment, BuildId = "b1" },
+                },
+            };
+            foreach (var given in new[] { pinned, null })
+            {
+                await Client.WorkflowService.UpdateWorkflowExecutionOptionsAsync(new()
+                {
+                    Namespace = Namespace,
+                    WorkflowExecution = new() { WorkflowId = handle.Id },
+                    WorkflowExecutionOptions = new() { VersioningOverride = given },
+                    UpdateMask = new() { Paths = { "versioning_override" } },
+                    Identity = "options-operator",
+                });
+            }
+            await handle.SignalAsync(wf => wf.GoAsync());
+            Assert.Equal("v1", await handle.GetResultAsync());
+
+            var history = await handle.FetchHistoryAsync();
+            var updates = history.Events.Where(evt => evt.EventType == EventType.WorkflowExecutionOptionsUpdated).ToList();
+            Assert.Equal(2, updates.Count);
+            Assert.All(updates, evt =>
+            {
+                Assert.True(evt.WorkerMayIgnore);
+                Assert.Equal("options-operator", evt.WorkflowExecutionOptionsUpdatedEventAttributes.Identity);
+            });
+            Assert.Equal(pinned, updates[0].WorkflowExecutionOptionsUpdatedEventAttributes.VersioningOverride);
+            Assert.False(updates[0].WorkflowExecutionOptionsUpdatedEventAttributes.UnsetVersioningOverride);
+            Assert.Null(updates[1].WorkflowExecutionOptionsUpdatedEventAttributes.VersioningOverride);
+            Assert.True(updates[1].WorkflowExecutionOptionsUpdatedEventAttributes.UnsetVersioningOverride);
+
+            var replayer = new WorkflowReplayer(new WorkflowReplayerOptions().AddWorkflow<PinnedV1Workflow>());
+            Assert.Null((await replayer.ReplayWorkflowAsync(history, throwOnReplayFailure: false)).ReplayFailure);
+        });
+    }
+
+    [Fact]
     public async Task DeploymentCalls_BadRequests_FailNamingTheProblemAndChangeNothing()
     {
         var taskQueue = TestIds.New("tq");

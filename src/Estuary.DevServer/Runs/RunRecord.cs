@@ -214,7 +214,7 @@ internal sealed class RunRecord
         }
         if (_versioningOverride.Changed)
         {
-            run.ChangeVersioningOverride(_versioningOverride.Override);
+            run.RestoreVersioningOverride(_versioningOverride.Override);
         }
     }
 

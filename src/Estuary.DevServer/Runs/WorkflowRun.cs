@@ -95,8 +95,29 @@ internal sealed class WorkflowRun
     /// <summary>Takes what a just-written workflow task completion says about the run's versioning.</summary>
     public void ApplyVersioning(HistoryEvent evt) => Versioning = Versioning.After(evt);
 
-    /// <summary>Sets (or, with null, removes) the run's versioning override (UpdateWorkflowExecutionOptions).</summary>
-    public void ChangeVersioningOverride(VersioningOverride? given) => Versioning = Versioning with { Override = given, OverrideChanged = true };
+    /// <summary>
+    /// Sets (or, with null, removes) the run's versioning override (UpdateWorkflowExecutionOptions) and records the change
+    /// as a WorkflowExecutionOptionsUpdated event. The event is marked as one a worker may ignore: the SDK's workflow
+    /// worker (Temporalio 1.22.0) fails a task whose history holds it otherwise.
+    /// </summary>
+    public void ChangeVersioningOverride(VersioningOverride? given, string identity)
+    {
+        RestoreVersioningOverride(given);
+        AddExternalEvent(new HistoryEvent
+        {
+            EventType = EventType.WorkflowExecutionOptionsUpdated,
+            WorkerMayIgnore = true,
+            WorkflowExecutionOptionsUpdatedEventAttributes = new WorkflowExecutionOptionsUpdatedEventAttributes
+            {
+                VersioningOverride = given?.Clone(),
+                UnsetVersioningOverride = given is null,
+                Identity = identity,
+            },
+        });
+    }
+
+    /// <summary>Takes back the override the run's record holds (its event is already in the history).</summary>
+    public void RestoreVersioningOverride(VersioningOverride? given) => Versioning = Versioning with { Override = given, OverrideChanged = true };
 
     public bool IsRunning => Status == WorkflowExecutionStatus.Running;
 

@@ -283,10 +283,8 @@ internal sealed class WorkflowOperations(DevServerEngine engine)
         });
 
     /// <summary>
-    /// Sets or removes a run's versioning override (the only option of the mask served here); its waiting tasks go where
-    /// the override now sends them. Temporal writes a WorkflowExecutionOptionsUpdated event for it, which the .NET
-    /// SDK's workflow worker (Temporalio 1.22.0) fails on when it replays the run, so the override is kept in the run's
-    /// record instead of its history.
+    /// Sets or removes a run's versioning override (the only option of the mask served here), recorded as a
+    /// WorkflowExecutionOptionsUpdated event; its waiting tasks go where the override now sends them.
     /// </summary>
     public Task<UpdateWorkflowExecutionOptionsResponse> UpdateWorkflowExecutionOptionsAsync(UpdateWorkflowExecutionOptionsRequest request) =>
         engine.ChangeAsync(() =>
@@ -305,7 +303,7 @@ internal sealed class WorkflowOperations(DevServerEngine engine)
             var options = engine.Change(run, () =>
             {
                 ThrowIfClosed(run);
-                run.ChangeVersioningOverride(given?.Clone());
+                run.ChangeVersioningOverride(given?.Clone(), request.Identity);
                 return new Temporalio.Api.Workflow.V1.WorkflowExecutionOptions { VersioningOverride = given };
             });
             engine.Rematch(run.Namespace.Name, [run.TaskQueue]);
