@@ -1,6 +1,8 @@
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Eventing;
 using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Estuary.AppHost.Tests;
 
@@ -149,6 +151,45 @@ public sealed class ModelTests
         }
     }
 
+    [Fact]
+    public async Task Build_ContainerPostgres_WorkersConnectionStringsNamePasswordFileAndNoValueHoldsThePassword()
+    {
+        var state = Directory.CreateTempSubdirectory("estuary-pgpass-").FullName;
+        try
+        {
+            await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Estuary_AppHost>(
+                ["Temporal:Mode=Container", "Postgres:Mode=Container", $"Estuary:StateDirectory={state}"]);
+            AllocateEndpoints(builder);
+            var postgres = Assert.IsType<PostgresServerResource>(Resource(builder, "postgres"));
+            var port = postgres.PrimaryEndpoint.Port;
+            var password = await postgres.PasswordParameter.GetValueAsync(TestContext.Current.CancellationToken);
+            Assert.False(string.IsNullOrEmpty(password));
+            var passwordFile = Path.Combine(state, "secrets", "postgres.pgpass");
+
+            foreach (var domain in new[] { "example", "bookings", "payments" })
+            {
+                var environment = await EnvironmentValuesAsync(builder, $"{domain}-worker");
+                Assert.Equal($"Host=localhost;Port={port};Username=postgres;Passfile={passwordFile};Database={domain}", environment[$"ConnectionStrings__{domain}-db"]);
+                Assert.Equal(port.ToString(System.Globalization.CultureInfo.InvariantCulture), environment[$"{domain.ToUpperInvariant()}_DB_PORT"]);
+                Assert.DoesNotContain(environment, v => v.Value.Contains(password, StringComparison.Ordinal));
+            }
+
+            // The container's start writes the file the connection strings name (no container runtime is needed to raise the event).
+            await using var app = builder.Build();
+            await app.Services.GetRequiredService<IDistributedApplicationEventing>()
+                .PublishAsync(new BeforeResourceStartedEvent(postgres, app.Services), TestContext.Current.CancellationToken);
+            Assert.Equal($"*:*:*:postgres:{password}\n", await File.ReadAllTextAsync(passwordFile, TestContext.Current.CancellationToken));
+            if (!OperatingSystem.IsWindows())
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(passwordFile));
+            }
+        }
+        finally
+        {
+            Directory.Delete(state, recursive: true);
+        }
+    }
+
     private static IResource Resource(IDistributedApplicationTestingBuilder builder, string name) =>
         builder.Resources.Single(r => r.Name == name);
 
@@ -169,6 +210,41 @@ public sealed class ModelTests
         }
 
         return variables.Where(v => v.Value is string).ToDictionary(v => v.Key, v => (string)v.Value);
+    }
+
+    /// <summary>Gives every endpoint of the model an address on localhost, as the orchestrator does when the model starts.</summary>
+    private static void AllocateEndpoints(IDistributedApplicationTestingBuilder builder)
+    {
+        var port = 50000;
+        foreach (var endpoint in builder.Resources.SelectMany(r => r.Annotations.OfType<EndpointAnnotation>()).Where(e => e.AllocatedEndpoint is null))
+        {
+            var allocated = endpoint.Port ?? port++;
+            endpoint.AllocatedEndpoint = new AllocatedEndpoint(endpoint, "localhost", allocated, targetPortExpression: (endpoint.TargetPort ?? allocated).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
+    /// <summary>A resource's environment variables with every value resolved, as the process would get them (endpoints allocated first).</summary>
+    private static async Task<Dictionary<string, string>> EnvironmentValuesAsync(IDistributedApplicationTestingBuilder builder, string name)
+    {
+        var variables = new Dictionary<string, object>();
+        var context = new EnvironmentCallbackContext(builder.ExecutionContext, variables);
+        foreach (var annotation in Resource(builder, name).Annotations.OfType<EnvironmentCallbackAnnotation>())
+        {
+            await annotation.Callback(context);
+        }
+
+        var values = new Dictionary<string, string>();
+        foreach (var (key, value) in variables)
+        {
+            values[key] = value switch
+            {
+                string text => text,
+                IValueProvider provider => await provider.GetValueAsync(TestContext.Current.CancellationToken) ?? "",
+                _ => value.ToString() ?? "",
+            };
+        }
+
+        return values;
     }
 
     /// <summary>A resource's command-line arguments; plain strings only (endpoint references are not allocated in a model that never starts).</summary>

@@ -4,7 +4,8 @@ namespace Aspire.Hosting.ApplicationModel;
 /// Stands for the resource an Estuary builder extension chose for the mode it runs in (a container, an executable, a
 /// project or a connection-string parameter), the way Aspire's <c>AddConnectionString</c> stands for its parameter: it is
 /// not added to the model, and has the chosen resource's name, annotations and connection string, so referencing it,
-/// waiting for it or annotating it acts on that resource, and callers are written once for every mode.
+/// waiting for it or annotating it acts on that resource, and callers are written once for every mode. A derived
+/// surrogate may give its clients another connection string (one that names a password file instead of the password).
 /// </summary>
 /// <param name="server">The resource in the model.</param>
 public abstract class ResourceSurrogate(IResourceWithConnectionString server) : IResourceWithConnectionString
@@ -19,14 +20,14 @@ public abstract class ResourceSurrogate(IResourceWithConnectionString server) : 
     public ResourceAnnotationCollection Annotations => Server.Annotations;
 
     /// <inheritdoc />
-    public ReferenceExpression ConnectionStringExpression => Server.ConnectionStringExpression;
+    public virtual ReferenceExpression ConnectionStringExpression => Server.ConnectionStringExpression;
 
     /// <inheritdoc />
     public string? ConnectionStringEnvironmentVariable => Server.ConnectionStringEnvironmentVariable;
 
     /// <inheritdoc />
-    public ValueTask<string?> GetConnectionStringAsync(CancellationToken cancellationToken = default) => Server.GetConnectionStringAsync(cancellationToken);
+    public virtual ValueTask<string?> GetConnectionStringAsync(CancellationToken cancellationToken = default) => Server.GetConnectionStringAsync(cancellationToken);
 
     /// <inheritdoc />
-    public IEnumerable<KeyValuePair<string, ReferenceExpression>> GetConnectionProperties() => Server.GetConnectionProperties();
+    public virtual IEnumerable<KeyValuePair<string, ReferenceExpression>> GetConnectionProperties() => Server.GetConnectionProperties();
 }

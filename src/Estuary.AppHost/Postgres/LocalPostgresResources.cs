@@ -77,4 +77,56 @@ public sealed class LocalPostgresDatabaseResource(string name, string databaseNa
 /// <see cref="PostgresHostingExtensions.AddDatabase(IResourceBuilder{EstuaryPostgresResource}, string, string)"/>.
 /// </summary>
 /// <param name="server">The resource in the model.</param>
-public sealed class EstuaryPostgresResource(IResourceWithConnectionString server) : ResourceSurrogate(server);
+/// <param name="passwordFile">For Aspire's container in a local run: the password file (<c>.pgpass</c> format) its clients'
+/// connection string names instead of the password, which would show in the dashboard's environment view.</param>
+public sealed class EstuaryPostgresResource(IResourceWithConnectionString server, string? passwordFile = null) : ResourceSurrogate(server)
+{
+    /// <summary>Gets the password file the connection string names, when it is the container's (a local server names its own).</summary>
+    public string? PasswordFile { get; } = passwordFile;
+
+    /// <inheritdoc />
+    public override ReferenceExpression ConnectionStringExpression =>
+        Server is PostgresServerResource container && PasswordFile is not null
+            ? ReferenceExpression.Create(
+                $"Host={container.PrimaryEndpoint.Property(EndpointProperty.Host)};Port={container.PrimaryEndpoint.Property(EndpointProperty.Port)};Username={container.UserNameReference};Passfile={PasswordFile}")
+            : base.ConnectionStringExpression;
+
+    /// <inheritdoc />
+    public override ValueTask<string?> GetConnectionStringAsync(CancellationToken cancellationToken = default) =>
+        PasswordFile is null ? base.GetConnectionStringAsync(cancellationToken) : ConnectionStringExpression.GetValueAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public override IEnumerable<KeyValuePair<string, ReferenceExpression>> GetConnectionProperties() =>
+        PasswordFile is null ? base.GetConnectionProperties() : WithoutPassword(base.GetConnectionProperties());
+
+    // Aspire passes a referenced resource's connection properties as variables too (<NAME>_PASSWORD, <NAME>_URI): those
+    // that hold the password are left out.
+    internal static IEnumerable<KeyValuePair<string, ReferenceExpression>> WithoutPassword(IEnumerable<KeyValuePair<string, ReferenceExpression>> properties) =>
+        properties.Where(p => p.Key is not ("Password" or "Uri"));
+}
+
+/// <summary>
+/// A database of Aspire's PostgreSQL container whose clients read the password from the server's password file
+/// (<see cref="EstuaryPostgresResource.PasswordFile"/>): it stands for the <see cref="PostgresDatabaseResource"/> as
+/// <see cref="ResourceSurrogate"/> says, with that connection string.
+/// </summary>
+/// <param name="database">The database in the model.</param>
+/// <param name="server">The server, with its password file.</param>
+public sealed class EstuaryPostgresDatabaseResource(PostgresDatabaseResource database, EstuaryPostgresResource server)
+    : ResourceSurrogate(database), IResourceWithParent<PostgresServerResource>
+{
+    /// <summary>Gets the server, which waiting for the database waits for too.</summary>
+    public PostgresServerResource Parent => database.Parent;
+
+    /// <inheritdoc />
+    public override ReferenceExpression ConnectionStringExpression =>
+        ReferenceExpression.Create($"{server.ConnectionStringExpression};Database={database.DatabaseName}");
+
+    /// <inheritdoc />
+    public override ValueTask<string?> GetConnectionStringAsync(CancellationToken cancellationToken = default) =>
+        ConnectionStringExpression.GetValueAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public override IEnumerable<KeyValuePair<string, ReferenceExpression>> GetConnectionProperties() =>
+        EstuaryPostgresResource.WithoutPassword(base.GetConnectionProperties());
+}

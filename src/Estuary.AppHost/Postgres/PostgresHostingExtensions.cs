@@ -13,7 +13,8 @@ public static class PostgresHostingExtensions
     /// <summary>
     /// Adds a PostgreSQL server whose superuser password is the secret parameter <c>{name}-password</c> (generated and
     /// kept in user secrets when not set). Publishing, or running with <c>Postgres:Mode</c> <see cref="PostgresMode.Container"/>
-    /// (or <see cref="PostgresMode.Auto"/> with a healthy container runtime), gives Aspire's container with a data volume;
+    /// (or <see cref="PostgresMode.Auto"/> with a healthy container runtime), gives Aspire's container with a data volume
+    /// (in a run its clients' connection strings name a password file, <see cref="EstuaryPostgresResource.PasswordFile"/>);
     /// otherwise a <see cref="LocalPostgresServerResource"/> with its cluster in the AppHost's state directory
     /// (<c>Postgres:DataDirectory</c> overrides it, <c>Postgres:BinDirectory</c> the binaries).
     /// </summary>
@@ -41,7 +42,13 @@ public static class PostgresHostingExtensions
         StartupLog.Write(builder, $"PostgreSQL: {mode} mode ({reason}); set Postgres:Mode to Container or Local to choose.");
         if (mode == PostgresMode.Container)
         {
-            return Chosen(builder.AddPostgres(name, password: password).WithDataVolume().WithSupervision());
+            // Its clients get the password in a file only the user reads, as a local server's do, not in their environment.
+            var passwordFile = SecretFiles.PathOf(builder, $"{name}.pgpass");
+            var container = builder.AddPostgres(name, password: password).WithDataVolume().WithSupervision()
+                .OnBeforeResourceStarted(async (server, _, cancellationToken) => SecretFiles.Write(passwordFile, PassfileLine(
+                    await server.UserNameReference.GetValueAsync(cancellationToken) ?? LocalPostgresCluster.SuperUser,
+                    await server.PasswordParameter.GetValueAsync(cancellationToken) ?? throw new InvalidOperationException($"Parameter '{server.PasswordParameter.Name}' has no value."))));
+            return builder.CreateResourceBuilder(new EstuaryPostgresResource(container.Resource, passwordFile));
         }
 
         var installation = PostgresInstallation.Find(configuration["BinDirectory"]);
@@ -60,6 +67,8 @@ public static class PostgresHostingExtensions
     public static IResourceBuilder<IResourceWithConnectionString> AddDatabase(
         this IResourceBuilder<EstuaryPostgresResource> server, [ResourceName] string name, string databaseName) => server.Resource.Server switch
         {
+            PostgresServerResource container when server.Resource.PasswordFile is not null => server.ApplicationBuilder.CreateResourceBuilder(
+                new EstuaryPostgresDatabaseResource(server.ApplicationBuilder.CreateResourceBuilder(container).AddDatabase(name, databaseName).Resource, server.Resource)),
             PostgresServerResource container => server.ApplicationBuilder.CreateResourceBuilder(container).AddDatabase(name, databaseName),
             LocalPostgresServerResource local => server.ApplicationBuilder.CreateResourceBuilder(local).AddDatabase(name, databaseName),
             _ => throw new ArgumentException($"Resource '{server.Resource.Name}' is not a PostgreSQL server.", nameof(server)),
@@ -101,7 +110,7 @@ public static class PostgresHostingExtensions
             .OnBeforeResourceStarted(async (server, @event, cancellationToken) =>
             {
                 var logger = @event.Services.GetRequiredService<ResourceLoggerService>().GetLogger(server);
-                SecretFiles.Write(server.PasswordFile, $"*:*:*:{LocalPostgresCluster.SuperUser}:{PassfileEscaped(await PasswordAsync(server, cancellationToken))}\n");
+                SecretFiles.Write(server.PasswordFile, PassfileLine(LocalPostgresCluster.SuperUser, await PasswordAsync(server, cancellationToken)));
                 if (server.Cluster.IsInitialized)
                 {
                     if (server.Cluster.RemoveStaleLock() is { } pid)
@@ -182,9 +191,10 @@ public static class PostgresHostingExtensions
         }
     }
 
-    // In a .pgpass line ':' separates the fields: a password's ':' and '\' are escaped with '\'.
-    private static string PassfileEscaped(string password) =>
-        password.Replace("\\", "\\\\", StringComparison.Ordinal).Replace(":", "\\:", StringComparison.Ordinal);
+    // The password file holds one server's password, for any host, port and database its clients name. In a .pgpass line
+    // ':' separates the fields: a password's ':' and '\' are escaped with '\'.
+    private static string PassfileLine(string user, string password) =>
+        $"*:*:*:{user}:{password.Replace("\\", "\\\\", StringComparison.Ordinal).Replace(":", "\\:", StringComparison.Ordinal)}\n";
 
     private static string Identifier(string name) => $"\"{name.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
 }
