@@ -69,7 +69,8 @@ public sealed class ScheduleRestartTests
         var client = await server.ConnectAsync();
         var taskQueue = TestIds.New("tq");
         var now = DateTime.UtcNow;
-        var due = new DateTime(now.Ticks - now.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc).AddSeconds(2);
+        // The server must be down before the time falls due; a busy machine can take seconds to stop it.
+        var due = new DateTime(now.Ticks - now.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc).AddSeconds(5);
         var handle = await client.CreateScheduleAsync(TestIds.New("schedule"), Counter(taskQueue,
             new ScheduleSpec { Intervals = [new ScheduleIntervalSpec(TimeSpan.FromSeconds(1))], StartAt = due, EndAt = due }));
 
