@@ -58,8 +58,8 @@ public sealed class MetricsEndToEndTests(EndToEndFixture fixture)
         Assert.Equal("s", latency.Unit);
         Assert.True(HistogramCountOnQueue(latency, taskQueue) >= 3);
         Assert.Equal(EstuaryTelemetry.DurationBoundaries, Bounds(latency));
-        var slots = sdk["temporal_worker_task_slots_available"].MetricPoints.Where(p => Tag(p, "task_queue") == taskQueue).ToList();
-        Assert.Contains(slots, p => Tag(p, "worker_type") == "WorkflowWorker" && p.GetGaugeLastValueLong() > 0);
+        var slots = sdk["temporal_worker_task_slots_available"].MetricPoints.Where(p => p.Tag("task_queue") == taskQueue).ToList();
+        Assert.Contains(slots, p => p.Tag("worker_type") == "WorkflowWorker" && p.GetGaugeLastValueLong() > 0);
     }
 
     [Fact]
@@ -99,27 +99,14 @@ public sealed class MetricsEndToEndTests(EndToEndFixture fixture)
 
     private static IEnumerable<MetricPoint> Points(MetricSnapshot metric, TracedDomain domain, string kind, string type, string? outcome) =>
         metric.MetricPoints.Where(p =>
-            Tag(p, "estuary.kind") == kind && Tag(p, "estuary.type") == type && Tag(p, "estuary.domain") == domain.Name
-            && (outcome is null || Tag(p, "estuary.outcome") == outcome));
+            p.Tag("estuary.kind") == kind && p.Tag("estuary.type") == type && p.Tag("estuary.domain") == domain.Name
+            && (outcome is null || p.Tag("estuary.outcome") == outcome));
 
     private static long SumOnQueue(MetricSnapshot metric, string taskQueue) =>
-        metric.MetricPoints.Where(p => Tag(p, "task_queue") == taskQueue).Sum(p => p.GetSumLong());
+        metric.MetricPoints.Where(p => p.Tag("task_queue") == taskQueue).Sum(p => p.GetSumLong());
 
     private static long HistogramCountOnQueue(MetricSnapshot metric, string taskQueue) =>
-        metric.MetricPoints.Where(p => Tag(p, "task_queue") == taskQueue).Sum(p => p.GetHistogramCount());
-
-    private static string? Tag(MetricPoint point, string key)
-    {
-        foreach (var tag in point.Tags)
-        {
-            if (tag.Key == key)
-            {
-                return tag.Value?.ToString();
-            }
-        }
-
-        return null;
-    }
+        metric.MetricPoints.Where(p => p.Tag("task_queue") == taskQueue).Sum(p => p.GetHistogramCount());
 
     private Task<TemporalClient> ClientAsync() =>
         TemporalClient.ConnectAsync(new TemporalConnectionOptions { Address = fixture.Address, Encryption = TestEncryption.Options }.ToConnectOptions(new DomainCatalog([new TracedDomain()])));

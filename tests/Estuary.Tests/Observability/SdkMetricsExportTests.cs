@@ -96,7 +96,7 @@ public sealed class SdkMetricsExportTests(EndToEndFixture fixture)
         await (await ClientAsync()).ExecuteWorkflowAsync((RetriedWorkflow wf) => wf.RunAsync("none"), new($"sdk-none-{Guid.NewGuid():N}", taskQueue));
 
         var metrics = _capture.CollectMetrics(host.Services);
-        Assert.Contains(metrics[EstuaryTelemetry.InstrumentNames.Duration].MetricPoints, p => Tag(p, "estuary.type") == nameof(RetriedWorkflow));
+        Assert.Contains(metrics[EstuaryTelemetry.InstrumentNames.Duration].MetricPoints, p => p.Tag("estuary.type") == nameof(RetriedWorkflow));
         // With the default (Bridge) the same points exist: MetricsEndToEndTests.Run_Workflow_TheTemporalSdkMetricsOfTheWorkerReachTheSamePipeline.
         Assert.Empty(SdkPointsOnQueue(metrics, taskQueue));
     }
@@ -113,20 +113,7 @@ public sealed class SdkMetricsExportTests(EndToEndFixture fixture)
     // Other tests' workers bridge into the same process-wide meter: only this test's task queue tells its worker's points.
     private static List<MetricPoint> SdkPointsOnQueue(IReadOnlyDictionary<string, MetricSnapshot> metrics, string taskQueue) =>
         metrics.Values.Where(m => m.MeterName == EstuaryTelemetry.SdkMeterName)
-            .SelectMany(m => m.MetricPoints).Where(p => Tag(p, "task_queue") == taskQueue).ToList();
-
-    private static string? Tag(MetricPoint point, string key)
-    {
-        foreach (var tag in point.Tags)
-        {
-            if (tag.Key == key)
-            {
-                return tag.Value?.ToString();
-            }
-        }
-
-        return null;
-    }
+            .SelectMany(m => m.MetricPoints).Where(p => p.Tag("task_queue") == taskQueue).ToList();
 
     private Task<TemporalClient> ClientAsync() =>
         TemporalClient.ConnectAsync(new TemporalConnectionOptions { Address = fixture.Address, Encryption = TestEncryption.Options }.ToConnectOptions(new DomainCatalog([new TracedDomain()])));
