@@ -207,14 +207,14 @@ if (pipeline is not null)
 
 // Each mode against the reference (the first mode: monitoring off unless --modes says otherwise) of the same round.
 var reference = modes[0];
-Console.WriteLine($"mode                 activities/s  CPU µs/activity   throughput {reference}/mode (median, IQR)   CPU mode/{reference} (median, IQR)   KiB/activity  GC pause µs/activity  switches/activity  JIT µs/activity (mean)  GCs gen0/1/2 (all rounds)  receiver CPU µs/activity");
+Console.WriteLine($"mode                 activities/s  CPU µs/activity   throughput {reference}/mode (median, IQR)   CPU mode/{reference} (median, IQR)   KiB/activity  GC pause µs/activity  switches/activity  JIT µs/activity (mean)  GCs gen0/1/2 (all rounds)  receiver CPU µs/activity (mean)");
 foreach (var mode in modes)
 {
     var throughputRatios = Paired(reference, mode, r => r.PerSecond);
     var cpuRatios = Paired(mode, reference, r => r.CpuMicroseconds);
     Console.WriteLine(string.Create(
         CultureInfo.InvariantCulture,
-        $"{mode,-20} {Median(results[mode].Select(r => r.PerSecond)),12:F1}  {Median(results[mode].Select(r => r.CpuMicroseconds)),15:F0}   {Summary(throughputRatios),-37}   {Summary(cpuRatios),-29}   {Median(results[mode].Select(r => r.AllocatedKiB)),12:F1}  {Median(results[mode].Select(r => r.GcPauseMicroseconds)),20:F1}  {Median(results[mode].Select(r => r.ContextSwitches)),17:F1}  {results[mode].Average(r => r.JitMicroseconds),22:F1}  {string.Join('/', Enumerable.Range(0, 3).Select(g => results[mode].Sum(r => int.Parse(r.Collections.Split('/')[g], CultureInfo.InvariantCulture)))),-26}  {Median(receiverCpu[mode]),24:F0}"));
+        $"{mode,-20} {Median(results[mode].Select(r => r.PerSecond)),12:F1}  {Median(results[mode].Select(r => r.CpuMicroseconds)),15:F0}   {Summary(throughputRatios),-37}   {Summary(cpuRatios),-29}   {Median(results[mode].Select(r => r.AllocatedKiB)),12:F1}  {Median(results[mode].Select(r => r.GcPauseMicroseconds)),20:F1}  {Median(results[mode].Select(r => r.ContextSwitches)),17:F1}  {results[mode].Average(r => r.JitMicroseconds),22:F1}  {string.Join('/', Enumerable.Range(0, 3).Select(g => results[mode].Sum(r => int.Parse(r.Collections.Split('/')[g], CultureInfo.InvariantCulture)))),-26}  {receiverCpu[mode].Average(),24:F0}"));
 }
 
 // The figures the targets are about, each a median of paired throughput ratios (the slower mode's rate divides), with
