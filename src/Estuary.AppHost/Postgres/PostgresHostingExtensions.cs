@@ -10,11 +10,17 @@ namespace Aspire.Hosting;
 /// <summary>Adds PostgreSQL: Aspire's container when a container runtime is available, else a server from the machine's binaries.</summary>
 public static class PostgresHostingExtensions
 {
+    private const string PasswordVariable = "POSTGRES_PASSWORD";
+
+    // Where Docker's and Compose's secrets are, in the container.
+    private const string ContainerPasswordFile = "/run/secrets/postgres-password";
+
     /// <summary>
     /// Adds a PostgreSQL server whose superuser password is the secret parameter <c>{name}-password</c> (generated and
     /// kept in user secrets when not set). Publishing, or running with <c>Postgres:Mode</c> <see cref="PostgresMode.Container"/>
     /// (or <see cref="PostgresMode.Auto"/> with a healthy container runtime), gives Aspire's container with a data volume
-    /// (in a run its clients' connection strings name a password file, <see cref="EstuaryPostgresResource.PasswordFile"/>);
+    /// (in a run its clients' connection strings name a password file, <see cref="EstuaryPostgresResource.PasswordFile"/>, and
+    /// the container reads the password from a file mounted read-only, not from its environment);
     /// otherwise a <see cref="LocalPostgresServerResource"/> with its cluster in the AppHost's state directory
     /// (<c>Postgres:DataDirectory</c> overrides it, <c>Postgres:BinDirectory</c> the binaries).
     /// </summary>
@@ -42,12 +48,19 @@ public static class PostgresHostingExtensions
         StartupLog.Write(builder, $"PostgreSQL: {mode} mode ({reason}); set Postgres:Mode to Container or Local to choose.");
         if (mode == PostgresMode.Container)
         {
-            // Its clients get the password in a file only the user reads, as a local server's do, not in their environment.
+            // Its clients get the password in a file only the user reads, as a local server's do, not in their environment;
+            // the container itself gets it in a file too (WithPasswordFile).
             var passwordFile = SecretFiles.PathOf(builder, $"{name}.pgpass");
+            var containerPasswordFile = SecretFiles.PathOf(builder, $"{name}.password");
             var container = builder.AddPostgres(name, password: password).WithDataVolume().WithSupervision()
-                .OnBeforeResourceStarted(async (server, _, cancellationToken) => SecretFiles.Write(passwordFile, PassfileLine(
-                    await server.UserNameReference.GetValueAsync(cancellationToken) ?? LocalPostgresCluster.SuperUser,
-                    await server.PasswordParameter.GetValueAsync(cancellationToken) ?? throw new InvalidOperationException($"Parameter '{server.PasswordParameter.Name}' has no value."))));
+                .WithPasswordFile(containerPasswordFile)
+                .OnBeforeResourceStarted(async (server, _, cancellationToken) =>
+                {
+                    var value = await server.PasswordParameter.GetValueAsync(cancellationToken)
+                        ?? throw new InvalidOperationException($"Parameter '{server.PasswordParameter.Name}' has no value.");
+                    SecretFiles.Write(passwordFile, PassfileLine(await server.UserNameReference.GetValueAsync(cancellationToken) ?? LocalPostgresCluster.SuperUser, value));
+                    SecretFiles.WriteMounted(containerPasswordFile, value);
+                });
             return builder.CreateResourceBuilder(new EstuaryPostgresResource(container.Resource, passwordFile));
         }
 
@@ -161,6 +174,20 @@ public static class PostgresHostingExtensions
                 Properties = [new(CustomResourceKnownProperties.Source, server.Resource.Name)],
             });
     }
+
+    // Aspire puts the password in the container's POSTGRES_PASSWORD, which the dashboard shows. The image's entrypoint reads
+    // POSTGRES_PASSWORD_FILE instead when that is set (it needs the password only to initialise an empty data volume; a
+    // volume initialised earlier keeps the password it was given then): the password goes in a file mounted read-only,
+    // and this callback, running after Aspire's, takes the variable out. The AppHost's own clients (the health check,
+    // the databases' creation) build their connection strings from the parameter, not from the container's environment.
+    private static IResourceBuilder<PostgresServerResource> WithPasswordFile(this IResourceBuilder<PostgresServerResource> container, string hostFile) =>
+        container
+            .WithBindMount(hostFile, ContainerPasswordFile, isReadOnly: true)
+            .WithEnvironment(context =>
+            {
+                context.EnvironmentVariables.Remove(PasswordVariable);
+                context.EnvironmentVariables[$"{PasswordVariable}_FILE"] = ContainerPasswordFile;
+            });
 
     private static IResourceBuilder<EstuaryPostgresResource> Chosen(IResourceBuilder<IResourceWithConnectionString> server) =>
         server.ApplicationBuilder.CreateResourceBuilder(new EstuaryPostgresResource(server.Resource));
