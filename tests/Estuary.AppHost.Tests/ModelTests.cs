@@ -191,53 +191,34 @@ public sealed class ModelTests
     }
 
     [Fact]
-    public async Task Build_ContainerPostgres_ContainerReadsPasswordFromReadOnlyMountedFileAndNoVariableHoldsIt()
+    public async Task Build_ContainerPostgres_ContainerReadsPasswordFromAFileCopiedIntoItAndNoVariableHoldsIt()
     {
-        var state = Directory.CreateTempSubdirectory("estuary-pgfile-").FullName;
-        try
-        {
-            await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Estuary_AppHost>(
-                ["Temporal:Mode=Container", "Postgres:Mode=Container", $"Estuary:StateDirectory={state}"]);
-            AllocateEndpoints(builder);
-            var postgres = Assert.IsType<PostgresServerResource>(Resource(builder, "postgres"));
-            var password = await postgres.PasswordParameter.GetValueAsync(TestContext.Current.CancellationToken);
-            Assert.False(string.IsNullOrEmpty(password));
+        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Estuary_AppHost>(
+            ["Temporal:Mode=Container", "Postgres:Mode=Container"]);
+        AllocateEndpoints(builder);
+        var postgres = Assert.IsType<PostgresServerResource>(Resource(builder, "postgres"));
+        var password = await postgres.PasswordParameter.GetValueAsync(TestContext.Current.CancellationToken);
+        Assert.False(string.IsNullOrEmpty(password));
 
-            // What the container is given, as the dashboard shows it: the file's path in the container, not the password.
-            var environment = await EnvironmentValuesAsync(builder, "postgres");
-            Assert.DoesNotContain("POSTGRES_PASSWORD", environment.Keys);
-            Assert.DoesNotContain(environment, v => v.Value.Contains(password, StringComparison.Ordinal));
-            Assert.Equal("postgres", environment["POSTGRES_USER"]);
-            var mount = Assert.Single(postgres.Annotations.OfType<ContainerMountAnnotation>(), m => m.Type == ContainerMountType.BindMount);
-            Assert.Equal(mount.Target, environment["POSTGRES_PASSWORD_FILE"]);
-            Assert.StartsWith("/run/secrets/", mount.Target, StringComparison.Ordinal);
-            Assert.True(mount.IsReadOnly);
-            var secrets = Path.Combine(state, "secrets");
-            Assert.Equal(secrets, Path.GetDirectoryName(mount.Source));
+        // What the container is given, as the dashboard shows it: the file's path in the container, not the password.
+        var environment = await EnvironmentValuesAsync(builder, "postgres");
+        Assert.DoesNotContain("POSTGRES_PASSWORD", environment.Keys);
+        Assert.DoesNotContain(environment, v => v.Value.Contains(password, StringComparison.Ordinal));
+        Assert.Equal("postgres", environment["POSTGRES_USER"]);
+        Assert.DoesNotContain(postgres.Annotations.OfType<ContainerMountAnnotation>(), m => m.Type == ContainerMountType.BindMount);
 
-            // The container's start writes the mounted file (no container runtime is needed to raise the event), holding the
-            // password alone, as the image's entrypoint reads it; a secrets directory others could enter is closed first.
-            if (!OperatingSystem.IsWindows())
-            {
-                Directory.CreateDirectory(secrets, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-            }
-
-            await using var app = builder.Build();
-            await app.Services.GetRequiredService<IDistributedApplicationEventing>()
-                .PublishAsync(new BeforeResourceStartedEvent(postgres, app.Services), TestContext.Current.CancellationToken);
-            Assert.Equal(password, await File.ReadAllTextAsync(mount.Source!, TestContext.Current.CancellationToken));
-            if (!OperatingSystem.IsWindows())
-            {
-                // Any user in the container reads the file (the image's entrypoint reads it as the container's root, which need
-                // not be the host's); on the host no other user gets past the directory.
-                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead, File.GetUnixFileMode(mount.Source!));
-                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(secrets));
-            }
-        }
-        finally
-        {
-            Directory.Delete(state, recursive: true);
-        }
+        // The file the orchestrator copies into the container before it starts: the password alone, for the container's
+        // root, which the image's entrypoint reads it as.
+        var files = Assert.Single(postgres.Annotations.OfType<ContainerFileSystemCallbackAnnotation>());
+        await using var app = builder.Build();
+        var items = await files.Callback(
+            new ContainerFileSystemCallbackContext { Services = app.Services, Model = postgres },
+            TestContext.Current.CancellationToken);
+        var file = Assert.IsType<ContainerFile>(Assert.Single(items));
+        Assert.Equal(environment["POSTGRES_PASSWORD_FILE"], $"{files.DestinationPath}/{file.Name}");
+        Assert.Equal(password, file.Contents);
+        Assert.Equal(0, file.Owner);
+        Assert.Equal(UnixFileMode.UserRead, file.Mode);
     }
 
     private static IResource Resource(IDistributedApplicationTestingBuilder builder, string name) =>

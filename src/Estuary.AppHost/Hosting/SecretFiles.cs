@@ -6,8 +6,8 @@ namespace Aspire.Hosting;
 /// <summary>
 /// Files through which a local run hands secret values (payload keys, the codec token, PostgreSQL's password) to its
 /// resources, instead of their environment: Aspire shows every environment variable of a resource in the dashboard, and
-/// the process's environment is readable in <c>/proc</c>. They live in <c>secrets/</c> of the state directory, which only
-/// the AppHost's user can enter, are written just before the resource that reads them starts, and are removed when the
+/// the process's environment is readable in <c>/proc</c>. They live in <c>secrets/</c> of the state directory, readable
+/// by the AppHost's user only, are written just before the resource that reads them starts, and are removed when the
 /// AppHost stops.
 /// </summary>
 internal static class SecretFiles
@@ -30,25 +30,7 @@ internal static class SecretFiles
     /// <summary>Writes a secret file atomically, readable and writable by the current user only.</summary>
     /// <param name="path">The file, from <see cref="PathOf"/>.</param>
     /// <param name="content">What it holds.</param>
-    public static void Write(string path, string content) => Write(path, content, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-
-    /// <summary>
-    /// Writes a secret file atomically that a container reads through a read-only bind mount of the file itself: readable
-    /// by every user, in the secrets directory, which only the current user can enter.
-    /// </summary>
-    /// <remarks>
-    /// Which user reads it in the container depends on the runtime and the image: the container's root is the host's root
-    /// with rootful Docker, the AppHost's user with rootless Docker or Podman, a subordinate user with Docker's
-    /// <c>userns-remap</c>, and an image may read it after dropping to its own user. A bind mount of a file hands the
-    /// container that file alone, not the directories above it, so the file's mode decides in the container and the
-    /// directory's on the host: any user in the container reads it, no other user on the host reaches it.
-    /// </remarks>
-    /// <param name="path">The file, from <see cref="PathOf"/>.</param>
-    /// <param name="content">What it holds.</param>
-    public static void WriteMounted(string path, string content) =>
-        Write(path, content, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
-
-    private static void Write(string path, string content, UnixFileMode mode)
+    public static void Write(string path, string content)
     {
         var directory = Path.GetDirectoryName(path)!;
         var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
@@ -59,21 +41,13 @@ internal static class SecretFiles
         }
         else
         {
-            // The mode given to CreateDirectory applies only to a directory it creates; the files' privacy rests on this one.
             Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 
         using (var writer = new StreamWriter(new FileStream(temporary, options)))
         {
             writer.Write(content);
-        }
-
-        if (!OperatingSystem.IsWindows())
-        {
-            // Exactly the mode asked for, whatever the umask.
-            File.SetUnixFileMode(temporary, mode);
         }
 
         File.Move(temporary, path, overwrite: true);
