@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Google.Protobuf;
 using Temporalio.Api.Common.V1;
@@ -31,8 +30,6 @@ public sealed class EncryptionPayloadCodec : IPayloadCodec
 
     private readonly PayloadKeyRing _keys;
     private readonly ByteString _activeKeyId;
-    private readonly Ciphers _active;
-    private readonly Dictionary<string, Ciphers> _byKeyId;
 
     /// <summary>Initializes a new instance of the <see cref="EncryptionPayloadCodec"/> class.</summary>
     /// <param name="keys">The keys: the active one encrypts, any of them decrypts.</param>
@@ -40,8 +37,6 @@ public sealed class EncryptionPayloadCodec : IPayloadCodec
     {
         _keys = keys;
         _activeKeyId = ByteString.CopyFromUtf8(keys.ActiveKeyId);
-        _byKeyId = keys.KeyIds.ToDictionary(id => id, id => new Ciphers(id, keys.Find(id)!), StringComparer.Ordinal);
-        _active = _byKeyId[keys.ActiveKeyId];
     }
 
     /// <summary>Gets the keys the codec uses.</summary>
@@ -65,20 +60,13 @@ public sealed class EncryptionPayloadCodec : IPayloadCodec
 
     private Payload Encrypt(Payload payload)
     {
-        // The payload is serialized where its ciphertext goes and encrypted in place.
-        var data = new byte[NonceSize + TagSize + payload.CalculateSize()];
+        var plaintext = payload.ToByteArray();
+        var data = new byte[NonceSize + TagSize + plaintext.Length];
         var nonce = data.AsSpan(0, NonceSize);
-        var text = data.AsSpan(NonceSize + TagSize);
-        payload.WriteTo(text);
         RandomNumberGenerator.Fill(nonce);
-        var aes = _active.Rent();
-        try
+        using (var aes = new AesGcm(_keys.ActiveKey, TagSize))
         {
-            aes.Encrypt(nonce, text, text, data.AsSpan(NonceSize, TagSize), _activeKeyId.Span);
-        }
-        finally
-        {
-            _active.Return(aes);
+            aes.Encrypt(nonce, plaintext, data.AsSpan(NonceSize + TagSize), data.AsSpan(NonceSize, TagSize), _activeKeyId.Span);
         }
 
         return new Payload
@@ -104,9 +92,9 @@ public sealed class EncryptionPayloadCodec : IPayloadCodec
             throw Failure($"An encrypted payload has no '{KeyIdMetadata}' in its metadata.");
         }
 
-        var ciphers = keyIdBytes.Equals(_activeKeyId) ? _active : _byKeyId.GetValueOrDefault(keyIdBytes.ToStringUtf8())
-            ?? throw Failure($"A payload is encrypted with key '{keyIdBytes.ToStringUtf8()}', which this process does not hold (it holds {string.Join(", ", _keys.KeyIds.Select(id => $"'{id}'"))}).");
-        var keyId = ciphers.KeyId;
+        var keyId = keyIdBytes.ToStringUtf8();
+        var key = _keys.Find(keyId)
+            ?? throw Failure($"A payload is encrypted with key '{keyId}', which this process does not hold (it holds {string.Join(", ", _keys.KeyIds.Select(id => $"'{id}'"))}).");
         var data = payload.Data.Span;
         if (data.Length < NonceSize + TagSize)
         {
@@ -114,18 +102,14 @@ public sealed class EncryptionPayloadCodec : IPayloadCodec
         }
 
         var plaintext = new byte[data.Length - NonceSize - TagSize];
-        var aes = ciphers.Rent();
         try
         {
+            using var aes = new AesGcm(key, TagSize);
             aes.Decrypt(data[..NonceSize], data[(NonceSize + TagSize)..], data.Slice(NonceSize, TagSize), plaintext, keyIdBytes.Span);
         }
         catch (AuthenticationTagMismatchException)
         {
             throw Failure($"A payload encrypted with key '{keyId}' does not authenticate: it was altered, or the key '{keyId}' configured here is not the one it was written with.");
-        }
-        finally
-        {
-            ciphers.Return(aes);
         }
 
         try
@@ -140,20 +124,4 @@ public sealed class EncryptionPayloadCodec : IPayloadCodec
 
     private static ApplicationFailureException Failure(string message) =>
         new(message, errorType: DecryptionFailureType, nonRetryable: true);
-
-    /// <summary>
-    /// The AES-GCM instances of one key, reused: setting one up (a cipher context and the key's schedule) costs about as
-    /// much as encrypting a small payload, and an instance serves one call at a time, so each call takes one from here
-    /// and gives it back. The pool holds as many as calls ever ran at once.
-    /// </summary>
-    private sealed class Ciphers(string keyId, byte[] key)
-    {
-        private readonly ConcurrentBag<AesGcm> _idle = [];
-
-        public string KeyId => keyId;
-
-        public AesGcm Rent() => _idle.TryTake(out var aes) ? aes : new AesGcm(key, TagSize);
-
-        public void Return(AesGcm aes) => _idle.Add(aes);
-    }
 }
