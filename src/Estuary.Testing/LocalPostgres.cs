@@ -52,9 +52,12 @@ public sealed class LocalPostgres : IAsyncDisposable
     /// <summary>Turns connection pooling on, as a deployed worker has it: a worker opening a new PostgreSQL connection
     /// (a server process started for it) for each activity spends most of its time there.</summary>
     /// <param name="connectionString">A connection string of <see cref="CreateDatabaseAsync"/>.</param>
+    /// <param name="maxPoolSize">The most connections the pool holds. The server accepts 100 in all, and a pool keeps
+    /// its idle connections for minutes: several busy pools on one server must share them (e.g. 30 each for three), or
+    /// the pool that filled first starves the others, whose commands then wait for connections that are refused.</param>
     /// <returns>The same database, pooled.</returns>
-    public static string Pooled(string connectionString) =>
-        new NpgsqlConnectionStringBuilder(connectionString) { Pooling = true }.ConnectionString;
+    public static string Pooled(string connectionString, int maxPoolSize = 100) =>
+        new NpgsqlConnectionStringBuilder(connectionString) { Pooling = true, MaxPoolSize = maxPoolSize }.ConnectionString;
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
