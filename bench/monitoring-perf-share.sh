@@ -22,10 +22,10 @@
 #     logging      Microsoft.Extensions.Logging, OpenTelemetry logs, the workflow log processor
 #     metrics      System.Diagnostics.Metrics, OpenTelemetry metrics
 #     sql-telemetry  Npgsql's own spans and metrics
-#     otlp-sink    the bench's OTLP receiver reading what was exported
 #     otel-other   the rest of OpenTelemetry (the OTLP exporters, their threads, providers)
 #   by where the leaf frame is: the kernel, the SDK core (Rust), JIT-compiled .NET code, the .NET runtime, libc, the JIT;
 #   by thread: the SDK core's tokio threads, the threads running workflow tasks, the thread pool, sockets, GC.
+# The bench's OTLP receiver runs in a process of its own: its samples are counted apart, not in the bench's.
 # and then the leaf functions whose samples per activity grew most against the reference.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,12 +61,13 @@ trap 'rm -rf "$work"' EXIT
 DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 \
   perf record -q -k CLOCK_MONOTONIC -F 999 -g -o "$work/perf.data" \
   "$bench" "$rounds" --scenario "$scenario" --modes "$modes" --timeline >"$work/bench.out" 2>&1 || { cat "$work/bench.out" >&2; exit 1; }
-grep -E "^mode|^warm-up|^paired|^  |^($(IFS='|'; echo "${named[*]}")) " "$work/bench.out"
+grep -E "^mode|^warm-up|^paired|^OTLP|^  |^($(IFS='|'; echo "${named[*]}")) " "$work/bench.out"
 grep '^round ' "$work/bench.out" >"$work/rounds.txt" || { echo "monitoring-perf-share: the bench printed no rounds." >&2; exit 1; }
 start=$(awk 'NR == 1 || $3 < min { min = $3 } END { print min }' "$work/rounds.txt")
-perf script -i "$work/perf.data" --time "$start," -F comm,tid,time,ip,sym,dso 2>/dev/null >"$work/samples.txt"
+receiver=$(awk '/^OTLP receiver: process / { print $4 }' "$work/bench.out")
+perf script -i "$work/perf.data" --time "$start," -F comm,pid,tid,time,ip,sym,dso 2>/dev/null >"$work/samples.txt"
 
-python3 - "$work/rounds.txt" "$work/samples.txt" "$modes" <<'PY'
+python3 - "$work/rounds.txt" "$work/samples.txt" "$modes" "$receiver" <<'PY'
 import bisect, re, sys
 from collections import Counter, defaultdict
 
@@ -79,7 +80,6 @@ PARTS = [
     ("logging", r"Microsoft\.Extensions\.Logging|OpenTelemetry\.Logs|WorkflowTraceLogProcessor"),
     ("sql-telemetry", r"Npgsql\.MetricsReporter|Npgsql\.NpgsqlActivitySource"),
     ("metrics", r"System\.Diagnostics\.Metrics|OpenTelemetry\.Metrics|EstuaryTelemetry"),
-    ("otlp-sink", r"Estuary\.Testing\.OtlpReceiver"),
     ("otel-other", r"OpenTelemetry"),
 ]
 PARTS = [(name, re.compile(pattern)) for name, pattern in PARTS]
@@ -100,13 +100,17 @@ def mode_at(t):
     return windows[i][2] if i >= 0 and t <= windows[i][1] else None
 
 samples, parts, places, threads, leaves = Counter(), defaultdict(Counter), defaultdict(Counter), defaultdict(Counter), defaultdict(Counter)
-header = re.compile(r"^(.*?)\s+\d+\s+(\d+\.\d+):\s*$")
+receiver_pid, receiver = sys.argv[4], Counter()
+header = re.compile(r"^(.*?)\s+(\d+)/\d+\s+(\d+\.\d+):\s*$")
 THREADS = [("tokio (SDK core)", "tokio-rt-worker"), ("workflow tasks", ".NET Long Runni"), ("thread pool", ".NET TP Worker"),
            ("sockets", ".NET Sockets"), ("GC", ".NET Server GC"), ("SDK core other", "workflow-proces")]
-mode, thread, stack = None, None, []
+mode, thread, pid, stack = None, None, None, []
 
 def close():
     if mode is None or not stack:
+        return
+    if pid == receiver_pid:
+        receiver[mode] += 1
         return
     samples[mode] += 1
     threads[mode][next((name for name, comm in THREADS if thread.startswith(comm)), "other")] += 1
@@ -128,7 +132,7 @@ with open(sys.argv[2], errors="replace") as lines:
             close()
             stack = []
             m = header.search(line.rstrip("\n"))
-            mode, thread = (mode_at(float(m.group(2))), m.group(1)) if m else (None, None)
+            mode, thread, pid = (mode_at(float(m.group(3))), m.group(1), m.group(2)) if m else (None, None, None)
         else:
             fields = line.strip().split(" ", 1)
             if len(fields) > 1:
@@ -142,6 +146,7 @@ per = lambda counter, m, key: 1000.0 * counter[m][key] / activities[m]
 print(f"\nsamples per activity (a sample is ~1 ms of CPU; x1000 = ms per 1000 activities), against {ref}")
 print(f"{'':18}" + "".join(f"{m:>22}" for m in modes))
 print(f"{'all samples':18}" + "".join(f"{1000.0 * samples[m] / activities[m]:22.1f}" for m in modes))
+print(f"{'receiver process':18}" + "".join(f"{1000.0 * receiver[m] / activities[m]:22.1f}" for m in modes) + "   (not in the others)")
 for title, table, names in (("part", parts, [n for n, _ in PARTS]), ("place", places, [n for n, _ in PLACES] + ["other"]),
                             ("thread", threads, [n for n, _ in THREADS] + ["other"])):
     print(f"-- by {title}")

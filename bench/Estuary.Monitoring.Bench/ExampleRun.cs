@@ -1,5 +1,4 @@
 using Estuary.Temporal.Monitoring;
-using Estuary.Testing;
 using Estuary.Worker.Example;
 using Estuary.Worker.Example.Data;
 using Estuary.Worker.Example.Workflows;
@@ -47,10 +46,10 @@ internal sealed class ExampleRun : IModeRun
     /// <param name="address">The Temporal server.</param>
     /// <param name="monitors">The parts of monitoring on (<see cref="Monitors.Control"/> is off).</param>
     /// <param name="database">A database of its own (pooled connection string).</param>
-    /// <param name="sink">Where an on host exports.</param>
+    /// <param name="sink">The receiver's endpoint, where an on host exports.</param>
     /// <param name="workflows">Workflows started at once in a round.</param>
     /// <returns>The started run, migrations applied.</returns>
-    public static async Task<ExampleRun> StartAsync(string address, Monitors monitors, string database, OtlpReceiver sink, int workflows)
+    public static async Task<ExampleRun> StartAsync(string address, Monitors monitors, string database, string sink, int workflows)
     {
         var monitored = monitors is not (Monitors.None or Monitors.Control);
         var taskQueue = $"bench-example-{monitors}-{Guid.NewGuid():N}";

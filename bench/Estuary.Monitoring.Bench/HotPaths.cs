@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using Estuary.Temporal.Monitoring;
 using Estuary.Temporal.Tracing;
-using Estuary.Testing;
 using Microsoft.Extensions.Logging;
 
 namespace Estuary.Monitoring.Bench;
@@ -13,7 +12,7 @@ namespace Estuary.Monitoring.Bench;
 /// </summary>
 internal static class HotPaths
 {
-    public static async Task RunAsync(OtlpReceiver sink, int iterations)
+    public static async Task RunAsync(string sink, int iterations)
     {
         await using var pipeline = await MonitoringPipeline.StartAsync(sink);
         Run(pipeline, iterations);

@@ -1,4 +1,3 @@
-using Estuary.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -12,7 +11,7 @@ namespace Estuary.Monitoring.Bench;
 
 /// <summary>
 /// The OpenTelemetry pipeline of a worker process, built by the service defaults (<c>ConfigureOpenTelemetry</c>) as
-/// <c>AddServiceDefaults</c> builds it, exporting over OTLP/gRPC to an <see cref="OtlpReceiver"/> with the settings the
+/// <c>AddServiceDefaults</c> builds it, exporting over OTLP/gRPC to the bench's receiver with the settings the
 /// Aspire AppHost gives a resource in development (<see cref="Settings"/>): logs (scopes included) and spans through
 /// the batching processors, metrics through the periodic reader. One per process, as a worker has one.
 /// </summary>
@@ -28,11 +27,11 @@ internal sealed class MonitoringPipeline : IAsyncDisposable
     /// <summary>The configuration a worker exports with: the sink as its OTLP endpoint, and the batch and export
     /// intervals, sampler and exemplar filter the Aspire AppHost sets in development; log levels as Estuary's workers'
     /// appsettings.json.</summary>
-    /// <param name="sink">The receiver.</param>
+    /// <param name="sink">The receiver's endpoint.</param>
     /// <returns>Configuration keys and values.</returns>
-    public static Dictionary<string, string?> Settings(OtlpReceiver sink) => new()
+    public static Dictionary<string, string?> Settings(string sink) => new()
     {
-        ["OTEL_EXPORTER_OTLP_ENDPOINT"] = sink.Endpoint,
+        ["OTEL_EXPORTER_OTLP_ENDPOINT"] = sink,
         ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc",
         ["OTEL_BSP_SCHEDULE_DELAY"] = "1000",
         ["OTEL_BLRP_SCHEDULE_DELAY"] = "1000",
@@ -71,7 +70,7 @@ internal sealed class MonitoringPipeline : IAsyncDisposable
     /// <returns>When it is exported.</returns>
     public Task FlushAsync() => FlushAsync(_host.Services);
 
-    public static async Task<MonitoringPipeline> StartAsync(OtlpReceiver sink)
+    public static async Task<MonitoringPipeline> StartAsync(string sink)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "monitoring-bench" });
         builder.Configuration.AddInMemoryCollection(Settings(sink));
