@@ -116,10 +116,11 @@ if (postgres is not null)
     await postgres.StartAsync();
     Console.WriteLine($"{rounds} rounds, {workflows} ExampleWorkflow runs (2 activities each) per round and mode, {Environment.ProcessorCount} cores, load average {LoadAverage()}");
 
-    // One worker host per mode for the whole run, as a worker process has, each on a database of its own.
+    // One worker host per mode for the whole run, as a worker process has, each on a database of its own. The hosts share
+    // the server's 100 connections: each pool gets an equal part, or the pool that filled first starves the others.
     foreach (var mode in modes)
     {
-        var database = LocalPostgres.Pooled(await postgres.CreateDatabaseAsync($"bench_{mode}"));
+        var database = LocalPostgres.Pooled(await postgres.CreateDatabaseAsync($"bench_{mode}"), maxPoolSize: 90 / modes.Length);
         runs[mode] = await ExampleRun.StartAsync(server.Address, mode, database, sink, workflows);
     }
 }
