@@ -22,6 +22,13 @@ public sealed class ManifestTests : IDisposable
         Assert.Equal("parameter.v0", TypeOf("temporal"));
         Assert.Equal("{temporal.value}", resources.GetProperty("temporal").GetProperty("connectionString").GetString());
         Assert.Equal("container.v0", TypeOf("postgres"));
+
+        // A deployment gives the container the password as Aspire does: the secret parameter, no file of this machine.
+        var postgres = resources.GetProperty("postgres");
+        Assert.Equal("{postgres-password.value}", postgres.GetProperty("env").GetProperty("POSTGRES_PASSWORD").GetString());
+        Assert.False(postgres.GetProperty("env").TryGetProperty("POSTGRES_PASSWORD_FILE", out _));
+        Assert.False(postgres.TryGetProperty("bindMounts", out _), "a bind mount names a file of the machine that publishes");
+        Assert.True(resources.GetProperty("postgres-password").GetProperty("inputs").GetProperty("value").GetProperty("secret").GetBoolean());
         foreach (var domain in new[] { "example", "bookings", "payments" })
         {
             Assert.Equal($"{{postgres.connectionString}};Database={domain}", resources.GetProperty($"{domain}-db").GetProperty("connectionString").GetString());

@@ -190,6 +190,37 @@ public sealed class ModelTests
         }
     }
 
+    [Fact]
+    public async Task Build_ContainerPostgres_ContainerReadsPasswordFromAFileCopiedIntoItAndNoVariableHoldsIt()
+    {
+        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Estuary_AppHost>(
+            ["Temporal:Mode=Container", "Postgres:Mode=Container"]);
+        AllocateEndpoints(builder);
+        var postgres = Assert.IsType<PostgresServerResource>(Resource(builder, "postgres"));
+        var password = await postgres.PasswordParameter.GetValueAsync(TestContext.Current.CancellationToken);
+        Assert.False(string.IsNullOrEmpty(password));
+
+        // What the container is given, as the dashboard shows it: the file's path in the container, not the password.
+        var environment = await EnvironmentValuesAsync(builder, "postgres");
+        Assert.DoesNotContain("POSTGRES_PASSWORD", environment.Keys);
+        Assert.DoesNotContain(environment, v => v.Value.Contains(password, StringComparison.Ordinal));
+        Assert.Equal("postgres", environment["POSTGRES_USER"]);
+        Assert.DoesNotContain(postgres.Annotations.OfType<ContainerMountAnnotation>(), m => m.Type == ContainerMountType.BindMount);
+
+        // The file the orchestrator copies into the container before it starts: the password alone, for the container's
+        // root, which the image's entrypoint reads it as.
+        var files = Assert.Single(postgres.Annotations.OfType<ContainerFileSystemCallbackAnnotation>());
+        await using var app = builder.Build();
+        var items = await files.Callback(
+            new ContainerFileSystemCallbackContext { Services = app.Services, Model = postgres },
+            TestContext.Current.CancellationToken);
+        var file = Assert.IsType<ContainerFile>(Assert.Single(items));
+        Assert.Equal(environment["POSTGRES_PASSWORD_FILE"], $"{files.DestinationPath}/{file.Name}");
+        Assert.Equal(password, file.Contents);
+        Assert.Equal(0, file.Owner);
+        Assert.Equal(UnixFileMode.UserRead, file.Mode);
+    }
+
     private static IResource Resource(IDistributedApplicationTestingBuilder builder, string name) =>
         builder.Resources.Single(r => r.Name == name);
 

@@ -10,11 +10,18 @@ namespace Aspire.Hosting;
 /// <summary>Adds PostgreSQL: Aspire's container when a container runtime is available, else a server from the machine's binaries.</summary>
 public static class PostgresHostingExtensions
 {
+    private const string PasswordVariable = "POSTGRES_PASSWORD";
+
+    // Where Docker's and Compose's secrets are, in the container.
+    private const string ContainerSecretsDirectory = "/run/secrets";
+    private const string ContainerPasswordFileName = "postgres-password";
+
     /// <summary>
     /// Adds a PostgreSQL server whose superuser password is the secret parameter <c>{name}-password</c> (generated and
     /// kept in user secrets when not set). Publishing, or running with <c>Postgres:Mode</c> <see cref="PostgresMode.Container"/>
     /// (or <see cref="PostgresMode.Auto"/> with a healthy container runtime), gives Aspire's container with a data volume
-    /// (in a run its clients' connection strings name a password file, <see cref="EstuaryPostgresResource.PasswordFile"/>);
+    /// (in a run its clients' connection strings name a password file, <see cref="EstuaryPostgresResource.PasswordFile"/>, and
+    /// the container reads the password from a file the orchestrator puts in it, not from its environment);
     /// otherwise a <see cref="LocalPostgresServerResource"/> with its cluster in the AppHost's state directory
     /// (<c>Postgres:DataDirectory</c> overrides it, <c>Postgres:BinDirectory</c> the binaries).
     /// </summary>
@@ -42,12 +49,13 @@ public static class PostgresHostingExtensions
         StartupLog.Write(builder, $"PostgreSQL: {mode} mode ({reason}); set Postgres:Mode to Container or Local to choose.");
         if (mode == PostgresMode.Container)
         {
-            // Its clients get the password in a file only the user reads, as a local server's do, not in their environment.
+            // Its clients get the password in a file only the user reads, as a local server's do, not in their environment;
+            // the container itself gets it in a file too (WithPasswordFile).
             var passwordFile = SecretFiles.PathOf(builder, $"{name}.pgpass");
-            var container = builder.AddPostgres(name, password: password).WithDataVolume().WithSupervision()
+            var container = builder.AddPostgres(name, password: password).WithDataVolume().WithSupervision().WithPasswordFile()
                 .OnBeforeResourceStarted(async (server, _, cancellationToken) => SecretFiles.Write(passwordFile, PassfileLine(
                     await server.UserNameReference.GetValueAsync(cancellationToken) ?? LocalPostgresCluster.SuperUser,
-                    await server.PasswordParameter.GetValueAsync(cancellationToken) ?? throw new InvalidOperationException($"Parameter '{server.PasswordParameter.Name}' has no value."))));
+                    await PasswordAsync(server.PasswordParameter, cancellationToken))));
             return builder.CreateResourceBuilder(new EstuaryPostgresResource(container.Resource, passwordFile));
         }
 
@@ -110,7 +118,7 @@ public static class PostgresHostingExtensions
             .OnBeforeResourceStarted(async (server, @event, cancellationToken) =>
             {
                 var logger = @event.Services.GetRequiredService<ResourceLoggerService>().GetLogger(server);
-                SecretFiles.Write(server.PasswordFile, PassfileLine(LocalPostgresCluster.SuperUser, await PasswordAsync(server, cancellationToken)));
+                SecretFiles.Write(server.PasswordFile, PassfileLine(LocalPostgresCluster.SuperUser, await PasswordAsync(server.PasswordParameter, cancellationToken)));
                 if (server.Cluster.IsInitialized)
                 {
                     if (server.Cluster.RemoveStaleLock() is { } pid)
@@ -122,7 +130,7 @@ public static class PostgresHostingExtensions
                 }
 
                 logger.LogInformation("Initializing a new PostgreSQL cluster in {DataDirectory}", server.Cluster.DataDirectory);
-                var output = await server.Cluster.InitializeAsync(await PasswordAsync(server, cancellationToken), cancellationToken);
+                var output = await server.Cluster.InitializeAsync(await PasswordAsync(server.PasswordParameter, cancellationToken), cancellationToken);
                 foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
                 {
                     logger.LogInformation("{Line}", line);
@@ -131,7 +139,7 @@ public static class PostgresHostingExtensions
             .OnResourceReady(async (server, @event, cancellationToken) =>
             {
                 var logger = @event.Services.GetRequiredService<ResourceLoggerService>().GetLogger(server);
-                await CreateDatabasesAsync(server, await PasswordAsync(server, cancellationToken), logger, cancellationToken);
+                await CreateDatabasesAsync(server, await PasswordAsync(server.PasswordParameter, cancellationToken), logger, cancellationToken);
 
                 // The databases have no process of their own: they run once they exist.
                 var notifications = @event.Services.GetRequiredService<ResourceNotificationService>();
@@ -162,12 +170,35 @@ public static class PostgresHostingExtensions
             });
     }
 
+    // Aspire puts the password in the container's POSTGRES_PASSWORD, which the dashboard shows. The image's entrypoint reads
+    // POSTGRES_PASSWORD_FILE instead when it is set, as the container's root, before it starts PostgreSQL as its own user
+    // (the password matters only when it initialises an empty data volume; a volume keeps the password it got then). The
+    // orchestrator copies the file into the container when it creates it, so no copy of the password is left on the host
+    // and no bind mount depends on the host's permissions or SELinux labels. The environment callback runs after Aspire's
+    // and takes the variable out; the AppHost's own clients (the health check, creating the databases) use the parameter.
+    private static IResourceBuilder<PostgresServerResource> WithPasswordFile(this IResourceBuilder<PostgresServerResource> container) =>
+        container
+            .WithContainerFiles(ContainerSecretsDirectory, async (_, cancellationToken) =>
+            [
+                new ContainerFile
+                {
+                    Name = ContainerPasswordFileName,
+                    Contents = await PasswordAsync(container.Resource.PasswordParameter, cancellationToken),
+                    Owner = 0,
+                    Mode = UnixFileMode.UserRead,
+                },
+            ])
+            .WithEnvironment(context =>
+            {
+                context.EnvironmentVariables.Remove(PasswordVariable);
+                context.EnvironmentVariables[$"{PasswordVariable}_FILE"] = $"{ContainerSecretsDirectory}/{ContainerPasswordFileName}";
+            });
+
     private static IResourceBuilder<EstuaryPostgresResource> Chosen(IResourceBuilder<IResourceWithConnectionString> server) =>
         server.ApplicationBuilder.CreateResourceBuilder(new EstuaryPostgresResource(server.Resource));
 
-    private static async Task<string> PasswordAsync(LocalPostgresServerResource server, CancellationToken cancellationToken) =>
-        await server.PasswordParameter.GetValueAsync(cancellationToken)
-        ?? throw new InvalidOperationException($"Parameter '{server.PasswordParameter.Name}' has no value.");
+    private static async Task<string> PasswordAsync(ParameterResource password, CancellationToken cancellationToken) =>
+        await password.GetValueAsync(cancellationToken) ?? throw new InvalidOperationException($"Parameter '{password.Name}' has no value.");
 
     // The password parameter may have changed since initdb: it is set again on every start.
     private static async Task CreateDatabasesAsync(LocalPostgresServerResource server, string password, ILogger logger, CancellationToken cancellationToken)
