@@ -38,8 +38,18 @@ public sealed class WorkerProcess : IAsyncDisposable
         }
 
         var host = WorkerHost.Build(temporalAddress, configuration, configure: null, domain);
+        return await StartAsync(host, taskQueue ?? domain.DefaultTaskQueue);
+    }
+
+    /// <summary>Starts a worker host built by <see cref="WorkerHost.Build"/>; disposing the result stops it first (a
+    /// host only disposed leaves its Temporal worker polling, and logging, after the test).</summary>
+    /// <param name="host">The host, not started.</param>
+    /// <param name="taskQueue">The task queue its worker polls.</param>
+    /// <returns>The running worker.</returns>
+    public static async Task<WorkerProcess> StartAsync(IHost host, string taskQueue)
+    {
         await host.StartAsync();
-        return new WorkerProcess(host, taskQueue ?? domain.DefaultTaskQueue);
+        return new WorkerProcess(host, taskQueue);
     }
 
     /// <summary>The configuration a worker of <paramref name="domain"/> reads, as Aspire would give it (with

@@ -3,7 +3,6 @@ using Estuary.DevServer.Ui.Temporal;
 using Estuary.Temporal.Encryption;
 using Estuary.Tests.Infrastructure;
 using Google.Protobuf;
-using Microsoft.Extensions.Hosting;
 using Temporalio.Api.Common.V1;
 using Temporalio.Api.History.V1;
 using Temporalio.Api.WorkflowService.V1;
@@ -21,7 +20,7 @@ public sealed class EncryptionEndToEndTests(EndToEndFixture fixture)
     public async Task RunAsync_EncryptionOn_RawHistoryHoldsOnlyCiphertextAndTheClientReadsTheResult()
     {
         var taskQueue = $"customers-{Guid.NewGuid():N}";
-        using var worker = await StartWorkerAsync(taskQueue);
+        await using var worker = await StartWorkerAsync(taskQueue);
         var customer = NewCustomer();
         var note = $"note-{Guid.NewGuid():N}";
 
@@ -49,7 +48,7 @@ public sealed class EncryptionEndToEndTests(EndToEndFixture fixture)
     public async Task ReplayWorkflowAsync_HistoryRecordedWithEncryption_ReplaysWithTheKeyOnly()
     {
         var taskQueue = $"customers-{Guid.NewGuid():N}";
-        using var worker = await StartWorkerAsync(taskQueue);
+        await using var worker = await StartWorkerAsync(taskQueue);
         var handle = await fixture.Client.StartWorkflowAsync((WelcomeWorkflow wf) => wf.RunAsync(NewCustomer()), new($"welcome-{Guid.NewGuid():N}", taskQueue));
         await handle.SignalAsync(wf => wf.ConfirmAsync("replayed"));
         await handle.GetResultAsync();
@@ -71,16 +70,15 @@ public sealed class EncryptionEndToEndTests(EndToEndFixture fixture)
         var (oldKey, newKey) = (PayloadKeyRing.NewKey(), PayloadKeyRing.NewKey());
         var customer = NewCustomer();
         WorkflowHandle<WelcomeWorkflow> handle;
-        using (var before = await StartWorkerAsync(taskQueue, Keys("old", ("old", oldKey))))
+        await using (var before = await StartWorkerAsync(taskQueue, Keys("old", ("old", oldKey))))
         {
             var oldClient = await ConnectAsync(Converter("old", ("old", oldKey)));
             handle = await oldClient.StartWorkflowAsync((WelcomeWorkflow wf) => wf.RunAsync(customer), new($"welcome-{Guid.NewGuid():N}", taskQueue));
             await handle.WaitForHistoryAsync(events => events.Any(e => e.ActivityTaskCompletedEventAttributes is not null), "the greeting under the old key");
-            await before.StopAsync();
         }
 
         // Rotated: the new key encrypts, the old one stays listed so the run's earlier payloads still decrypt.
-        using var after = await StartWorkerAsync(taskQueue, Keys("new", ("old", oldKey), ("new", newKey)));
+        await using var after = await StartWorkerAsync(taskQueue, Keys("new", ("old", oldKey), ("new", newKey)));
         var newClient = await ConnectAsync(Converter("new", ("old", oldKey), ("new", newKey)));
         var rotated = newClient.GetWorkflowHandle<WelcomeWorkflow>(handle.Id);
         await rotated.SignalAsync(wf => wf.ConfirmAsync("after rotation"));
@@ -105,7 +103,7 @@ public sealed class EncryptionEndToEndTests(EndToEndFixture fixture)
     public async Task RunAsync_InputTheWorkerCannotDecrypt_WorkflowTaskFailsNamingTheKeyAndTheWorkerServesOthers(string how, string keyId)
     {
         var taskQueue = $"customers-{Guid.NewGuid():N}";
-        using var worker = await StartWorkerAsync(taskQueue);
+        await using var worker = await StartWorkerAsync(taskQueue);
         var converter = how switch
         {
             "tampered" => DataConverter.Default with { PayloadCodec = new TamperingCodec(TestEncryption.DataConverter.PayloadCodec!) },
@@ -161,13 +159,11 @@ public sealed class EncryptionEndToEndTests(EndToEndFixture fixture)
     private Task<TemporalClient> ConnectAsync(DataConverter converter) =>
         TemporalClient.ConnectAsync(new TemporalClientConnectOptions(fixture.Address) { DataConverter = converter });
 
-    private async Task<IHost> StartWorkerAsync(string taskQueue, Dictionary<string, string?>? settings = null)
+    private Task<WorkerProcess> StartWorkerAsync(string taskQueue, Dictionary<string, string?>? settings = null)
     {
         settings ??= [];
         settings["Estuary:Worker:TaskQueue"] = taskQueue;
-        var host = WorkerHost.Build(fixture.Address, settings, configure: null, new CustomersDomain());
-        await host.StartAsync();
-        return host;
+        return WorkerProcess.StartAsync(WorkerHost.Build(fixture.Address, settings, configure: null, new CustomersDomain()), taskQueue);
     }
 
     // The history as the server stores and serves it, without any codec.

@@ -1,7 +1,6 @@
 using Estuary.Temporal.Domains;
 using Estuary.Temporal.Monitoring;
 using Estuary.Tests.Infrastructure;
-using Microsoft.Extensions.Hosting;
 using OpenTelemetry.Metrics;
 using Temporalio.Client;
 using TemporalConnectionOptions = Estuary.Temporal.Configuration.TemporalConnectionOptions;
@@ -19,7 +18,7 @@ public sealed class MetricsEndToEndTests(EndToEndFixture fixture)
     {
         var taskQueue = $"metrics-{Guid.NewGuid():N}";
         var domain = new TracedDomain($"metrics{Guid.NewGuid():N}");
-        using var host = await StartWorkerAsync(taskQueue, domain);
+        await using var host = await StartWorkerAsync(taskQueue, domain);
 
         await (await ClientAsync()).ExecuteWorkflowAsync((RetriedWorkflow wf) => wf.RunAsync("counted"), new($"metrics-{Guid.NewGuid():N}", taskQueue));
 
@@ -41,7 +40,7 @@ public sealed class MetricsEndToEndTests(EndToEndFixture fixture)
     public async Task Run_Workflow_TheTemporalSdkMetricsOfTheWorkerReachTheSamePipeline()
     {
         var taskQueue = $"sdk-metrics-{Guid.NewGuid():N}";
-        using var host = await StartWorkerAsync(taskQueue, new TracedDomain());
+        await using var host = await StartWorkerAsync(taskQueue, new TracedDomain());
 
         await (await ClientAsync()).ExecuteWorkflowAsync((RetriedWorkflow wf) => wf.RunAsync("sdk"), new($"sdk-metrics-{Guid.NewGuid():N}", taskQueue));
 
@@ -66,7 +65,7 @@ public sealed class MetricsEndToEndTests(EndToEndFixture fixture)
     public async Task Run_BoundariesConfiguredForAnSdkHistogram_ThatHistogramIsExportedInThemAndEstuarysInTheDefaults()
     {
         var taskQueue = $"sdk-buckets-{Guid.NewGuid():N}";
-        using var host = await StartWorkerAsync(taskQueue, new TracedDomain(), ("Estuary:Telemetry:Histograms:temporal_activity_execution_latency:Boundaries", "0.01,0.1,1"));
+        await using var host = await StartWorkerAsync(taskQueue, new TracedDomain(), ("Estuary:Telemetry:Histograms:temporal_activity_execution_latency:Boundaries", "0.01,0.1,1"));
 
         await (await ClientAsync()).ExecuteWorkflowAsync((RetriedWorkflow wf) => wf.RunAsync("buckets"), new($"sdk-buckets-{Guid.NewGuid():N}", taskQueue));
 
@@ -111,7 +110,7 @@ public sealed class MetricsEndToEndTests(EndToEndFixture fixture)
     private Task<TemporalClient> ClientAsync() =>
         TemporalClient.ConnectAsync(new TemporalConnectionOptions { Address = fixture.Address, Encryption = TestEncryption.Options }.ToConnectOptions(new DomainCatalog([new TracedDomain()])));
 
-    private async Task<IHost> StartWorkerAsync(string taskQueue, TracedDomain domain, params (string Key, string Value)[] settings)
+    private async Task<WorkerProcess> StartWorkerAsync(string taskQueue, TracedDomain domain, params (string Key, string Value)[] settings)
     {
         var configuration = new Dictionary<string, string?> { ["Estuary:Worker:TaskQueue"] = taskQueue };
         foreach (var (key, value) in settings)
@@ -119,8 +118,6 @@ public sealed class MetricsEndToEndTests(EndToEndFixture fixture)
             configuration[key] = value;
         }
 
-        var host = WorkerHost.Build(fixture.Address, configuration, _capture.AddTo, domain);
-        await host.StartAsync();
-        return host;
+        return await WorkerProcess.StartAsync(WorkerHost.Build(fixture.Address, configuration, _capture.AddTo, domain), taskQueue);
     }
 }

@@ -69,7 +69,7 @@ public sealed class SdkMetricsExportTests(EndToEndFixture fixture)
     {
         var taskQueue = $"sdk-otlp-{Guid.NewGuid():N}";
         await using var receiver = await OtlpReceiver.StartAsync();
-        using var host = await StartWorkerAsync(taskQueue, new()
+        await using var host = await StartWorkerAsync(taskQueue, new()
         {
             [SdkMetricsSetting.ConfigurationKey] = "Otlp",
             ["OTEL_EXPORTER_OTLP_ENDPOINT"] = receiver.Endpoint,
@@ -91,7 +91,7 @@ public sealed class SdkMetricsExportTests(EndToEndFixture fixture)
     public async Task Run_None_NoSdkMetricIsRecordedWhileEstuarysAre()
     {
         var taskQueue = $"sdk-none-{Guid.NewGuid():N}";
-        using var host = await StartWorkerAsync(taskQueue, new() { [SdkMetricsSetting.ConfigurationKey] = "None" });
+        await using var host = await StartWorkerAsync(taskQueue, new() { [SdkMetricsSetting.ConfigurationKey] = "None" });
 
         await (await ClientAsync()).ExecuteWorkflowAsync((RetriedWorkflow wf) => wf.RunAsync("none"), new($"sdk-none-{Guid.NewGuid():N}", taskQueue));
 
@@ -118,11 +118,9 @@ public sealed class SdkMetricsExportTests(EndToEndFixture fixture)
     private Task<TemporalClient> ClientAsync() =>
         TemporalClient.ConnectAsync(new TemporalConnectionOptions { Address = fixture.Address, Encryption = TestEncryption.Options }.ToConnectOptions(new DomainCatalog([new TracedDomain()])));
 
-    private async Task<IHost> StartWorkerAsync(string taskQueue, Dictionary<string, string?> settings)
+    private async Task<WorkerProcess> StartWorkerAsync(string taskQueue, Dictionary<string, string?> settings)
     {
         settings["Estuary:Worker:TaskQueue"] = taskQueue;
-        var host = WorkerHost.Build(fixture.Address, settings, _capture.AddTo, new TracedDomain());
-        await host.StartAsync();
-        return host;
+        return await WorkerProcess.StartAsync(WorkerHost.Build(fixture.Address, settings, _capture.AddTo, new TracedDomain()), taskQueue);
     }
 }

@@ -34,7 +34,7 @@ public sealed class TracingEndToEndTests(EndToEndFixture fixture)
     {
         var database = await fixture.Postgres.CreateDatabaseAsync("example_traced");
         var taskQueue = $"traced-example-{Guid.NewGuid():N}";
-        using var host = await StartWorkerAsync(taskQueue, new ExampleDomain(), database);
+        await using var host = await StartWorkerAsync(taskQueue, new ExampleDomain(), database);
         var entityId = await CreateEntityAsync(host);
 
         var workflowId = $"traced-example-{Guid.NewGuid():N}";
@@ -76,7 +76,7 @@ public sealed class TracingEndToEndTests(EndToEndFixture fixture)
     public async Task Run_ExampleWorkflowWithSqlSpansConfigured_EachSqlCommandIsANpgsqlSpanUnderItsActivity()
     {
         var taskQueue = $"traced-sql-spans-{Guid.NewGuid():N}";
-        using var host = await StartWorkerAsync(
+        await using var host = await StartWorkerAsync(
             taskQueue, new ExampleDomain(), await fixture.Postgres.CreateDatabaseAsync("example_sql_spans"), settings: new() { [SqlTelemetrySetting.ConfigurationKey] = "Spans" });
         var workflowId = $"traced-sql-spans-{Guid.NewGuid():N}";
 
@@ -98,7 +98,7 @@ public sealed class TracingEndToEndTests(EndToEndFixture fixture)
     public async Task Run_ExampleWorkflowWithSqlTelemetryNone_NoSqlInTheTrace()
     {
         var taskQueue = $"traced-sql-none-{Guid.NewGuid():N}";
-        using var host = await StartWorkerAsync(
+        await using var host = await StartWorkerAsync(
             taskQueue, new ExampleDomain(), await fixture.Postgres.CreateDatabaseAsync("example_sql_none"), settings: new() { [SqlTelemetrySetting.ConfigurationKey] = "none" });
         var workflowId = $"traced-sql-none-{Guid.NewGuid():N}";
 
@@ -115,7 +115,7 @@ public sealed class TracingEndToEndTests(EndToEndFixture fixture)
     public async Task Run_ActivityFailsOnceThenSucceeds_BothAttemptsUnderOneStartActivitySpan()
     {
         var taskQueue = $"traced-retry-{Guid.NewGuid():N}";
-        using var host = await StartWorkerAsync(taskQueue, new TracedDomain());
+        await using var host = await StartWorkerAsync(taskQueue, new TracedDomain());
         var workflowId = $"traced-retry-{Guid.NewGuid():N}";
 
         var result = await (await ClientAsync()).ExecuteWorkflowAsync((RetriedWorkflow wf) => wf.RunAsync("hello"), new(workflowId, taskQueue));
@@ -142,7 +142,7 @@ public sealed class TracingEndToEndTests(EndToEndFixture fixture)
     public async Task Run_ActivityRefusesWithoutRetry_ActivityAndWorkflowSpansAreErrorsWithTheException()
     {
         var taskQueue = $"traced-failing-{Guid.NewGuid():N}";
-        using var host = await StartWorkerAsync(taskQueue, new TracedDomain());
+        await using var host = await StartWorkerAsync(taskQueue, new TracedDomain());
         var workflowId = $"traced-failing-{Guid.NewGuid():N}";
 
         await Assert.ThrowsAsync<WorkflowFailedException>(
@@ -163,14 +163,13 @@ public sealed class TracingEndToEndTests(EndToEndFixture fixture)
         var workflowId = $"traced-restart-{Guid.NewGuid():N}";
         var client = await ClientAsync();
         WorkflowHandle handle;
-        using (var first = await StartWorkerAsync(taskQueue, new TracedDomain()))
+        await using (var first = await StartWorkerAsync(taskQueue, new TracedDomain()))
         {
             handle = await client.StartWorkflowAsync((PausingWorkflow wf) => wf.RunAsync("restart", TimeSpan.FromSeconds(2)), new(workflowId, taskQueue));
             await handle.WaitForHistoryAsync(h => h.Any(e => e.EventType == Temporalio.Api.Enums.V1.EventType.TimerStarted), "the workflow sleeping");
-            await first.StopAsync();
         }
 
-        using var second = await StartWorkerAsync(taskQueue, new TracedDomain());
+        await using var second = await StartWorkerAsync(taskQueue, new TracedDomain());
         Assert.Equal("restart before, restart after", await handle.GetResultAsync<string>());
 
         var trace = _capture.TraceOf(workflowId);
@@ -193,7 +192,7 @@ public sealed class TracingEndToEndTests(EndToEndFixture fixture)
     public async Task Signal_FromAClient_HandledInTheWorkflowsTraceAndLinkedToTheSignallingSpan()
     {
         var taskQueue = $"traced-signal-{Guid.NewGuid():N}";
-        using var host = await StartWorkerAsync(taskQueue, new TracedDomain());
+        await using var host = await StartWorkerAsync(taskQueue, new TracedDomain());
         var workflowId = $"traced-signal-{Guid.NewGuid():N}";
         var client = await ClientAsync();
         var handle = await client.StartWorkflowAsync((SignaledWorkflow wf) => wf.RunAsync(), new(workflowId, taskQueue));
@@ -214,7 +213,7 @@ public sealed class TracingEndToEndTests(EndToEndFixture fixture)
     public async Task Query_FromAClient_HandledInTheWorkflowsTraceAndLinkedToTheQueryingSpan()
     {
         var taskQueue = $"traced-query-{Guid.NewGuid():N}";
-        using var host = await StartWorkerAsync(taskQueue, new TracedDomain());
+        await using var host = await StartWorkerAsync(taskQueue, new TracedDomain());
         var workflowId = $"traced-query-{Guid.NewGuid():N}";
         var handle = await (await ClientAsync()).StartWorkflowAsync((UpdatedWorkflow wf) => wf.RunAsync(1), new(workflowId, taskQueue));
 
@@ -234,7 +233,7 @@ public sealed class TracingEndToEndTests(EndToEndFixture fixture)
     public async Task Update_RejectedThenAccepted_ValidatedAndHandledInTheWorkflowsTraceAndLinkedToTheUpdatingSpans()
     {
         var taskQueue = $"traced-update-{Guid.NewGuid():N}";
-        using var host = await StartWorkerAsync(taskQueue, new TracedDomain());
+        await using var host = await StartWorkerAsync(taskQueue, new TracedDomain());
         var workflowId = $"traced-update-{Guid.NewGuid():N}";
         var handle = await (await ClientAsync()).StartWorkflowAsync((UpdatedWorkflow wf) => wf.RunAsync(1), new(workflowId, taskQueue));
 
@@ -263,7 +262,7 @@ public sealed class TracingEndToEndTests(EndToEndFixture fixture)
     public async Task Run_WorkflowContinuesAsNew_EachRunIsAChildOfThePreviousRunInOneTrace()
     {
         var taskQueue = $"traced-continue-{Guid.NewGuid():N}";
-        using var host = await StartWorkerAsync(taskQueue, new TracedDomain());
+        await using var host = await StartWorkerAsync(taskQueue, new TracedDomain());
         var workflowId = $"traced-continue-{Guid.NewGuid():N}";
 
         Assert.Equal("run 0", await (await ClientAsync()).ExecuteWorkflowAsync((ContinuingWorkflow wf) => wf.RunAsync(2), new(workflowId, taskQueue)));
@@ -282,7 +281,7 @@ public sealed class TracingEndToEndTests(EndToEndFixture fixture)
     public async Task Run_ParentStartsChildWorkflow_ChildRunsAndActivitiesAreInTheParentsTrace()
     {
         var taskQueue = $"traced-child-{Guid.NewGuid():N}";
-        using var host = await StartWorkerAsync(taskQueue, new TracedDomain());
+        await using var host = await StartWorkerAsync(taskQueue, new TracedDomain());
         var workflowId = $"traced-parent-{Guid.NewGuid():N}";
         var childId = $"traced-child-{Guid.NewGuid():N}";
 
@@ -304,7 +303,7 @@ public sealed class TracingEndToEndTests(EndToEndFixture fixture)
     public async Task Run_WorkerWithoutWorkflowCache_ReplaysHistoryOnEveryTaskAndRecordsEachSpanOnce()
     {
         var taskQueue = $"traced-nocache-{Guid.NewGuid():N}";
-        using var host = await StartWorkerAsync(
+        await using var host = await StartWorkerAsync(
             taskQueue, new TracedDomain(), configure: b => b.Services.ConfigureAll<TemporalWorkerServiceOptions>(o => o.MaxCachedWorkflows = 0));
         var workflowId = $"traced-nocache-{Guid.NewGuid():N}";
 
@@ -329,7 +328,7 @@ public sealed class TracingEndToEndTests(EndToEndFixture fixture)
     public async Task Replay_HistoryOfATracedRun_ProducesNoSpans()
     {
         var taskQueue = $"traced-replay-{Guid.NewGuid():N}";
-        using var host = await StartWorkerAsync(taskQueue, new TracedDomain());
+        await using var host = await StartWorkerAsync(taskQueue, new TracedDomain());
         var workflowId = $"traced-replay-{Guid.NewGuid():N}";
         var handle = await (await ClientAsync()).StartWorkflowAsync((RetriedWorkflow wf) => wf.RunAsync("replayed"), new(workflowId, taskQueue));
         await handle.GetResultAsync();
@@ -347,7 +346,7 @@ public sealed class TracingEndToEndTests(EndToEndFixture fixture)
     public async Task Run_ActivityLogs_CarryTheTraceAndSpanIdsOfTheirRunActivitySpan()
     {
         var taskQueue = $"traced-logs-{Guid.NewGuid():N}";
-        using var host = await StartWorkerAsync(taskQueue, new TracedDomain());
+        await using var host = await StartWorkerAsync(taskQueue, new TracedDomain());
         var workflowId = $"traced-logs-{Guid.NewGuid():N}";
 
         await (await ClientAsync()).ExecuteWorkflowAsync((RetriedWorkflow wf) => wf.RunAsync("logged"), new(workflowId, taskQueue));
@@ -367,7 +366,7 @@ public sealed class TracingEndToEndTests(EndToEndFixture fixture)
     public async Task Run_WorkflowLogsInItsRunAndInASignalHandler_RecordsCarryTheIdsOfTheirWorkflowSpanAndTheWorkflowScope()
     {
         var taskQueue = $"traced-workflow-logs-{Guid.NewGuid():N}";
-        using var host = await StartWorkerAsync(taskQueue, new TracedDomain());
+        await using var host = await StartWorkerAsync(taskQueue, new TracedDomain());
         var workflowId = $"traced-workflow-logs-{Guid.NewGuid():N}";
         var handle = await (await ClientAsync()).StartWorkflowAsync((LoggingWorkflow wf) => wf.RunAsync("hello"), new(workflowId, taskQueue));
 
@@ -398,7 +397,7 @@ public sealed class TracingEndToEndTests(EndToEndFixture fixture)
     public async Task Run_WorkerWithoutWorkflowCache_EachWorkflowLogLineIsWrittenOnceWithItsTrace()
     {
         var taskQueue = $"traced-nocache-logs-{Guid.NewGuid():N}";
-        using var host = await StartWorkerAsync(
+        await using var host = await StartWorkerAsync(
             taskQueue, new TracedDomain(), configure: b => b.Services.ConfigureAll<TemporalWorkerServiceOptions>(o => o.MaxCachedWorkflows = 0));
         var workflowId = $"traced-nocache-logs-{Guid.NewGuid():N}";
         var handle = await (await ClientAsync()).StartWorkflowAsync((LoggingWorkflow wf) => wf.RunAsync("again"), new(workflowId, taskQueue));
@@ -429,7 +428,7 @@ public sealed class TracingEndToEndTests(EndToEndFixture fixture)
     private static List<string> SqlEvents(Activity span) =>
         [.. span.Events.Where(e => e.Name == SqlCommandEvents.EventName).Select(e => (string)e.Tags.Single(t => t.Key == "db.query.text").Value!)];
 
-    private static async Task<int> CreateEntityAsync(IHost host)
+    private static async Task<int> CreateEntityAsync(WorkerProcess host)
     {
         await using var scope = host.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ExampleDbContext>();
@@ -448,7 +447,7 @@ public sealed class TracingEndToEndTests(EndToEndFixture fixture)
     private Task<TemporalClient> ClientAsync(EstuaryDomain? domain = null) =>
         TemporalClient.ConnectAsync(new TemporalConnectionOptions { Address = fixture.Address, Encryption = TestEncryption.Options }.ToConnectOptions(new DomainCatalog([domain ?? new TracedDomain()])));
 
-    private async Task<IHost> StartWorkerAsync(
+    private async Task<WorkerProcess> StartWorkerAsync(
         string taskQueue, EstuaryDomain domain, string? database = null, Action<HostApplicationBuilder>? configure = null, Dictionary<string, string?>? settings = null)
     {
         settings ??= [];
@@ -467,7 +466,6 @@ public sealed class TracingEndToEndTests(EndToEndFixture fixture)
                 configure?.Invoke(builder);
             },
             domain);
-        await host.StartAsync();
-        return host;
+        return await WorkerProcess.StartAsync(host, taskQueue);
     }
 }

@@ -54,11 +54,10 @@ public sealed class HeartbeatTests(EndToEndFixture fixture)
         var crashing = new Station("A", blocksFirstAttempt: true);
         var survivor = new Station("B", blocksFirstAttempt: false);
         using var first = Worker(taskQueue, crashing);
-        using var second = Worker(taskQueue, survivor);
         await first.StartAsync();
         var handle = await StartAsync(taskQueue);
         await crashing.Entered.Task.WaitAsync(Eventually.Patience);
-        await second.StartAsync();
+        await using var second = await WorkerProcess.StartAsync(Worker(taskQueue, survivor), taskQueue);
 
         // The first worker goes away while its attempt neither completes nor fails: as if its process had died.
         var stopping = first.StopAsync();
