@@ -97,10 +97,6 @@ await using var server = await TemporalDevServer.StartAsync(new DevServerOptions
 await using var postgres = new LocalPostgres();
 await postgres.StartAsync();
 Mode[] modes = [Mode.Off, Mode.On, Mode.Control];
-
-// The hosts share the server's 100 connections; with the default pools (100 each) the first to fill its pool would keep
-// the connections and the others would wait for refused ones, a bias of a host's start order, not of its mode.
-const int PoolSize = 30;
 var runs = new Dictionary<Mode, Run>();
 foreach (var mode in modes)
 {
@@ -186,7 +182,7 @@ string Paired(Mode numerator, Mode denominator, Func<Round, double> value) =>
 async Task<Run> StartAsync(Mode mode)
 {
     var taskQueue = $"bench-encryption-{mode}-{Guid.NewGuid():N}";
-    var database = LocalPostgres.Pooled(await postgres.CreateDatabaseAsync($"bench_{mode.ToString().ToLowerInvariant()}"), PoolSize);
+    var database = LocalPostgres.Pooled(await postgres.CreateDatabaseAsync($"bench_{mode.ToString().ToLowerInvariant()}"), sharedBy: modes.Length);
     var settings = new Dictionary<string, string?>
     {
         ["ConnectionStrings:example-db"] = database,

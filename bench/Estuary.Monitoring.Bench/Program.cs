@@ -116,11 +116,11 @@ if (postgres is not null)
     await postgres.StartAsync();
     Console.WriteLine($"{rounds} rounds, {workflows} ExampleWorkflow runs (2 activities each) per round and mode, {Environment.ProcessorCount} cores, load average {LoadAverage()}");
 
-    // One worker host per mode for the whole run, as a worker process has, each on a database of its own. The hosts share
-    // the server's 100 connections: each pool gets an equal part, or the pool that filled first starves the others.
+    // One worker host per mode for the whole run, as a worker process has, each on a database of its own, the server's
+    // connections shared equally among their pools.
     foreach (var mode in modes)
     {
-        var database = LocalPostgres.Pooled(await postgres.CreateDatabaseAsync($"bench_{mode}"), maxPoolSize: 90 / modes.Length);
+        var database = LocalPostgres.Pooled(await postgres.CreateDatabaseAsync($"bench_{mode}"), sharedBy: modes.Length);
         runs[mode] = await ExampleRun.StartAsync(server.Address, mode, database, sink, workflows);
     }
 }
@@ -215,7 +215,7 @@ foreach (var mode in modes)
     var cpuRatios = Paired(mode, reference, r => r.CpuMicroseconds);
     Console.WriteLine(string.Create(
         CultureInfo.InvariantCulture,
-        $"{mode,-20} {Median(results[mode].Select(r => r.PerSecond)),12:F1}  {Median(results[mode].Select(r => r.CpuMicroseconds)),15:F0}   {Summary(throughputRatios),-37}   {Summary(cpuRatios),-29}   {Median(results[mode].Select(r => r.AllocatedKiB)),12:F1}  {Median(results[mode].Select(r => r.GcPauseMicroseconds)),20:F1}  {Median(results[mode].Select(r => r.ContextSwitches)),17:F1}  {results[mode].Average(r => r.JitMicroseconds),22:F1}  {string.Join('/', Enumerable.Range(0, 3).Select(g => results[mode].Sum(r => int.Parse(r.Collections.Split('/')[g], CultureInfo.InvariantCulture)))),-26}  {receiverCpu[mode].Average(),24:F0}"));
+        $"{mode,-20} {Median(results[mode].Select(r => r.PerSecond)),12:F1}  {Median(results[mode].Select(r => r.CpuMicroseconds)),15:F0}   {PairedRatios.Summary(throughputRatios),-37}   {PairedRatios.Summary(cpuRatios),-29}   {Median(results[mode].Select(r => r.AllocatedKiB)),12:F1}  {Median(results[mode].Select(r => r.GcPauseMicroseconds)),20:F1}  {Median(results[mode].Select(r => r.ContextSwitches)),17:F1}  {results[mode].Average(r => r.JitMicroseconds),22:F1}  {string.Join('/', Enumerable.Range(0, 3).Select(g => results[mode].Sum(r => int.Parse(r.Collections.Split('/')[g], CultureInfo.InvariantCulture)))),-26}  {receiverCpu[mode].Average(),24:F0}"));
 }
 
 // The figures the targets are about, each a median of paired throughput ratios (the slower mode's rate divides), with
@@ -291,19 +291,16 @@ if (allocations is not null)
 Console.WriteLine($"OTLP exporter warnings and errors, whole run: {exportFailures.Count}{(exportFailures.First is { } first ? $" (first: {first})" : string.Empty)}");
 return 0;
 
-List<double> Paired(Monitors numerator, Monitors denominator, Func<RoundResult, double> value) =>
-    results[numerator].Zip(results[denominator], (n, d) => value(n) / value(d)).ToList();
+IReadOnlyList<double> Paired(Monitors numerator, Monitors denominator, Func<RoundResult, double> value) =>
+    PairedRatios.Of([.. results[numerator].Select(value)], [.. results[denominator].Select(value)]);
 
 void Report(Monitors faster, Monitors slower, string what)
 {
     if (results.ContainsKey(faster) && results.ContainsKey(slower))
     {
-        Console.WriteLine($"  {what}: {faster}/{slower} {Summary(Paired(faster, slower, r => r.PerSecond))}; CPU per activity {slower}/{faster} {Summary(Paired(slower, faster, r => r.CpuMicroseconds))}, without the JIT's {Summary(Paired(slower, faster, r => r.CpuMicroseconds - r.JitMicroseconds))}");
+        Console.WriteLine($"  {what}: {faster}/{slower} {PairedRatios.Summary(Paired(faster, slower, r => r.PerSecond))}; CPU per activity {slower}/{faster} {PairedRatios.Summary(Paired(slower, faster, r => r.CpuMicroseconds))}, without the JIT's {PairedRatios.Summary(Paired(slower, faster, r => r.CpuMicroseconds - r.JitMicroseconds))}");
     }
 }
-
-static string Summary(IReadOnlyCollection<double> ratios) =>
-    string.Create(CultureInfo.InvariantCulture, $"{Quantile(ratios, 0.5):F3} ({Quantile(ratios, 0.25):F3}–{Quantile(ratios, 0.75):F3})");
 
 static string LoadAverage() =>
     File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
@@ -314,14 +311,4 @@ static int Usage(string problem)
     return 2;
 }
 
-static double Median(IEnumerable<double> values) => Quantile(values.ToList(), 0.5);
-
-// Linear interpolation between the closest ranks.
-static double Quantile(IReadOnlyCollection<double> values, double q)
-{
-    var sorted = values.Order().ToList();
-    var position = (sorted.Count - 1) * q;
-    var below = (int)Math.Floor(position);
-    var above = (int)Math.Ceiling(position);
-    return sorted[below] + ((sorted[above] - sorted[below]) * (position - below));
-}
+static double Median(IEnumerable<double> values) => PairedRatios.Quantile(values, 0.5);

@@ -49,15 +49,19 @@ public sealed class LocalPostgres : IAsyncDisposable
         return ConnectionString(name);
     }
 
+    // The server's default max_connections (100), less its reserved connections and this harness's own.
+    private const int PooledConnections = 90;
+
     /// <summary>Turns connection pooling on, as a deployed worker has it: a worker opening a new PostgreSQL connection
     /// (a server process started for it) for each activity spends most of its time there.</summary>
     /// <param name="connectionString">A connection string of <see cref="CreateDatabaseAsync"/>.</param>
-    /// <param name="maxPoolSize">The most connections the pool holds. The server accepts 100 in all, and a pool keeps
-    /// its idle connections for minutes: several busy pools on one server must share them (e.g. 30 each for three), or
-    /// the pool that filled first starves the others, whose commands then wait for connections that are refused.</param>
+    /// <param name="sharedBy">How many busy pools share the server. The server accepts 100 connections in all (a few kept
+    /// for its superuser), and a pool keeps its idle connections for minutes: each pool gets an equal part of
+    /// <see cref="PooledConnections"/>, or the pool that filled first starves the others, whose commands then wait for
+    /// connections that are refused.</param>
     /// <returns>The same database, pooled.</returns>
-    public static string Pooled(string connectionString, int maxPoolSize = 100) =>
-        new NpgsqlConnectionStringBuilder(connectionString) { Pooling = true, MaxPoolSize = maxPoolSize }.ConnectionString;
+    public static string Pooled(string connectionString, int sharedBy = 1) =>
+        new NpgsqlConnectionStringBuilder(connectionString) { Pooling = true, MaxPoolSize = PooledConnections / sharedBy }.ConnectionString;
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
