@@ -59,6 +59,21 @@ public sealed class TraceHeaderEncryptionTests(EndToEndFixture fixture)
         Assert.True(EncryptionPayloadCodec.IsEncrypted(Assert.Single(signaled.Input.Payloads_)));
     }
 
+    [Fact]
+    public async Task ExecuteUpdate_TracingAndEncryptionOn_AcceptedUpdatesTraceHeaderIsClearJsonAndItsArgumentCiphertext()
+    {
+        var taskQueue = $"trace-headers-update-{Guid.NewGuid():N}";
+        await using var host = await StartWorkerAsync(taskQueue);
+        var handle = await (await ClientAsync()).StartWorkflowAsync((UpdatedWorkflow wf) => wf.RunAsync(1), new($"trace-headers-update-{Guid.NewGuid():N}", taskQueue));
+
+        await handle.ExecuteUpdateAsync(wf => wf.AddAsync("done"));
+        await handle.GetResultAsync();
+
+        var accepted = Attributes(await RawHistoryAsync(handle.Id), e => e.WorkflowExecutionUpdateAcceptedEventAttributes);
+        AssertClearTraceContext(accepted.AcceptedRequest.Input.Header);
+        Assert.True(EncryptionPayloadCodec.IsEncrypted(Assert.Single(accepted.AcceptedRequest.Input.Args.Payloads_)));
+    }
+
     // Readable by any SDK's tracing interceptor (json/plain, no codec needed) and holding the W3C trace context only.
     private static void AssertClearTraceContext(Header header)
     {
