@@ -92,10 +92,12 @@ public sealed class EncryptionPayloadCodecTests
     }
 
     [Fact]
-    public async Task DecodeAsync_CiphertextAltered_NonRetryableFailureNamingTheKey()
+    public async Task DecodeAsync_CiphertextAltered_NonRetryableFailureNamingTheKeyAndTheNextPayloadDecrypts()
     {
         var codec = Codec("a", ("a", KeyA));
-        var encrypted = await EncodeAsync(codec, Plain());
+        var plain = Plain();
+        var intact = await EncodeAsync(codec, plain);
+        var encrypted = await EncodeAsync(codec, plain);
         var data = encrypted.Data.ToByteArray();
         data[^1] ^= 0x01;
         encrypted.Data = ByteString.CopyFrom(data);
@@ -105,6 +107,7 @@ public sealed class EncryptionPayloadCodecTests
         Assert.True(failure.NonRetryable);
         Assert.Contains("key 'a'", failure.Message, StringComparison.Ordinal);
         Assert.Contains("does not authenticate", failure.Message, StringComparison.Ordinal);
+        Assert.Equal(plain, await DecodeAsync(codec, intact));
     }
 
     [Fact]
