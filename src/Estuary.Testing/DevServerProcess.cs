@@ -184,9 +184,10 @@ public sealed class DevServerProcess : IDisposable
         if (!_process.HasExited)
         {
             _process.Kill();
-            _process.WaitForExit();
         }
 
+        // Also raises Exited, if it has not run yet, before the process object goes.
+        _process.WaitForExit();
         _process.Dispose();
     }
 }
