@@ -97,6 +97,7 @@ public sealed class DevServerProcess : IDisposable
         {
             ArgumentList = { "server", "start-dev", "--port", port.ToString(CultureInfo.InvariantCulture), "--log-level", logLevel },
             RedirectStandardOutput = true,
+            RedirectStandardError = true,
             UseShellExecute = false,
         };
         foreach (var argument in arguments)
@@ -126,10 +127,43 @@ public sealed class DevServerProcess : IDisposable
                 server.LoadedLine = line.Data[line.Data.IndexOf("Loaded ", StringComparison.Ordinal)..];
             }
         };
+        // What the server says on standard error is why it stopped: kept for that message, off the caller's own streams.
+        var errors = new Queue<string>();
+        process.ErrorDataReceived += (_, line) =>
+        {
+            lock (errors)
+            {
+                if (line.Data is { Length: > 0 } text)
+                {
+                    errors.Enqueue(text);
+                    if (errors.Count > 10)
+                    {
+                        errors.Dequeue();
+                    }
+                }
+            }
+        };
         process.EnableRaisingEvents = true;
-        process.Exited += (_, _) => server._listening.TrySetException(
-            new InvalidOperationException($"{ExecutablePath} exited with code {process.ExitCode} before listening on port {port}."));
+        process.Exited += (_, _) =>
+        {
+            if (server._listening.Task.IsCompleted)
+            {
+                return;
+            }
+
+            // Waits for the end of both streams, so every line the server wrote is read.
+            process.WaitForExit();
+            string said;
+            lock (errors)
+            {
+                said = errors.Count > 0 ? $": {string.Join(" / ", errors)}" : string.Empty;
+            }
+
+            server._listening.TrySetException(new InvalidOperationException(
+                $"{ExecutablePath} exited with code {process.ExitCode} before listening on port {port}{said}"));
+        };
         process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
         return server;
     }
 
