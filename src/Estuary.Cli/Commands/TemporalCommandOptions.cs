@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Estuary.Temporal.Configuration;
 using Estuary.Temporal.Encryption;
+using Estuary.Temporal.Tracing;
 using Microsoft.Extensions.Configuration;
 using Temporalio.Client;
 using Temporalio.Converters;
@@ -116,7 +117,7 @@ internal sealed class TemporalCommandOptions(CommandContext context)
         {
             var options = connection.ToConnectOptions(context.Catalog);
             options.Runtime = QuietRuntime.Value;
-            options.DataConverter = options.DataConverter with { PayloadCodec = new ReadablePayloadCodec(connection.Encryption?.CreateCodec()) };
+            options.DataConverter = options.DataConverter with { PayloadCodec = new TraceHeaderCodec(new ReadablePayloadCodec(connection.Encryption?.CreateCodec())) };
             return await TemporalClient.ConnectAsync(options).WaitAsync(cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)

@@ -148,8 +148,8 @@ public sealed class TemporalConnectionOptions
 
     /// <summary>Builds the SDK's connect options, with the <see cref="TracingInterceptor"/> so that what the client
     /// starts, signals, queries or updates continues the caller's trace into the workers, and the
-    /// <see cref="EncryptionPayloadCodec"/> of <see cref="Encryption"/> when it is enabled (workers built on the client
-    /// use its data converter too).</summary>
+    /// <see cref="EncryptionPayloadCodec"/> of <see cref="Encryption"/> when it is enabled, inside a <see cref="TraceHeaderCodec"/>
+    /// so the trace context stays readable by other SDKs (workers built on the client use its data converter too).</summary>
     /// <param name="domains">The domains the client works with, to tag client spans with their domain.</param>
     /// <returns>Options for <see cref="TemporalClient.ConnectAsync(TemporalClientConnectOptions)"/>.</returns>
     /// <exception cref="InvalidOperationException">Encryption is on and its keys are missing or invalid; the message names the key.</exception>
@@ -163,7 +163,7 @@ public sealed class TemporalConnectionOptions
             GrpcCompression = ResolveGrpcCompression(),
             RpcMetadata = RpcMetadata,
             DataConverter = Encryption?.CreateCodec() is { } codec
-                ? DataConverter.Default with { PayloadCodec = codec }
+                ? DataConverter.Default with { PayloadCodec = new TraceHeaderCodec(codec) }
                 : DataConverter.Default,
         };
         if (Tls || ApiKey is not null || TlsClientCertPath is not null)

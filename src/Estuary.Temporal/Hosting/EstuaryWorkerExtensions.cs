@@ -71,8 +71,10 @@ public static class EstuaryWorkerExtensions
 
         // The client's tracing interceptor is a worker interceptor too: the workers built on this client use it,
         // outermost, so the monitoring logs run inside the spans. Its runtime sends the SDK's metrics where
-        // Estuary:Telemetry:SdkMetrics says.
-        builder.Services.TryAddSingleton(_ => new TemporalRuntime(runtimeOptions));
+        // Estuary:Telemetry:SdkMetrics says, and the core's log lines to this host's loggers: created by the host's
+        // services, so a runtime never logs to another host's providers.
+        TemporalCoreLogs.AddDefaultLevel(builder.Services);
+        builder.Services.TryAddSingleton(services => new TemporalRuntime(TemporalCoreLogs.ForwardTo(runtimeOptions, services.GetRequiredService<ILoggerFactory>())));
         // One identity, set on the client and on every worker, so the health check looks for the name the workers
         // really poll with (the SDK's own default form, pid@host).
         var identity = $"{Environment.ProcessId}@{System.Net.Dns.GetHostName()}";

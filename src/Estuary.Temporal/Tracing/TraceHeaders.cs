@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Google.Protobuf;
 using Temporalio.Api.Common.V1;
 using Temporalio.Converters;
 
@@ -7,26 +8,27 @@ namespace Estuary.Temporal.Tracing;
 
 /// <summary>
 /// Carries a span context in Temporal headers the way Temporal's other SDKs do: under <see cref="Key"/>, one payload
-/// of the default converter holding the W3C text map (<c>{"traceparent": "00-…", "tracestate": "…", "baggage": "…"}</c>).
-/// Headers are not encoded by the payload codec, so a Go, Java, Python or TypeScript worker reads the same context.
+/// of the default converter holding the W3C text map (<c>{"traceparent": "00-…", "tracestate": "…"}</c>).
+/// The .NET SDK passes every header through the payload codec, while Go, Java and TypeScript never decode headers
+/// (Python only when told to): the payload is marked so that <see cref="TraceHeaderCodec"/> leaves it out of encryption,
+/// and any SDK's tracing interceptor reads it. Being in clear, it holds the trace context only, never the span's baggage.
 /// </summary>
 public static class TraceHeaders
 {
     /// <summary>The header key shared by Temporal's tracing interceptors.</summary>
     public const string Key = "_tracer-data";
 
-    private static readonly DistributedContextPropagator Propagator = DistributedContextPropagator.CreateW3CPropagator();
+    /// <summary>The metadata entry (with the value <c>skip</c>) marking the context's payload as one no codec encodes.</summary>
+    public const string CodecMetadata = "estuary-codec";
 
-    /// <summary>Writes a span's context (and its baggage) into headers.</summary>
+    private static readonly ByteString Skip = ByteString.CopyFromUtf8("skip");
+
+    /// <summary>Writes a span's context into headers.</summary>
     /// <param name="headers">The headers to add to; <c>null</c> creates them.</param>
     /// <param name="span">The span whose context travels.</param>
     /// <returns>The headers holding the context.</returns>
-    public static IDictionary<string, Payload> Inject(IDictionary<string, Payload>? headers, Activity span)
-    {
-        var textMap = new Dictionary<string, string>(StringComparer.Ordinal);
-        Propagator.Inject(span, textMap, static (carrier, key, value) => ((Dictionary<string, string>)carrier!)[key] = value);
-        return Put(headers, textMap);
-    }
+    public static IDictionary<string, Payload> Inject(IDictionary<string, Payload>? headers, Activity span) =>
+        Inject(headers, span.Context);
 
     /// <summary>Writes a bare context (no span object, as inside a replaying workflow) into headers.</summary>
     /// <param name="headers">The headers to add to; <c>null</c> creates them.</param>
@@ -73,13 +75,22 @@ public static class TraceHeaders
             : null;
     }
 
+    /// <summary>Whether <paramref name="payload"/> is a context written by <see cref="Inject(IDictionary{string, Payload}?, ActivityContext)"/>,
+    /// to be left unencoded.</summary>
+    /// <param name="payload">A payload on its way to a codec.</param>
+    /// <returns>True when it carries the <see cref="CodecMetadata"/> mark.</returns>
+    public static bool SkipsCodec(Payload payload) =>
+        payload.Metadata.TryGetValue(CodecMetadata, out var value) && value.Equals(Skip);
+
     private static string? Text(Dictionary<string, JsonElement> textMap, string key) =>
         textMap.TryGetValue(key, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     private static IDictionary<string, Payload> Put(IDictionary<string, Payload>? headers, Dictionary<string, string> textMap)
     {
         headers ??= new Dictionary<string, Payload>(StringComparer.Ordinal);
-        headers[Key] = DataConverter.Default.PayloadConverter.ToPayload(textMap);
+        var payload = DataConverter.Default.PayloadConverter.ToPayload(textMap);
+        payload.Metadata[CodecMetadata] = Skip;
+        headers[Key] = payload;
         return headers;
     }
 }

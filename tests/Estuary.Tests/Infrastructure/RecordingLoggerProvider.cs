@@ -13,10 +13,41 @@ public sealed record LogEntry(string Category, LogLevel Level, string Message, I
 /// <summary>Keeps every log entry, with its scopes, for assertions.</summary>
 public sealed class RecordingLoggerProvider : ILoggerProvider, ISupportExternalScope
 {
+    private readonly List<(Func<LogEntry, bool> Match, TaskCompletionSource<LogEntry> Seen)> _watches = [];
     private IExternalScopeProvider _scopes = new LoggerExternalScopeProvider();
 
     /// <summary>Gets the entries written so far.</summary>
     public ConcurrentQueue<LogEntry> Entries { get; } = new();
+
+    /// <summary>Waits until an entry satisfying <paramref name="match"/> has been written (or was already).</summary>
+    /// <param name="match">The entry waited for.</param>
+    /// <returns>The first such entry.</returns>
+    public Task<LogEntry> WaitForAsync(Func<LogEntry, bool> match)
+    {
+        lock (_watches)
+        {
+            if (Entries.FirstOrDefault(match) is { } entry)
+            {
+                return Task.FromResult(entry);
+            }
+
+            var seen = new TaskCompletionSource<LogEntry>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _watches.Add((match, seen));
+            return seen.Task.WaitAsync(Eventually.Patience);
+        }
+    }
+
+    private void Add(LogEntry entry)
+    {
+        lock (_watches)
+        {
+            Entries.Enqueue(entry);
+            foreach (var (_, seen) in _watches.Where(w => w.Match(entry)))
+            {
+                seen.TrySetResult(entry);
+            }
+        }
+    }
 
     /// <inheritdoc />
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
@@ -51,7 +82,7 @@ public sealed class RecordingLoggerProvider : ILoggerProvider, ISupportExternalS
                     }
                 },
                 scope);
-            owner.Entries.Enqueue(new LogEntry(category, logLevel, formatter(state, exception), scope));
+            owner.Add(new LogEntry(category, logLevel, formatter(state, exception), scope));
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Estuary.Temporal.Encryption;
 using Estuary.Temporal.Tracing;
 using Temporalio.Api.Common.V1;
 
@@ -126,16 +127,40 @@ public sealed class TraceHeadersTests
     }
 
     [Fact]
-    public void Inject_SpanWithBaggage_CarriesTheBaggageForOtherSdks()
+    public void Inject_SpanWithBaggage_WritesItsTraceContextWithoutTheBaggage()
     {
         using var span = new Activity("outbound").SetIdFormat(ActivityIdFormat.W3C).AddBaggage("user", "alice").Start();
+        span.TraceStateString = "vendor=value";
 
         var payload = TraceHeaders.Inject(null, span)["_tracer-data"];
 
-        using var json = System.Text.Json.JsonDocument.Parse(payload.Data.Memory);
-        // W3C baggage allows blanks around '=' (.NET's propagator writes them).
-        Assert.Equal("user=alice", json.RootElement.GetProperty("baggage").GetString()!.Replace(" ", string.Empty, StringComparison.Ordinal));
-        Assert.Equal(span.Id, json.RootElement.GetProperty("traceparent").GetString());
+        Assert.Equal($$"""{"traceparent":"{{span.Id}}","tracestate":"vendor=value"}""", payload.Data.ToStringUtf8());
+    }
+
+    [Fact]
+    public void Inject_Context_MarksThePayloadAsOneNoCodecEncodes()
+    {
+        var payload = TraceHeaders.Inject(null, Context)["_tracer-data"];
+
+        Assert.True(TraceHeaders.SkipsCodec(payload));
+        Assert.False(TraceHeaders.SkipsCodec(JsonPlain("""{"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}""")));
+    }
+
+    [Fact]
+    public async Task EncodeAsync_TraceContextAmongOtherPayloads_LeavesTheContextClearEncryptsTheOthersInOrder()
+    {
+        var codec = new TraceHeaderCodec(TestEncryption.DataConverter.PayloadCodec!);
+        var context = TraceHeaders.Inject(null, Context)["_tracer-data"];
+        var (first, last) = (JsonPlain("\"first\""), JsonPlain("\"last\""));
+
+        var encoded = (await codec.EncodeAsync([first, context, last])).ToList();
+        var decoded = (await codec.DecodeAsync(encoded)).ToList();
+
+        Assert.Equal(3, encoded.Count);
+        Assert.Same(context, encoded[1]);
+        Assert.True(EncryptionPayloadCodec.IsEncrypted(encoded[0]) && EncryptionPayloadCodec.IsEncrypted(encoded[2]));
+        Assert.Equal([first, context, last], decoded);
+        Assert.Equal(Context.SpanId, TraceHeaders.Extract(new Dictionary<string, Payload> { ["_tracer-data"] = decoded[1] })!.Value.SpanId);
     }
 
     private static Payload JsonPlain(string json)

@@ -2,6 +2,7 @@ using Estuary.Temporal.Configuration;
 using Microsoft.Extensions.Configuration;
 using Temporalio.Client;
 using Temporalio.Common.EnvConfig;
+using Temporalio.Converters;
 using TemporalConnectionOptions = Estuary.Temporal.Configuration.TemporalConnectionOptions;
 
 namespace Estuary.Tests.Temporal;
@@ -178,12 +179,13 @@ public sealed class TemporalConnectionOptionsTests
     }
 
     [Fact]
-    public void ToConnectOptions_NothingSaidAboutEncryption_EncryptsWithTheConfiguredActiveKey()
+    public async Task ToConnectOptions_NothingSaidAboutEncryption_EncryptsWithTheConfiguredActiveKey()
     {
         var connect = Read([]).ToConnectOptions();
 
-        var codec = Assert.IsType<Estuary.Temporal.Encryption.EncryptionPayloadCodec>(connect.DataConverter.PayloadCodec);
-        Assert.Equal(TestEncryption.KeyId, codec.Keys.ActiveKeyId);
+        var encoded = Assert.Single(await connect.DataConverter.PayloadCodec!.EncodeAsync([DataConverter.Default.PayloadConverter.ToPayload("a customer's name")]));
+        Assert.True(Estuary.Temporal.Encryption.EncryptionPayloadCodec.IsEncrypted(encoded));
+        Assert.Equal(TestEncryption.KeyId, encoded.Metadata[Estuary.Temporal.Encryption.EncryptionPayloadCodec.KeyIdMetadata].ToStringUtf8());
     }
 
     [Fact]
