@@ -25,7 +25,8 @@
 #     otel-other   the rest of OpenTelemetry (the OTLP exporters, their threads, providers)
 #   by where the leaf frame is: the kernel, the SDK core (Rust), JIT-compiled .NET code, the .NET runtime, libc, the JIT;
 #   by thread: the SDK core's tokio threads, the threads running workflow tasks, the thread pool, sockets, GC.
-# The bench's OTLP receiver runs in a process of its own: its samples are counted apart, not in the bench's.
+# Temporal's server and the bench's OTLP receiver run in processes of their own: their samples are counted apart, not
+# in the bench's.
 # and then the leaf functions whose samples per activity grew most against the reference.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,9 +66,10 @@ grep -E "^mode|^warm-up|^paired|^OTLP|^  |^($(IFS='|'; echo "${named[*]}")) " "$
 grep '^round ' "$work/bench.out" >"$work/rounds.txt" || { echo "monitoring-perf-share: the bench printed no rounds." >&2; exit 1; }
 start=$(awk 'NR == 1 || $3 < min { min = $3 } END { print min }' "$work/rounds.txt")
 receiver=$(awk '/^OTLP receiver: process / { print $4 }' "$work/bench.out")
+server=$(awk '/^Temporal server: process / { print $4 }' "$work/bench.out")
 perf script -i "$work/perf.data" --time "$start," -F comm,pid,tid,time,ip,sym,dso 2>/dev/null >"$work/samples.txt"
 
-python3 - "$work/rounds.txt" "$work/samples.txt" "$modes" "$receiver" <<'PY'
+python3 - "$work/rounds.txt" "$work/samples.txt" "$modes" "$receiver" "$server" <<'PY'
 import bisect, re, sys
 from collections import Counter, defaultdict
 
@@ -101,6 +103,7 @@ def mode_at(t):
 
 samples, parts, places, threads, leaves = Counter(), defaultdict(Counter), defaultdict(Counter), defaultdict(Counter), defaultdict(Counter)
 receiver_pid, receiver = sys.argv[4], Counter()
+server_pid, server = sys.argv[5], Counter()
 header = re.compile(r"^(.*?)\s+(\d+)/\d+\s+(\d+\.\d+):\s*$")
 THREADS = [("tokio (SDK core)", "tokio-rt-worker"), ("workflow tasks", ".NET Long Runni"), ("thread pool", ".NET TP Worker"),
            ("sockets", ".NET Sockets"), ("GC", ".NET Server GC"), ("SDK core other", "workflow-proces")]
@@ -111,6 +114,9 @@ def close():
         return
     if pid == receiver_pid:
         receiver[mode] += 1
+        return
+    if pid == server_pid:
+        server[mode] += 1
         return
     samples[mode] += 1
     threads[mode][next((name for name, comm in THREADS if thread.startswith(comm)), "other")] += 1
@@ -147,6 +153,7 @@ print(f"\nsamples per activity (a sample is ~1 ms of CPU; x1000 = ms per 1000 ac
 print(f"{'':18}" + "".join(f"{m:>22}" for m in modes))
 print(f"{'all samples':18}" + "".join(f"{1000.0 * samples[m] / activities[m]:22.1f}" for m in modes))
 print(f"{'receiver process':18}" + "".join(f"{1000.0 * receiver[m] / activities[m]:22.1f}" for m in modes) + "   (not in the others)")
+print(f"{'server process':18}" + "".join(f"{1000.0 * server[m] / activities[m]:22.1f}" for m in modes) + "   (not in the others)")
 for title, table, names in (("part", parts, [n for n, _ in PARTS]), ("place", places, [n for n, _ in PLACES] + ["other"]),
                             ("thread", threads, [n for n, _ in THREADS] + ["other"])):
     print(f"-- by {title}")

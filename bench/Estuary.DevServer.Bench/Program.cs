@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Estuary.DevServer.Bench;
+using Estuary.Testing;
 using Temporalio.Client;
 using Estuary.Temporal.Configuration;
 using Temporalio.Worker;
@@ -93,7 +94,7 @@ var count = positional.Count > 0 ? positional[0] : perWorkflow ? 1000 : 2000;
 var concurrency = positional.Count > 1 ? positional[1] : perWorkflow ? 500 : 50;
 var warmup = positional.Count > 2 ? positional[2] : perWorkflow ? 5000 : 200;
 
-using var server = ServerProcess.Start();
+using var server = DevServerProcess.Start();
 TemporalClient client = null!;
 for (var attempt = 0; ; attempt++)
 {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Estuary.Testing;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Client;
 using Temporalio.Worker;
@@ -14,7 +15,7 @@ internal static class StoreScenarios
 {
     private static string NewDatabase() => Path.Combine(Directory.CreateTempSubdirectory("estuary-bench-").FullName, "state.db");
 
-    private static async Task<TemporalClient> ConnectAsync(ServerProcess server)
+    private static async Task<TemporalClient> ConnectAsync(DevServerProcess server)
     {
         await server.Listening.WaitAsync(TimeSpan.FromMinutes(2));
         return await TemporalClient.ConnectAsync(new TemporalClientConnectOptions(server.Address));
@@ -71,8 +72,8 @@ internal static class StoreScenarios
     public static async Task<int> ThroughputAsync(int count, int concurrency, int rounds, int warmup)
     {
         var database = NewDatabase();
-        using var memory = ServerProcess.Start();
-        using var file = ServerProcess.StartWithDatabase(database);
+        using var memory = DevServerProcess.Start();
+        using var file = DevServerProcess.StartWithDatabase(database);
         Mode[] modes = [new("memory", memory, await ConnectAsync(memory)), new("file", file, await ConnectAsync(file))];
         using var memoryWorker = new TemporalWorker(modes[0].Client, Work(modes[0].Queue));
         using var fileWorker = new TemporalWorker(modes[1].Client, Work(modes[1].Queue));
@@ -120,7 +121,7 @@ internal static class StoreScenarios
         return 0;
     }
 
-    private sealed record Mode(string Name, ServerProcess Server, TemporalClient Client)
+    private sealed record Mode(string Name, DevServerProcess Server, TemporalClient Client)
     {
         public string Queue { get; } = $"bench-{Guid.NewGuid():N}";
 
@@ -136,7 +137,7 @@ internal static class StoreScenarios
     {
         var database = NewDatabase();
         var port = 0;
-        using (var server = ServerProcess.StartWithDatabase(database))
+        using (var server = DevServerProcess.StartWithDatabase(database))
         {
             port = server.Port;
             var client = await ConnectAsync(server);
@@ -160,7 +161,7 @@ internal static class StoreScenarios
             foreach (var (mode, kill) in new[] { ("empty in-memory server", false), ("file, after a clean stop", true), ("file, after kill -9", false) })
             {
                 var sw = Stopwatch.StartNew();
-                using var server = mode.StartsWith("empty", StringComparison.Ordinal) ? ServerProcess.Start() : ServerProcess.StartWithDatabase(database, port, logLevel: "info");
+                using var server = mode.StartsWith("empty", StringComparison.Ordinal) ? DevServerProcess.Start() : DevServerProcess.StartWithDatabase(database, port, logLevel: "info");
                 await server.Listening.WaitAsync(TimeSpan.FromMinutes(2));
                 var listening = sw.Elapsed;
                 var client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions(server.Address));
@@ -181,7 +182,7 @@ internal static class StoreScenarios
         foreach (var onFile in new[] { false, true })
         {
             var database = NewDatabase();
-            using var server = onFile ? ServerProcess.StartWithDatabase(database) : ServerProcess.Start();
+            using var server = onFile ? DevServerProcess.StartWithDatabase(database) : DevServerProcess.Start();
             var client = await ConnectAsync(server);
             var taskQueue = $"bench-{Guid.NewGuid():N}";
             using var worker = new TemporalWorker(client, Work(taskQueue));
@@ -215,7 +216,7 @@ internal static class StoreScenarios
         foreach (var onFile in new[] { false, true })
         {
             var database = NewDatabase();
-            using var server = onFile ? ServerProcess.StartWithDatabase(database) : ServerProcess.Start();
+            using var server = onFile ? DevServerProcess.StartWithDatabase(database) : DevServerProcess.Start();
             var client = await ConnectAsync(server);
             var taskQueue = $"bench-{Guid.NewGuid():N}";
             using var worker = new TemporalWorker(client, Work(taskQueue));

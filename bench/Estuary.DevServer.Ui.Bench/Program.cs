@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Estuary.DevServer.Bench;
+using Estuary.Testing;
 using Google.Protobuf;
 using Temporalio.Api.Common.V1;
 using WorkflowExecution = Temporalio.Api.Common.V1.WorkflowExecution;
@@ -26,8 +26,8 @@ var events = numbers.Count > 1 ? numbers[1] : 10_000;
 var requests = numbers.Count > 2 ? numbers[2] : 50;
 const string Namespace = "default";
 
-var uiPort = ServerProcess.FreePort();
-using var server = ServerProcess.Start("--ui-port", uiPort.ToString(CultureInfo.InvariantCulture), "--max-closed-workflows", (closed + 1000).ToString(CultureInfo.InvariantCulture));
+var uiPort = DevServerProcess.FreePort();
+using var server = DevServerProcess.Start("--ui-port", uiPort.ToString(CultureInfo.InvariantCulture), "--max-closed-workflows", (closed + 1000).ToString(CultureInfo.InvariantCulture));
 TemporalClient client = null!;
 for (var attempt = 0; ; attempt++)
 {

@@ -3,7 +3,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
-using OpenTelemetry.Instrumentation.AspNetCore;
 using OpenTelemetry.Logs;
 using OpenTelemetry.Trace;
 
@@ -49,11 +48,6 @@ internal sealed class MonitoringPipeline : IAsyncDisposable
     {
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
         builder.ConfigureOpenTelemetry();
-
-        // Isolation, not a setting of the pipeline measured: the embedded server and the sink serve their requests in this
-        // process, and ASP.NET Core's instrumentation sees every request of the process. A worker serves none of
-        // Temporal's requests; tracing them would export a span per RPC of every mode.
-        builder.Services.Configure<AspNetCoreTraceInstrumentationOptions>(options => options.Filter = _ => false);
     }
 
     /// <summary>Exports the spans and log records a host's batching processors hold and waits until the receiver has

@@ -1,16 +1,15 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime;
-using Estuary.DevServer;
 using Estuary.Monitoring.Bench;
 using Estuary.Temporal.Monitoring;
 using Estuary.Testing;
 using Microsoft.Extensions.Configuration;
 using Temporalio.Runtime;
 
-// Throughput with monitoring off and on, in one process against the embedded server. Every round runs each mode once,
-// in a rotating order, so drift in machine load does not favour one; modes are compared round by round (paired ratios)
-// and the median of those ratios is the figure.
+// Throughput with monitoring off and on, every mode's worker in this process, against the embedded server in its own.
+// Every round runs each mode once, in a rotating order, so drift in machine load does not favour one; modes are
+// compared round by round (paired ratios) and the median of those ratios is the figure.
 // Usage: [rounds] [workflows per round] [activities per workflow (trivial only)]
 //   --scenario S       trivial (default): chains of activities that add one; example: the Example domain's
 //                      ExampleWorkflow on a real PostgreSQL, through AddEstuaryWorker
@@ -25,8 +24,9 @@ using Temporalio.Runtime;
 //                      each mode allocates most beyond the reference, per activity
 //   --inventory        the receiver also decodes every export and the run prints what was exported per workflow with
 //                      spans or logs on, by instrumentation scope (decoding costs the receiver: not for the ratios)
-// The OTLP receiver runs in a process of its own (this executable with --otlp-receiver), as the Aspire dashboard does:
-// the CPU figures are the bench process's (worker, client, server), the receiver's CPU is printed apart.
+// Temporal's server (the DevServer executable) and the OTLP receiver (this executable with --otlp-receiver) run in
+// processes of their own, as beside any worker process: the CPU figures and garbage collections are the bench
+// process's (workers, clients, their telemetry pipelines), the server's and the receiver's CPU are printed apart.
 var options = new HashSet<string>(args, StringComparer.Ordinal);
 if (options.Contains(ReceiverProcess.Argument))
 {
@@ -107,7 +107,8 @@ if (options.Contains("--hot-paths"))
     await HotPaths.RunAsync(sink, iterations: 200_000);
 }
 
-await using var server = await TemporalDevServer.StartAsync(new DevServerOptions());
+using var server = await DevServerProcess.StartAsync();
+Console.WriteLine($"Temporal server: process {server.ProcessId}");
 await using var postgres = example ? new LocalPostgres() : null;
 MonitoringPipeline? pipeline = null;
 var runs = new Dictionary<Monitors, IModeRun>();
@@ -170,15 +171,18 @@ var countsAtStart = await receiver.CountsAsync();
 
 var results = modes.ToDictionary(m => m, _ => new List<RoundResult>());
 var receiverCpu = modes.ToDictionary(m => m, _ => new List<double>());
+var serverCpu = modes.ToDictionary(m => m, _ => new List<double>());
 for (var round = 0; round < rounds; round++)
 {
     for (var i = 0; i < modes.Length; i++)
     {
         var mode = modes[(round + i) % modes.Length];
         var receiverCpuBefore = receiver.CpuTime;
+        var serverCpuBefore = server.CpuTime();
         var result = await runs[mode].RunAsync();
         results[mode].Add(result);
         receiverCpu[mode].Add((receiver.CpuTime - receiverCpuBefore).TotalMicroseconds / result.Activities);
+        serverCpu[mode].Add((server.CpuTime() - serverCpuBefore).TotalMicroseconds / result.Activities);
         if (options.Contains("--timeline"))
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {mode} {result.Start:F6} {result.End:F6} {result.Activities} {result.Collections}"));
@@ -208,14 +212,14 @@ if (pipeline is not null)
 
 // Each mode against the reference (the first mode: monitoring off unless --modes says otherwise) of the same round.
 var reference = modes[0];
-Console.WriteLine($"mode                 activities/s  CPU µs/activity   throughput {reference}/mode (median, IQR)   CPU mode/{reference} (median, IQR)   KiB/activity  GC pause µs/activity  switches/activity  JIT µs/activity (mean)  GCs gen0/1/2 (all rounds)  receiver CPU µs/activity (mean)");
+Console.WriteLine($"mode                 activities/s  CPU µs/activity   throughput {reference}/mode (median, IQR)   CPU mode/{reference} (median, IQR)   KiB/activity  GC pause µs/activity  switches/activity  JIT µs/activity (mean)  GCs gen0/1/2 (all rounds)  receiver CPU µs/activity (mean)  server CPU µs/activity (mean)");
 foreach (var mode in modes)
 {
     var throughputRatios = Paired(reference, mode, r => r.PerSecond);
     var cpuRatios = Paired(mode, reference, r => r.CpuMicroseconds);
     Console.WriteLine(string.Create(
         CultureInfo.InvariantCulture,
-        $"{mode,-20} {Median(results[mode].Select(r => r.PerSecond)),12:F1}  {Median(results[mode].Select(r => r.CpuMicroseconds)),15:F0}   {PairedRatios.Summary(throughputRatios),-37}   {PairedRatios.Summary(cpuRatios),-29}   {Median(results[mode].Select(r => r.AllocatedKiB)),12:F1}  {Median(results[mode].Select(r => r.GcPauseMicroseconds)),20:F1}  {Median(results[mode].Select(r => r.ContextSwitches)),17:F1}  {results[mode].Average(r => r.JitMicroseconds),22:F1}  {string.Join('/', Enumerable.Range(0, 3).Select(g => results[mode].Sum(r => int.Parse(r.Collections.Split('/')[g], CultureInfo.InvariantCulture)))),-26}  {receiverCpu[mode].Average(),24:F0}"));
+        $"{mode,-20} {Median(results[mode].Select(r => r.PerSecond)),12:F1}  {Median(results[mode].Select(r => r.CpuMicroseconds)),15:F0}   {PairedRatios.Summary(throughputRatios),-37}   {PairedRatios.Summary(cpuRatios),-29}   {Median(results[mode].Select(r => r.AllocatedKiB)),12:F1}  {Median(results[mode].Select(r => r.GcPauseMicroseconds)),20:F1}  {Median(results[mode].Select(r => r.ContextSwitches)),17:F1}  {results[mode].Average(r => r.JitMicroseconds),22:F1}  {string.Join('/', Enumerable.Range(0, 3).Select(g => results[mode].Sum(r => int.Parse(r.Collections.Split('/')[g], CultureInfo.InvariantCulture)))),-26}  {receiverCpu[mode].Average(),31:F0}  {serverCpu[mode].Average(),29:F0}"));
 }
 
 // The figures the targets are about, each a median of paired throughput ratios (the slower mode's rate divides), with

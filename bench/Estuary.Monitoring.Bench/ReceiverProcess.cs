@@ -7,7 +7,7 @@ namespace Estuary.Monitoring.Bench;
 /// <summary>
 /// The bench's OTLP receiver (<see cref="OtlpReceiver"/>, keeping nothing) in a process of its own, this executable run
 /// with <see cref="Argument"/>, as the Aspire dashboard receives a worker's telemetry in a process of its own: the bench
-/// process's CPU is then the worker's and the server's, and the receiver's CPU is read apart (<see cref="CpuTime"/>).
+/// process's CPU is then the workers' and their clients', and the receiver's CPU is read apart (<see cref="CpuTime"/>).
 /// It still shares the machine's cores, as the dashboard does on a developer's machine. The child answers each line
 /// on its standard input with its counts (<see cref="Counts"/>) as one JSON line, and stops when the input closes.
 /// </summary>

@@ -13,7 +13,8 @@ internal interface IModeRun : IAsyncDisposable
 
 /// <summary>One round's figures.</summary>
 /// <param name="PerSecond">Activities per second of wall-clock time.</param>
-/// <param name="CpuMicroseconds">CPU time of the whole process per activity.</param>
+/// <param name="CpuMicroseconds">CPU time of the bench process (workers, clients, telemetry; not the server or the
+/// receiver, which run apart) per activity.</param>
 /// <param name="AllocatedKiB">Managed memory allocated per activity.</param>
 /// <param name="GcPauseMicroseconds">Time the garbage collector paused the process, per activity.</param>
 /// <param name="ContextSwitches">Thread context switches per activity.</param>
@@ -35,8 +36,8 @@ internal sealed record RoundResult(
     string Collections,
     double JitMicroseconds)
 {
-    /// <summary>Times <paramref name="work"/> from its start to its end and reads, for the whole process (server, SDK
-    /// core, worker, telemetry pipeline), the CPU time, managed allocation, GC pauses and context switches it took.</summary>
+    /// <summary>Times <paramref name="work"/> from its start to its end and reads, for the bench process (SDK core,
+    /// workers, clients, telemetry pipeline), the CPU time, managed allocation, GC pauses and context switches it took.</summary>
     /// <param name="work">The round; returns how many activities it ran.</param>
     /// <returns>The figures, per activity.</returns>
     public static async Task<RoundResult> MeasureAsync(Func<Task<int>> work)
