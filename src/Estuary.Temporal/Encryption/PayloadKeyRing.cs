@@ -74,7 +74,4 @@ public sealed class PayloadKeyRing
     /// <param name="id">A key id from a payload's metadata.</param>
     /// <returns>The key bytes, or null.</returns>
     internal byte[]? Find(string id) => _keys.GetValueOrDefault(id);
-
-    /// <summary>The active key's bytes.</summary>
-    internal byte[] ActiveKey => _keys[ActiveKeyId];
 }
