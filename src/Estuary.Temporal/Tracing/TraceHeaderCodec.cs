@@ -24,15 +24,14 @@ public sealed class TraceHeaderCodec(IPayloadCodec inner) : IPayloadCodec
         ApplyAsync(payloads, inner.DecodeAsync);
 
     // The SDK hands each header to the codec alone; other calls hold no trace context and go to the inner codec as
-    // they are. A mixed call keeps the payloads' order.
-    private static async Task<IReadOnlyCollection<Payload>> ApplyAsync(
+    // they are, without a state machine of this codec's around them. A mixed call keeps the payloads' order.
+    private static Task<IReadOnlyCollection<Payload>> ApplyAsync(
+        IReadOnlyCollection<Payload> payloads, Func<IReadOnlyCollection<Payload>, Task<IReadOnlyCollection<Payload>>> codec) =>
+        payloads.Any(TraceHeaders.SkipsCodec) ? ApplyAroundAsync(payloads, codec) : codec(payloads);
+
+    private static async Task<IReadOnlyCollection<Payload>> ApplyAroundAsync(
         IReadOnlyCollection<Payload> payloads, Func<IReadOnlyCollection<Payload>, Task<IReadOnlyCollection<Payload>>> codec)
     {
-        if (!payloads.Any(TraceHeaders.SkipsCodec))
-        {
-            return await codec(payloads).ConfigureAwait(false);
-        }
-
         var others = payloads.Where(p => !TraceHeaders.SkipsCodec(p)).ToList();
         var coded = others.Count == 0 ? others : (await codec(others).ConfigureAwait(false)).ToList();
         var next = 0;
