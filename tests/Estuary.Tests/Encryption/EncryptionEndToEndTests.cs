@@ -5,7 +5,6 @@ using Estuary.Tests.Infrastructure;
 using Google.Protobuf;
 using Temporalio.Api.Common.V1;
 using Temporalio.Api.History.V1;
-using Temporalio.Api.WorkflowService.V1;
 using Temporalio.Client;
 using Temporalio.Converters;
 using Temporalio.Worker;
@@ -29,7 +28,7 @@ public sealed class EncryptionEndToEndTests(EndToEndFixture fixture)
             new($"welcome-{Guid.NewGuid():N}", taskQueue) { Memo = new Dictionary<string, object> { ["customer"] = customer.Email } });
         await handle.SignalAsync(wf => wf.ConfirmAsync(note));
         var result = await handle.GetResultAsync();
-        var history = await RawHistoryAsync(handle.Id);
+        var history = await fixture.RawHistoryAsync(handle.Id);
 
         Assert.Equal($"Dear {customer.Name} <{customer.Email}>, payment {customer.PaymentReference} received; {note}", result);
         var bytes = history.ToByteArray();
@@ -83,7 +82,7 @@ public sealed class EncryptionEndToEndTests(EndToEndFixture fixture)
         var rotated = newClient.GetWorkflowHandle<WelcomeWorkflow>(handle.Id);
         await rotated.SignalAsync(wf => wf.ConfirmAsync("after rotation"));
         var result = await rotated.GetResultAsync<string>();
-        var keyIds = MessagePayloads.Of(await RawHistoryAsync(handle.Id)).Select(KeyIdOf).ToList();
+        var keyIds = MessagePayloads.Of(await fixture.RawHistoryAsync(handle.Id)).Select(KeyIdOf).ToList();
 
         Assert.Equal($"Dear {customer.Name} <{customer.Email}>, payment {customer.PaymentReference} received; after rotation", result);
         Assert.Equal("old", keyIds[0]);
@@ -164,21 +163,6 @@ public sealed class EncryptionEndToEndTests(EndToEndFixture fixture)
         settings ??= [];
         settings["Estuary:Worker:TaskQueue"] = taskQueue;
         return WorkerProcess.StartAsync(WorkerHost.Build(fixture.Address, settings, configure: null, new CustomersDomain()), taskQueue);
-    }
-
-    // The history as the server stores and serves it, without any codec.
-    private async Task<History> RawHistoryAsync(string workflowId)
-    {
-        var history = new History();
-        var request = new GetWorkflowExecutionHistoryRequest { Namespace = "default", Execution = new Temporalio.Api.Common.V1.WorkflowExecution { WorkflowId = workflowId } };
-        do
-        {
-            var page = await fixture.Client.WorkflowService.GetWorkflowExecutionHistoryAsync(request);
-            history.Events.AddRange(page.History.Events);
-            request.NextPageToken = page.NextPageToken;
-        }
-        while (!request.NextPageToken.IsEmpty);
-        return history;
     }
 
     private static string? KeyIdOf(Payload payload) =>

@@ -1,5 +1,7 @@
 using Estuary.DevServer;
 using Estuary.Temporal.Domains;
+using Temporalio.Api.History.V1;
+using Temporalio.Api.WorkflowService.V1;
 using Temporalio.Client;
 
 namespace Estuary.Tests.Infrastructure;
@@ -41,6 +43,23 @@ public sealed class EndToEndFixture : IAsyncLifetime
 
         Client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions(Address) { DataConverter = TestEncryption.DataConverter });
         await Postgres.InitializeAsync();
+    }
+
+    /// <summary>Reads a run's history as the server stores and serves it: every page, through no codec.</summary>
+    /// <param name="workflowId">The workflow id (its latest run).</param>
+    /// <returns>The history, payloads as stored.</returns>
+    public async Task<History> RawHistoryAsync(string workflowId)
+    {
+        var history = new History();
+        var request = new GetWorkflowExecutionHistoryRequest { Namespace = "default", Execution = new Temporalio.Api.Common.V1.WorkflowExecution { WorkflowId = workflowId } };
+        do
+        {
+            var page = await Client.WorkflowService.GetWorkflowExecutionHistoryAsync(request);
+            history.Events.AddRange(page.History.Events);
+            request.NextPageToken = page.NextPageToken;
+        }
+        while (!request.NextPageToken.IsEmpty);
+        return history;
     }
 
     /// <summary>Gets the running worker of a domain, starting it (with a fresh, migrated database) on first use.</summary>

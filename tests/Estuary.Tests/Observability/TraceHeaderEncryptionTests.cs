@@ -5,7 +5,6 @@ using Estuary.Temporal.Tracing;
 using Estuary.Tests.Infrastructure;
 using Temporalio.Api.Common.V1;
 using Temporalio.Api.History.V1;
-using Temporalio.Api.WorkflowService.V1;
 using Temporalio.Client;
 using TemporalConnectionOptions = Estuary.Temporal.Configuration.TemporalConnectionOptions;
 
@@ -29,8 +28,8 @@ public sealed class TraceHeaderEncryptionTests(EndToEndFixture fixture)
 
         await (await ClientAsync()).ExecuteWorkflowAsync((ParentWorkflow wf) => wf.RunAsync(childId), new(workflowId, taskQueue));
 
-        var parent = await RawHistoryAsync(workflowId);
-        var child = await RawHistoryAsync(childId);
+        var parent = await fixture.RawHistoryAsync(workflowId);
+        var child = await fixture.RawHistoryAsync(childId);
         var started = Attributes(parent, e => e.WorkflowExecutionStartedEventAttributes);
         var childStarted = Attributes(child, e => e.WorkflowExecutionStartedEventAttributes);
         var initiated = Attributes(parent, e => e.StartChildWorkflowExecutionInitiatedEventAttributes);
@@ -54,7 +53,7 @@ public sealed class TraceHeaderEncryptionTests(EndToEndFixture fixture)
         await handle.SignalAsync(wf => wf.ProceedAsync("go"));
         await handle.GetResultAsync();
 
-        var signaled = Attributes(await RawHistoryAsync(handle.Id), e => e.WorkflowExecutionSignaledEventAttributes);
+        var signaled = Attributes(await fixture.RawHistoryAsync(handle.Id), e => e.WorkflowExecutionSignaledEventAttributes);
         AssertClearTraceContext(signaled.Header);
         Assert.True(EncryptionPayloadCodec.IsEncrypted(Assert.Single(signaled.Input.Payloads_)));
     }
@@ -69,7 +68,7 @@ public sealed class TraceHeaderEncryptionTests(EndToEndFixture fixture)
         await handle.ExecuteUpdateAsync(wf => wf.AddAsync("done"));
         await handle.GetResultAsync();
 
-        var accepted = Attributes(await RawHistoryAsync(handle.Id), e => e.WorkflowExecutionUpdateAcceptedEventAttributes);
+        var accepted = Attributes(await fixture.RawHistoryAsync(handle.Id), e => e.WorkflowExecutionUpdateAcceptedEventAttributes);
         AssertClearTraceContext(accepted.AcceptedRequest.Input.Header);
         Assert.True(EncryptionPayloadCodec.IsEncrypted(Assert.Single(accepted.AcceptedRequest.Input.Args.Payloads_)));
     }
@@ -102,19 +101,4 @@ public sealed class TraceHeaderEncryptionTests(EndToEndFixture fixture)
         await WorkerProcess.StartAsync(
             WorkerHost.Build(fixture.Address, new Dictionary<string, string?> { ["Estuary:Worker:TaskQueue"] = taskQueue }, _capture.AddTo, new TracedDomain()),
             taskQueue);
-
-    // The history as the server stores and serves it, without any codec.
-    private async Task<History> RawHistoryAsync(string workflowId)
-    {
-        var history = new History();
-        var request = new GetWorkflowExecutionHistoryRequest { Namespace = "default", Execution = new Temporalio.Api.Common.V1.WorkflowExecution { WorkflowId = workflowId } };
-        do
-        {
-            var page = await fixture.Client.WorkflowService.GetWorkflowExecutionHistoryAsync(request);
-            history.Events.AddRange(page.History.Events);
-            request.NextPageToken = page.NextPageToken;
-        }
-        while (!request.NextPageToken.IsEmpty);
-        return history;
-    }
 }
