@@ -24,6 +24,10 @@
 #     sql-telemetry  Npgsql's own spans and metrics
 #     otel-other   the rest of OpenTelemetry (the OTLP exporters, their threads, providers)
 #   by where the leaf frame is: the kernel, the SDK core (Rust), JIT-compiled .NET code, the .NET runtime, libc, the JIT;
+#   by whose .NET code a sample is spent for: the innermost frame from the leaf up in Estuary's monitoring and tracing
+#     code, the rest of Estuary (the domains' activities and workflows, EF Core and Npgsql under them), OpenTelemetry,
+#     System.Diagnostics (spans, meters), logging or the Temporal SDK's .NET part, with what it calls in the base class
+#     library, the runtime and the kernel; other .NET code; no .NET frame (PostgreSQL, the SDK core's and GC's threads);
 #   by thread: the SDK core's tokio threads, the threads running workflow tasks, the thread pool, sockets, GC.
 # Temporal's server and the bench's OTLP receiver run in processes of their own: their samples are counted apart, not
 # in the bench's.
@@ -85,6 +89,14 @@ PARTS = [
     ("otel-other", r"OpenTelemetry"),
 ]
 PARTS = [(name, re.compile(pattern)) for name, pattern in PARTS]
+# Whose .NET code a sample is spent for: the innermost frame, from the leaf up, in one of these assemblies, so an owner
+# also gets what it spends in the base class library, the runtime, libc and the kernel it calls, but not in another
+# owner's code. Samples with no such frame: "other .NET" when a JIT-compiled frame is on the stack, else none (the SDK
+# core's own threads, the GC's, the runtime's).
+OWNERS = [("Estuary monitoring", r"\] Estuary\.Temporal\.(Monitoring|Tracing)\."), ("Estuary, the rest", r"\[Estuary\."),
+          ("OpenTelemetry", r"\[OpenTelemetry"), ("System.Diagnostics", r"\[System\.Diagnostics\.DiagnosticSource\]"),
+          ("MS.Extensions.Logging", r"\[Microsoft\.Extensions\.Logging"), ("Temporalio .NET", r"\[Temporalio\]")]
+OWNERS = [(name, re.compile(pattern)) for name, pattern in OWNERS]
 PLACES = [("kernel", "[kernel"), ("sdk-core", "libtemporalio"), ("jitted", "/tmp/perf-"), ("runtime", "libcoreclr"),
           ("libc", "libc.so"), ("jit", "libclrjit")]
 
@@ -101,7 +113,7 @@ def mode_at(t):
     i = bisect.bisect_right(starts, t) - 1
     return windows[i][2] if i >= 0 and t <= windows[i][1] else None
 
-samples, parts, places, threads, leaves = Counter(), defaultdict(Counter), defaultdict(Counter), defaultdict(Counter), defaultdict(Counter)
+samples, parts, places, threads, leaves, owners = Counter(), defaultdict(Counter), defaultdict(Counter), defaultdict(Counter), defaultdict(Counter), defaultdict(Counter)
 receiver_pid, receiver = sys.argv[4], Counter()
 server_pid, server = sys.argv[5], Counter()
 header = re.compile(r"^(.*?)\s+(\d+)/\d+\s+(\d+\.\d+):\s*$")
@@ -122,6 +134,8 @@ def close():
     threads[mode][next((name for name, comm in THREADS if thread.startswith(comm)), "other")] += 1
     leaf = stack[0]
     places[mode][next((name for name, mark in PLACES if mark in leaf), "other")] += 1
+    owner = next((name for frame in stack for name, pattern in OWNERS if pattern.search(frame)), None)
+    owners[mode][owner or ("other .NET" if any("/tmp/perf-" in frame for frame in stack) else "no .NET frame")] += 1
     leaves[mode][re.sub(r"\+0x[0-9a-f]+", "", re.sub(r"\[(OptimizedTier1|Optimized|QuickJitted|Tier0|Tier1|InstrumentedTier1?|PreJIT)\]", "", leaf))[:150]] += 1
     for frame in stack:
         method = frame.split("(", 1)[0]
@@ -155,6 +169,7 @@ print(f"{'all samples':18}" + "".join(f"{1000.0 * samples[m] / activities[m]:22.
 print(f"{'receiver process':18}" + "".join(f"{1000.0 * receiver[m] / activities[m]:22.1f}" for m in modes) + "   (not in the others)")
 print(f"{'server process':18}" + "".join(f"{1000.0 * server[m] / activities[m]:22.1f}" for m in modes) + "   (not in the others)")
 for title, table, names in (("part", parts, [n for n, _ in PARTS]), ("place", places, [n for n, _ in PLACES] + ["other"]),
+                            ("whose .NET code it is spent for", owners, [n for n, _ in OWNERS] + ["other .NET", "no .NET frame"]),
                             ("thread", threads, [n for n, _ in THREADS] + ["other"])):
     print(f"-- by {title}")
     for name in names:
