@@ -14,7 +14,7 @@
 #   SCENARIO  trivial (default) or example (the Example domain on PostgreSQL).
 #
 # Needs perf and python3, and `dotnet build -c Release bench/Estuary.Monitoring.Bench` first. For each mode it prints
-# samples per activity (one sample is about a millisecond of CPU: perf samples at 999 Hz), split two ways:
+# samples per activity (one sample is about a millisecond of CPU: perf samples at 999 Hz), split four ways:
 #   by part of monitoring: a sample is filed under the innermost frame, from the leaf up, whose method (its declaring
 #   type and name, not its parameters) belongs to a part:
 #     sdk-metrics  the SDK core's metric code (Rust), the SDK's CustomMetricMeter, Estuary's TemporalSdkMetrics
