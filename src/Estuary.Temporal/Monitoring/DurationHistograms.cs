@@ -6,7 +6,7 @@ namespace Estuary.Temporal.Monitoring;
 
 /// <summary>
 /// The bucket boundaries, in seconds, of the duration histograms of <see cref="EstuaryTelemetry.Name"/> and
-/// <see cref="EstuaryTelemetry.SdkMeterName"/>: <see cref="EstuaryTelemetry.DurationBoundaries"/> unless the section
+/// <see cref="EstuaryTelemetry.SdkMeterName"/>: <see cref="DefaultBoundaries"/> unless the section
 /// <c>Estuary:Telemetry:Histograms</c> sets other ones for an instrument, as a list
 /// (<c>…:estuary.executions.duration:Boundaries:0=0.01</c>, <c>…:1=0.1</c>) or comma-separated
 /// (<c>…:temporal_activity_execution_latency:Boundaries=0.01,0.1,1</c>).
@@ -18,6 +18,20 @@ public sealed class DurationHistograms
 
     /// <summary>The key, under an instrument's section, of its boundaries.</summary>
     public const string BoundariesKey = "Boundaries";
+
+    /// <summary>
+    /// Gets the default bucket boundaries, in seconds, of every duration histogram of <see cref="EstuaryTelemetry.Name"/>
+    /// and <see cref="EstuaryTelemetry.SdkMeterName"/>: from a millisecond (an activity that reads one row) to a day (a
+    /// workflow waiting for people), denser where activities and workflow tasks fall. OpenTelemetry's own default (0 to
+    /// 10,000, made for milliseconds) would put every duration under 5 s into its first buckets.
+    /// </summary>
+    /// <remarks>
+    /// They are kept here, not on <see cref="EstuaryTelemetry"/>: a meter provider started before the first execution
+    /// runs <see cref="BoundariesOf"/> for <see cref="EstuaryTelemetry.Duration"/> while <see cref="EstuaryTelemetry"/>'s
+    /// type initializer is still creating its instruments, when its later static properties are still unset.
+    /// </remarks>
+    public static IReadOnlyList<double> DefaultBoundaries { get; } =
+        [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 21600, 86400];
 
     // The Temporal SDK names its instruments itself; all of them start so.
     private const string SdkInstrumentPrefix = "temporal_";
@@ -53,7 +67,7 @@ public sealed class DurationHistograms
     }
 
     /// <summary>Gets the boundaries of an instrument: for a duration histogram (unit <c>s</c>) of Estuary's or the SDK's
-    /// meter, the configured ones or <see cref="EstuaryTelemetry.DurationBoundaries"/>; otherwise <c>null</c>.</summary>
+    /// meter, the configured ones or <see cref="DefaultBoundaries"/>; otherwise <c>null</c>.</summary>
     /// <param name="instrument">An instrument being published.</param>
     /// <returns>Its boundaries, or <c>null</c> when it is not one of these histograms.</returns>
     public double[]? BoundariesOf(Instrument instrument)
@@ -65,7 +79,7 @@ public sealed class DurationHistograms
             return null;
         }
 
-        return _configured.TryGetValue(instrument.Name, out var boundaries) ? boundaries : [.. EstuaryTelemetry.DurationBoundaries];
+        return _configured.TryGetValue(instrument.Name, out var boundaries) ? boundaries : [.. DefaultBoundaries];
     }
 
     private static double[] ReadBoundaries(IConfigurationSection section)

@@ -39,15 +39,6 @@ public static class EstuaryTelemetry
     /// <summary>Gets the duration of executions in seconds, with the tags of <see cref="Started"/> and <c>estuary.outcome</c>.</summary>
     public static Histogram<double> Duration { get; } = Meter.CreateHistogram<double>(InstrumentNames.Duration, unit: "s", description: "Duration of workflow and activity executions.");
 
-    /// <summary>
-    /// Gets the default bucket boundaries, in seconds, of every duration histogram of <see cref="Name"/> and
-    /// <see cref="SdkMeterName"/>: from a millisecond (an activity that reads one row) to a day (a workflow waiting for
-    /// people), denser where activities and workflow tasks fall. OpenTelemetry's own default (0 to 10,000, made for
-    /// milliseconds) would put every duration under 5 s into its first buckets.
-    /// </summary>
-    public static IReadOnlyList<double> DurationBoundaries { get; } =
-        [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 21600, 86400];
-
     /// <summary>The names of the instruments on <see cref="Meter"/>.</summary>
     public static class InstrumentNames
     {

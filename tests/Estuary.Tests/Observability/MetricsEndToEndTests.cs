@@ -56,7 +56,7 @@ public sealed class MetricsEndToEndTests(EndToEndFixture fixture)
         var latency = sdk["temporal_workflow_task_schedule_to_start_latency"];
         Assert.Equal("s", latency.Unit);
         Assert.True(HistogramCountOnQueue(latency, taskQueue) >= 3);
-        Assert.Equal(EstuaryTelemetry.DurationBoundaries, Bounds(latency));
+        Assert.Equal(DurationHistograms.DefaultBoundaries, Bounds(latency));
         var slots = sdk["temporal_worker_task_slots_available"].MetricPoints.Where(p => p.Tag("task_queue") == taskQueue).ToList();
         Assert.Contains(slots, p => p.Tag("worker_type") == "WorkflowWorker" && p.GetGaugeLastValueLong() > 0);
     }
@@ -71,8 +71,8 @@ public sealed class MetricsEndToEndTests(EndToEndFixture fixture)
 
         var metrics = _capture.CollectMetrics(host.Services);
         Assert.Equal([0.01, 0.1, 1], Bounds(metrics["temporal_activity_execution_latency"]));
-        Assert.Equal(EstuaryTelemetry.DurationBoundaries, Bounds(metrics["temporal_workflow_task_schedule_to_start_latency"]));
-        Assert.Equal(EstuaryTelemetry.DurationBoundaries, Bounds(metrics[EstuaryTelemetry.InstrumentNames.Duration]));
+        Assert.Equal(DurationHistograms.DefaultBoundaries, Bounds(metrics["temporal_workflow_task_schedule_to_start_latency"]));
+        Assert.Equal(DurationHistograms.DefaultBoundaries, Bounds(metrics[EstuaryTelemetry.InstrumentNames.Duration]));
     }
 
     // The bounds of a histogram's first point (the last bucket, to +infinity, left out): every point of a metric has the same.
