@@ -65,8 +65,11 @@ public sealed class ScheduleReconcilerTests
         try
         {
             var handle = server.Client.GetScheduleHandle(NightlyPayoutWorkflow.ScheduleId);
-            var description = await server.SkippingTimeAsync(() => Eventually.PollAsync(
-                () => handle.DescribeAsync(), d => d.Info.NumActions >= 3 && d.Info.RunningActions.Count == 0, "three nights of payouts"));
+            await server.SkippingTimeAsync(() => Eventually.PollAsync(() => handle.DescribeAsync(), d => d.Info.NumActions >= 3, "three nights of payouts"));
+
+            // While time skips, the schedule takes night after night as fast as the worker runs them (it is never seen
+            // between nights for long), so its last three are read once time is locked again and the nights stop.
+            var description = await handle.DescribeAsync();
 
             var nights = description.Info.RecentActions.OrderBy(a => a.ScheduledAt).TakeLast(3).ToList();
             Assert.All(nights, night => Assert.Equal(TimeSpan.FromHours(2), night.ScheduledAt.TimeOfDay));
